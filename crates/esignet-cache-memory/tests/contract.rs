@@ -1,0 +1,43 @@
+//! The shared cache contract suites, run against `MemoryCache` on a manual clock.
+
+use std::sync::Arc;
+
+use esignet_cache_memory::MemoryCache;
+use esignet_spi::ManualClock;
+use time::macros::datetime;
+
+fn clock() -> Arc<ManualClock> {
+    Arc::new(ManualClock::new(datetime!(2025-06-01 12:00:00 UTC)))
+}
+
+#[tokio::test]
+async fn memory_cache_passes_the_cache_contract() {
+    let cache = MemoryCache::new(clock());
+    esignet_testkit::cache_contract(cache.as_ref()).await;
+}
+
+#[tokio::test]
+async fn memory_cache_passes_the_cache_expiry_contract() {
+    let clock = clock();
+    let cache = MemoryCache::new(clock.clone());
+    esignet_testkit::cache_expiry_contract(cache.as_ref(), |elapsed| {
+        let elapsed = time::Duration::try_from(elapsed).expect("test durations fit");
+        clock.advance(elapsed);
+        std::future::ready(())
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_contracts_pass_under_a_small_capacity_limit() {
+    // The suites insert and remove far more entries over their run than they leave behind; under
+    // a limit of 32 they pass only if take, delete and expiry give their room back.
+    let clock = clock();
+    let cache = MemoryCache::with_capacity_limit(clock.clone(), 32);
+    esignet_testkit::cache_contract(cache.as_ref()).await;
+    esignet_testkit::cache_expiry_contract(cache.as_ref(), |elapsed| {
+        clock.advance(time::Duration::try_from(elapsed).expect("test durations fit"));
+        std::future::ready(())
+    })
+    .await;
+}

@@ -1,0 +1,447 @@
+//! The configuration file format as deserialized, before validation.
+//!
+//! Each section struct is declared through `section!`, which also emits that section's key
+//! metadata ([`KeyDoc`]) from the same field list and doc comments: the documentation, the
+//! example file and the environment parser cannot drift from the format. This file is the flat
+//! catalogue of keys.
+
+use serde::{Deserialize, Serialize};
+
+use crate::catalogue::{KeyDoc, SectionDoc, ValueKind};
+use crate::secret::SecretString;
+use crate::settings::{
+    AuthenticatorKind, CacheKind, CsrfCookieSecure, LogFormat, ServerProfile, SigningAlgorithm,
+    StoreKind,
+};
+
+/// Declares a section struct (with serde defaults and `deny_unknown_fields`) and its metadata.
+///
+/// Field syntax: doc comment (first line = summary), `name: Type = default, ValueKind`, then
+/// optionally `default_doc = "markdown"` (shown instead of the serialized default) and
+/// `example = "toml value"` (shown in the example file for unset keys).
+macro_rules! section {
+    (
+        $(#[doc = $sdoc:literal])*
+        $name:ident = $section:literal {
+            $(
+                $(#[doc = $doc:literal])+
+                $field:ident : $ty:ty = $default:expr, $kind:expr
+                    $(, default_doc = $ddoc:literal)? $(, example = $example:literal)? ;
+            )+
+        }
+    ) => {
+        $(#[doc = $sdoc])*
+        #[derive(Clone, Debug, Serialize, Deserialize)]
+        #[serde(deny_unknown_fields, default)]
+        pub struct $name {
+            $( $(#[doc = $doc])+ pub $field: $ty, )+
+        }
+
+        impl Default for $name {
+            fn default() -> Self {
+                Self { $($field: $default,)+ }
+            }
+        }
+
+        impl $name {
+            /// Metadata of every key of this section, in declaration order.
+            pub const KEYS: &'static [KeyDoc] = &[$(
+                KeyDoc {
+                    section: $section,
+                    key: stringify!($field),
+                    kind: $kind,
+                    doc: concat!($($doc, "\n"),+),
+                    default_doc: section!(@opt $($ddoc)?),
+                    example: section!(@opt $($example)?),
+                },
+            )+];
+
+            /// Metadata of this section.
+            pub const SECTION: SectionDoc =
+                SectionDoc { name: $section, doc: concat!($($sdoc, "\n"),*), keys: Self::KEYS };
+        }
+    };
+    (@opt) => { None };
+    (@opt $value:literal) => { Some($value) };
+}
+
+fn strings(items: &[&str]) -> Vec<String> {
+    items.iter().map(|s| (*s).to_owned()).collect()
+}
+
+/// The whole file. Unknown sections and keys are rejected.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawConfig {
+    /// Version of the configuration format; must be 1.
+    pub version: u64,
+    /// `[server]`.
+    pub server: ServerRaw,
+    /// `[data]`.
+    pub data: DataRaw,
+    /// `[store]`.
+    pub store: StoreRaw,
+    /// `[cache]`.
+    pub cache: CacheRaw,
+    /// `[keys]`.
+    pub keys: KeysRaw,
+    /// `[tokens]`.
+    pub tokens: TokensRaw,
+    /// `[transaction]`.
+    pub transaction: TransactionRaw,
+    /// `[security]`.
+    pub security: SecurityRaw,
+    /// `[oidc]`.
+    pub oidc: OidcRaw,
+    /// `[authenticator]`.
+    pub authenticator: AuthenticatorRaw,
+    /// `[admin]`.
+    pub admin: AdminRaw,
+    /// `[demo]`.
+    pub demo: DemoRaw,
+    /// `[ui]`.
+    pub ui: UiRaw,
+    /// `[logging]`.
+    pub logging: LoggingRaw,
+}
+
+impl Default for RawConfig {
+    fn default() -> Self {
+        Self {
+            version: 1,
+            server: ServerRaw::default(),
+            data: DataRaw::default(),
+            store: StoreRaw::default(),
+            cache: CacheRaw::default(),
+            keys: KeysRaw::default(),
+            tokens: TokensRaw::default(),
+            transaction: TransactionRaw::default(),
+            security: SecurityRaw::default(),
+            oidc: OidcRaw::default(),
+            authenticator: AuthenticatorRaw::default(),
+            admin: AdminRaw::default(),
+            demo: DemoRaw::default(),
+            ui: UiRaw::default(),
+            logging: LoggingRaw::default(),
+        }
+    }
+}
+
+/// The top-level keys (outside any section).
+const TOP_LEVEL: SectionDoc = SectionDoc {
+    name: "",
+    doc: "Top-level keys.\n",
+    keys: &[KeyDoc {
+        section: "",
+        key: "version",
+        kind: ValueKind::Int,
+        doc: "Version of the configuration format; must be 1.\n",
+        default_doc: None,
+        example: None,
+    }],
+};
+
+/// Every section in file order; the source of [`crate::catalogue::sections`].
+pub(crate) const SECTIONS: &[SectionDoc] = &[
+    TOP_LEVEL,
+    ServerRaw::SECTION,
+    DataRaw::SECTION,
+    StoreRaw::SECTION,
+    CacheRaw::SECTION,
+    KeysRaw::SECTION,
+    TokensRaw::SECTION,
+    TransactionRaw::SECTION,
+    SecurityRaw::SECTION,
+    OidcRaw::SECTION,
+    AuthenticatorRaw::SECTION,
+    AdminRaw::SECTION,
+    DemoRaw::SECTION,
+    UiRaw::SECTION,
+    LoggingRaw::SECTION,
+];
+
+section! {
+    /// The HTTP listener and the externally visible URLs.
+    ServerRaw = "server" {
+        /// Socket address (`host:port`) the HTTP server listens on.
+        /// Use `0.0.0.0:8088` to accept connections from other hosts or containers.
+        bind: String = "127.0.0.1:8088".to_owned(), ValueKind::Str;
+        /// Externally visible base URL of this server, as browsers and relying parties reach it.
+        /// Must be `http` or `https` without query or fragment; a trailing slash is removed.
+        /// Endpoint URLs in discovery are built as `public_url + base_path + path`.
+        public_url: String = "http://127.0.0.1:8088".to_owned(), ValueKind::Str;
+        /// Path prefix of every API route.
+        /// Must start with `/` and must not end with `/`.
+        base_path: String = "/v1/esignet".to_owned(), ValueKind::Str;
+        /// Issuer identifier: the discovery `issuer` and the `iss` of every token.
+        /// Defaults to `server.public_url` (eSignet 1.8 behaviour: both values are equal).
+        /// Must be an `http(s)` URL without query or fragment.
+        issuer: Option<String> = None, ValueKind::OptStr,
+            default_doc = "same as `server.public_url`", example = "\"https://esignet.example\"";
+        /// Longest time one request may take before it is answered with a timeout, in seconds.
+        request_timeout_secs: u64 = 30, ValueKind::Int;
+        /// Largest accepted request body, in bytes.
+        max_body_bytes: u64 = 65_536, ValueKind::Int;
+        /// Server profile: `none`, or `fapi2.0` to force PAR, DPoP and PKCE for every client.
+        /// This is eSignet 1.8's `mosip.esignet.server.profile`.
+        profile: String = "none".to_owned(), ValueKind::Enum(ServerProfile::ALL);
+    }
+}
+
+section! {
+    /// Where local state lives.
+    DataRaw = "data" {
+        /// Directory for the embedded store, the generated key-encryption key and the demo client key.
+        /// Relative paths are relative to the working directory; it is created if missing.
+        dir: String = "data".to_owned(), ValueKind::Str;
+    }
+}
+
+section! {
+    /// The persistent store (clients, keys, consents).
+    StoreRaw = "store" {
+        /// Store backend; only `sqlite` (embedded) is available in this release.
+        kind: String = "sqlite".to_owned(), ValueKind::Enum(StoreKind::ALL);
+        /// SQLite database file.
+        /// Defaults to `esignet.db` inside `data.dir`.
+        sqlite_path: Option<String> = None, ValueKind::OptStr,
+            default_doc = "`<data.dir>/esignet.db`", example = "\"data/esignet.db\"";
+    }
+}
+
+section! {
+    /// The transaction cache (flow state, nonces, rate limits).
+    CacheRaw = "cache" {
+        /// Cache backend; only `memory` (in-process) is available in this release.
+        /// An in-process cache means a single server instance.
+        kind: String = "memory".to_owned(), ValueKind::Enum(CacheKind::ALL);
+        /// Most entries the in-process cache holds.
+        max_entries: u64 = 1_000_000, ValueKind::Int;
+    }
+}
+
+section! {
+    /// Signing keys and the key-encryption key that protects them at rest.
+    KeysRaw = "keys" {
+        /// Algorithm of the generated token-signing keys.
+        algorithm: String = "RS256".to_owned(), ValueKind::Enum(SigningAlgorithm::ALL);
+        /// Lifetime of a signing key, in days.
+        validity_days: u64 = 90, ValueKind::Int;
+        /// How many days before a key expires its successor is generated.
+        /// Must be less than `keys.validity_days`.
+        rotate_before_days: u64 = 14, ValueKind::Int;
+        /// How often the key-rotation check runs, in seconds.
+        rotation_check_interval_secs: u64 = 3600, ValueKind::Int;
+        /// Key-encryption key given inline: base64 of exactly 32 bytes.
+        /// Prefer setting it through `ESIGNET_KEYS__ENCRYPTION_KEY`. Cannot be combined with `keys.encryption_key_file`.
+        encryption_key: Option<SecretString> = None, ValueKind::Secret,
+            example = "\"<base64 of 32 random bytes>\"";
+        /// File holding the key-encryption key; generated on first start if absent.
+        /// Defaults to `master.key` inside `data.dir`. Cannot be combined with `keys.encryption_key`.
+        encryption_key_file: Option<String> = None, ValueKind::OptStr,
+            default_doc = "`<data.dir>/master.key`", example = "\"data/master.key\"";
+    }
+}
+
+section! {
+    /// Token and authorization-code lifetimes.
+    TokensRaw = "tokens" {
+        /// ID token lifetime, in seconds.
+        id_token_lifetime_secs: u64 = 3600, ValueKind::Int;
+        /// Access token lifetime, in seconds.
+        /// Userinfo can be fetched with an access token for this long.
+        access_token_lifetime_secs: u64 = 3600, ValueKind::Int;
+        /// Authorization code lifetime, in seconds.
+        auth_code_lifetime_secs: u64 = 300, ValueKind::Int;
+    }
+}
+
+section! {
+    /// Lifetimes of flow state in the cache, and attempt limits.
+    TransactionRaw = "transaction" {
+        /// Seconds a transaction may wait between oauth-details and authenticate.
+        preauth_ttl_secs: u64 = 300, ValueKind::Int;
+        /// Seconds a transaction may wait between authenticate and auth-code.
+        authenticated_ttl_secs: u64 = 120, ValueKind::Int;
+        /// Seconds a pushed authorization request (`request_uri`) stays usable.
+        par_ttl_secs: u64 = 60, ValueKind::Int;
+        /// Seconds a used `nonce` is remembered to reject replays.
+        nonce_ttl_secs: u64 = 86_400, ValueKind::Int;
+        /// Seconds a used `jti` (client assertion or DPoP proof) is remembered to reject replays.
+        jti_ttl_secs: u64 = 86_400, ValueKind::Int;
+        /// Send-OTP requests allowed per transaction.
+        send_otp_attempts: u64 = 3, ValueKind::Int;
+        /// Authenticate requests allowed per transaction.
+        authenticate_attempts: u64 = 3, ValueKind::Int;
+        /// Window of the per-transaction attempt counters, in seconds.
+        rate_limit_window_secs: u64 = 180, ValueKind::Int;
+        /// Seconds an individual stays blocked after exhausting the attempts.
+        block_ttl_secs: u64 = 600, ValueKind::Int;
+        /// Length of the auth transaction id passed to the identity system (1 to 64).
+        auth_txn_id_length: u64 = 10, ValueKind::Int;
+    }
+}
+
+section! {
+    /// Clock leeways and accepted signature algorithms.
+    SecurityRaw = "security" {
+        /// Seconds a wrapped request's `requestTime` may differ from the server clock.
+        request_time_leeway_secs: u64 = 120, ValueKind::Int;
+        /// Clock leeway for client-assertion `exp`, `iat` and `nbf`, in seconds.
+        client_assertion_leeway_secs: u64 = 5, ValueKind::Int;
+        /// Seconds a DPoP proof's `iat` may lie in the future.
+        dpop_clock_skew_secs: u64 = 10, ValueKind::Int;
+        /// Seconds a DPoP proof's `iat` may lie in the past.
+        dpop_iat_window_secs: u64 = 60, ValueKind::Int;
+        /// Lifetime of a server-issued DPoP nonce, in seconds.
+        dpop_nonce_ttl_secs: u64 = 15, ValueKind::Int;
+        /// Algorithms accepted for DPoP proofs (each one of `RS256`, `PS256`, `ES256`).
+        dpop_signing_algs: Vec<String> = strings(&["ES256", "PS256", "RS256"]), ValueKind::StrList;
+        /// Algorithms accepted for `private_key_jwt` client assertions (each one of `RS256`, `PS256`, `ES256`).
+        client_assertion_signing_algs: Vec<String> = strings(&["RS256", "PS256", "ES256"]), ValueKind::StrList;
+        /// Whether the CSRF cookie is marked `Secure`: `auto`, `always` or `never`.
+        /// `auto` marks it Secure when `server.public_url` is `https`.
+        csrf_cookie_secure: String = "auto".to_owned(), ValueKind::Enum(CsrfCookieSecure::ALL);
+    }
+}
+
+section! {
+    /// OpenID Connect capabilities: advertised in discovery and enforced by the validators.
+    OidcRaw = "oidc" {
+        /// OpenID scopes supported; must include `openid`.
+        scopes: Vec<String> = strings(&["openid", "profile", "email", "phone", "address"]), ValueKind::StrList;
+        /// Authorize scopes a client may be registered for (scopes that are not OpenID scopes).
+        authorize_scopes: Vec<String> = strings(&[
+            "Manage-Identity-Data",
+            "Manage-VID",
+            "Manage-Authentication",
+            "Manage-Service-Requests",
+            "Manage-Credentials",
+        ]), ValueKind::StrList;
+        /// Claims supported; client registrations may only request these.
+        claims_supported: Vec<String> = strings(&[
+            "name",
+            "given_name",
+            "family_name",
+            "middle_name",
+            "nickname",
+            "preferred_username",
+            "address",
+            "gender",
+            "birthdate",
+            "picture",
+            "email",
+            "phone_number",
+            "phone_number_verified",
+            "locale",
+            "zoneinfo",
+            "individual_id",
+            "registration_type",
+            "updated_at",
+        ]), ValueKind::StrList;
+        /// Claims that can be requested as verified claims; each must be in `oidc.claims_supported`.
+        claims_in_verified_claims_supported: Vec<String> = strings(&[
+            "name",
+            "given_name",
+            "family_name",
+            "address",
+            "gender",
+            "birthdate",
+            "picture",
+            "email",
+            "phone_number",
+        ]), ValueKind::StrList;
+        /// Locales supported for claim values.
+        claims_locales_supported: Vec<String> = strings(&["en", "fr", "ar", "hi", "kn", "ta", "km"]), ValueKind::StrList;
+        /// Locales supported for the login UI.
+        ui_locales_supported: Vec<String> = strings(&["en", "fr", "ar", "hi", "kn", "ta", "km"]), ValueKind::StrList;
+        /// JSON file mapping ACR values to authentication factors, in eSignet's `amr-acr-mapping.json` format.
+        /// Loaded and validated at start. Unset means the built-in mapping (eSignet's bundled default:
+        /// static-code, generated-code, linked-wallet, biometrics, knowledge, password, id-token).
+        acr_amr_mapping_file: Option<String> = None, ValueKind::OptStr,
+            default_doc = "built-in mapping", example = "\"amr-acr-mapping.json\"";
+        /// ACR values advertised in discovery; each must exist in the ACR/AMR mapping.
+        acr_values_supported: Vec<String> = strings(&[
+            "mosip:idp:acr:knowledge",
+            "mosip:idp:acr:password",
+            "mosip:idp:acr:static-code",
+            "mosip:idp:acr:generated-code",
+            "mosip:idp:acr:linked-wallet",
+            "mosip:idp:acr:biometrics",
+        ]), ValueKind::StrList;
+    }
+}
+
+section! {
+    /// The identity system that authenticates individuals and supplies their claims.
+    AuthenticatorRaw = "authenticator" {
+        /// Authenticator plugin; only `mock` (built-in mock identity system) is available in this release.
+        kind: String = "mock".to_owned(), ValueKind::Enum(AuthenticatorKind::ALL);
+        /// The OTP the mock identity system accepts for every identity (6 digits).
+        mock_otp: String = "111111".to_owned(), ValueKind::Str;
+    }
+}
+
+section! {
+    /// Authentication of the admin API (client management).
+    /// The admin API is never open by default: it rejects every request unless `iam_jwks_url` or a static token is set.
+    AdminRaw = "admin" {
+        /// JWKS URL of the IAM whose bearer tokens may call the admin API.
+        /// Requires `admin.iam_issuer`.
+        iam_jwks_url: Option<String> = None, ValueKind::OptStr,
+            example = "\"https://iam.example/realms/mosip/protocol/openid-connect/certs\"";
+        /// Required `iss` of IAM bearer tokens; required when `admin.iam_jwks_url` is set.
+        iam_issuer: Option<String> = None, ValueKind::OptStr,
+            example = "\"https://iam.example/realms/mosip\"";
+        /// Required `aud` of IAM bearer tokens, if any.
+        iam_audience: Option<String> = None, ValueKind::OptStr, example = "\"esignet\"";
+        /// Static bearer token accepted by the admin API (at least 32 characters).
+        /// Prefer `ESIGNET_ADMIN__STATIC_TOKEN` or `admin.static_token_file`. Cannot be combined with `admin.static_token_file`.
+        static_token: Option<SecretString> = None, ValueKind::Secret,
+            example = "\"<at least 32 random characters>\"";
+        /// File whose content (surrounding whitespace removed) is the static admin bearer token.
+        /// Read at start; the token must be at least 32 characters.
+        static_token_file: Option<String> = None, ValueKind::OptStr,
+            example = "\"data/admin-token\"";
+    }
+}
+
+section! {
+    /// The demo relying party seeded on first start.
+    DemoRaw = "demo" {
+        /// Seed the demo client on first start (only when it does not exist yet).
+        seed_client: bool = true, ValueKind::Bool;
+        /// Client id of the demo client.
+        client_id: String = "health-services-demo".to_owned(), ValueKind::Str;
+        /// Display name of the demo client.
+        client_name: String = "Health Services Portal".to_owned(), ValueKind::Str;
+        /// Redirect URIs registered for the demo client; a trailing `*` or `**` is a wildcard.
+        redirect_uris: Vec<String> = strings(&["http://127.0.0.1:8090/**", "http://localhost:8090/**"]), ValueKind::StrList;
+        /// File where the demo client's private key (a JWK) is written on first start.
+        /// Defaults to `demo-client-key.json` inside `data.dir`.
+        private_key_file: Option<String> = None, ValueKind::OptStr,
+            default_doc = "`<data.dir>/demo-client-key.json`", example = "\"data/demo-client-key.json\"";
+    }
+}
+
+section! {
+    /// Login UI settings.
+    UiRaw = "ui" {
+        /// Free-form table merged into the `configs` map of oauth-details responses.
+        /// Values may be any TOML value (strings, numbers, booleans, arrays, tables);
+        /// in the environment give a JSON object or a TOML inline table.
+        configs: serde_json::Map<String, serde_json::Value> = serde_json::Map::new(), ValueKind::Table,
+            example = "{ \"resend.otp.delay.secs\" = 180, \"sbi.env\" = \"Developer\" }";
+    }
+}
+
+section! {
+    /// Log output.
+    LoggingRaw = "logging" {
+        /// Log format: `text` for people, `json` for log collectors.
+        format: String = "text".to_owned(), ValueKind::Enum(LogFormat::ALL);
+        /// Default log filter (for example `info` or `esignet=debug,info`).
+        /// The `ESIGNET_LOG` environment variable overrides it.
+        level: String = "info".to_owned(), ValueKind::Str;
+    }
+}

@@ -1,0 +1,35 @@
+//! The eSignet-rs domain.
+//!
+//! This crate holds the protocol: validating authorization requests, the transaction state
+//! machine (oauth-details → authenticate → consent → code → token → userinfo), claim and ACR
+//! resolution, consent decisions, client authentication, DPoP, PKCE and token minting. It works
+//! only through the seams of `esignet-spi` and knows nothing of HTTP, SQL or Redis; the web
+//! layer calls [`Core`] and formats its [`Error`]s.
+
+pub mod acr;
+pub mod api;
+mod authenticate;
+mod authorize;
+pub mod challenge;
+pub mod claims;
+mod client_auth;
+pub mod codes;
+pub mod consent;
+mod discovery;
+pub mod dpop;
+mod error;
+pub mod pkce;
+pub mod redirect;
+pub mod scopes;
+mod service;
+mod token;
+pub mod transaction;
+mod userinfo;
+
+pub use authenticate::{AuthenticateVersion, DetailsHeaders};
+pub use authorize::{DetailsVersion, OAuthDetailsOutcome, REQUEST_URI_PREFIX};
+pub use client_auth::JWT_BEARER;
+pub use error::{Error, Result};
+pub use service::{Core, CoreConfig, CoreDeps, individual_id_hash};
+pub use token::{TokenOutcome, TokenVersion};
+pub use userinfo::TokenScheme;

@@ -1,0 +1,1 @@
+//! esignet-web (being written).
