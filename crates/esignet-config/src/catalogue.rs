@@ -141,3 +141,91 @@ pub fn key_for_env_var(name: &str) -> Option<&'static KeyDoc> {
 fn join_doc(doc: &str) -> String {
     doc.lines().map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join(" ")
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use serde_json::Value;
+
+    use super::*;
+    use crate::docs::{default_of, default_values};
+
+    /// Dotted paths of every leaf of the default configuration. Tables that are values in
+    /// their own right (`ui.configs`, empty by default) count as leaves.
+    fn leaves(value: &Value, prefix: &str, out: &mut BTreeSet<String>) {
+        match value {
+            Value::Object(map) if !map.is_empty() => {
+                for (k, v) in map {
+                    let path = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+                    leaves(v, &path, out);
+                }
+            }
+            _ => {
+                out.insert(prefix.to_owned());
+            }
+        }
+    }
+
+    #[test]
+    fn catalogue_matches_the_file_format_both_ways() {
+        let mut from_format = BTreeSet::new();
+        leaves(&default_values(), "", &mut from_format);
+        let from_table: BTreeSet<String> = keys().map(KeyDoc::path).collect();
+        let missing: Vec<_> = from_format.difference(&from_table).collect();
+        let extra: Vec<_> = from_table.difference(&from_format).collect();
+        assert!(missing.is_empty(), "keys without metadata: {missing:?}");
+        assert!(extra.is_empty(), "metadata for keys that do not exist: {extra:?}");
+        assert_eq!(keys().count(), from_table.len(), "a key is listed twice");
+    }
+
+    #[test]
+    fn kinds_match_default_values() {
+        let defaults = default_values();
+        for key in keys() {
+            let value = default_of(&defaults, key);
+            let ok = match key.kind {
+                ValueKind::Str => value.is_string(),
+                ValueKind::Enum(words) => value.as_str().is_some_and(|v| words.contains(&v)),
+                ValueKind::OptStr | ValueKind::Secret => value.is_null() || value.is_string(),
+                ValueKind::Int => value.is_u64(),
+                ValueKind::Bool => value.is_boolean(),
+                ValueKind::StrList => {
+                    value.as_array().is_some_and(|items| items.iter().all(Value::is_string))
+                }
+                ValueKind::Table => value.is_object(),
+            };
+            assert!(ok, "{}: default {value} does not fit kind {:?}", key.path(), key.kind);
+            if value.is_null() {
+                assert!(key.example.is_some(), "{}: unset by default but has no example", key.path());
+            }
+            if key.kind == ValueKind::Secret {
+                assert!(value.is_null(), "{}: a secret must have no default", key.path());
+            }
+        }
+    }
+
+    #[test]
+    fn every_key_and_section_is_documented() {
+        for section in sections() {
+            assert!(!section.description().is_empty(), "section {} has no doc", section.name);
+        }
+        for key in keys() {
+            assert!(!key.summary().is_empty(), "{} has no doc", key.path());
+            assert!(key.summary().ends_with('.'), "{}: summary should be a sentence", key.path());
+        }
+    }
+
+    #[test]
+    fn env_var_names_follow_the_rule() {
+        let bind = keys().find(|k| k.path() == "server.bind").unwrap();
+        assert_eq!(bind.env_var(), "ESIGNET_SERVER__BIND");
+        let version = keys().find(|k| k.path() == "version").unwrap();
+        assert_eq!(version.env_var(), "ESIGNET_VERSION");
+        assert_eq!(
+            key_for_env_var("ESIGNET_TOKENS__ACCESS_TOKEN_LIFETIME_SECS").map(KeyDoc::path),
+            Some("tokens.access_token_lifetime_secs".to_owned())
+        );
+        assert!(key_for_env_var("ESIGNET_SERVER_BIND").is_none());
+    }
+}

@@ -64,10 +64,6 @@ impl Problems {
         self.0.push(ConfigProblem::new(key, message));
     }
 
-    pub(crate) fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
     pub(crate) fn into_result<T>(self, value: T) -> Result<T, ConfigErrors> {
         if self.0.is_empty() { Ok(value) } else { Err(ConfigErrors(self.0)) }
     }

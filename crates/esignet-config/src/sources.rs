@@ -211,9 +211,25 @@ pub(crate) fn merge(file: Option<(&Path, &str)>, env: &EnvLayer, problems: &mut 
 /// reported, removed (so its default applies) and extraction retried, so that every such
 /// problem is listed. `None` only when an offending value cannot be isolated.
 pub(crate) fn extract(
-    mut dict: Dict,
+    dict: Dict,
     origins: &BTreeMap<String, String>,
     problems: &mut Problems,
+) -> Option<RawConfig> {
+    let mut found = Vec::new();
+    let raw = extract_repairing(dict, origins, &mut found);
+    // Values are visited in key order of the merged map; report them in file-format order.
+    let position = |key: &str| catalogue::keys().position(|k| k.path() == key).unwrap_or(usize::MAX);
+    found.sort_by_key(|(key, _)| position(key));
+    for (key, message) in found {
+        problems.push(key, message);
+    }
+    raw
+}
+
+fn extract_repairing(
+    mut dict: Dict,
+    origins: &BTreeMap<String, String>,
+    problems: &mut Vec<(String, String)>,
 ) -> Option<RawConfig> {
     for _ in 0..MAX_REPAIRS {
         let value = Value::Dict(Tag::Default, dict.clone());
@@ -223,15 +239,18 @@ pub(crate) fn extract(
         };
         let (mut path, message) = match &error.kind {
             figment::error::Kind::UnknownField(name, expected) => {
+                // figment prefixes the offending map key already; older versions did not.
                 let mut path = error.path.clone();
-                path.push(name.clone());
-                let what = if error.path.is_empty() { "unknown section or key" } else { "unknown key" };
+                if path.last() != Some(name) {
+                    path.push(name.clone());
+                }
+                let what = if path.len() == 1 { "unknown section or key" } else { "unknown key" };
                 (path, format!("{what}; expected one of: {}", expected.join(", ")))
             }
             kind => (error.path.clone(), kind.to_string()),
         };
         if path.is_empty() {
-            problems.push(FILE_KEY, message);
+            problems.push((FILE_KEY.to_owned(), message));
             return None;
         }
         // Errors inside a value (an array item, say) are reported against their key.
@@ -245,7 +264,7 @@ pub(crate) fn extract(
         if let Some(var) = origins.get(&key) {
             message = format!("{message} (from {var})");
         }
-        problems.push(key, message);
+        problems.push((key, message));
         if !remove(&mut dict, &path) {
             return None;
         }

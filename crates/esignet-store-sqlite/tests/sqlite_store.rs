@@ -12,13 +12,16 @@ use sqlx::{Connection, SqliteConnection};
 async fn raw(path: &Path) -> SqliteConnection {
     SqliteConnection::connect_with(&SqliteConnectOptions::new().filename(path))
         .await
-        .unwrap()
+        .expect("raw connection to the store's file")
 }
 
 async fn execute(path: &Path, sql: &str) {
     let mut connection = raw(path).await;
-    sqlx::query(sql).execute(&mut connection).await.unwrap();
-    connection.close().await.unwrap();
+    sqlx::query(sql)
+        .execute(&mut connection)
+        .await
+        .expect("tampering statement");
+    connection.close().await.expect("close raw connection");
 }
 
 #[tokio::test]

@@ -1,0 +1,194 @@
+//! Converting between stored [`KeyRecord`]s (private key sealed under the KEK) and usable keys.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use esignet_jose::{Algorithm, PrivateKey, PublicJwk, aead};
+use esignet_spi::{KeyRecord, SigningCertificate};
+use openssl::x509::X509;
+use serde_json::{Map, Value};
+use time::OffsetDateTime;
+use zeroize::Zeroizing;
+
+use crate::{KeyAlgorithm, KeyError};
+
+/// The label under which the private-key sealing key is derived from the KEK.
+pub(crate) const SEALING_LABEL: &str = "esignet-keys/private-key-sealing/v1";
+
+/// A decrypted, validated key with everything the read paths need precomputed.
+pub(crate) struct LoadedKey {
+    pub(crate) kid: String,
+    pub(crate) jws_algorithm: Algorithm,
+    pub(crate) family: KeyAlgorithm,
+    pub(crate) private: PrivateKey,
+    /// The public key with `kid`, for verification.
+    pub(crate) public: PublicJwk,
+    pub(crate) leaf_certificate_pem: String,
+    /// The JWKS entry (RFC 7517 with `x5c`, `x5t#S256` and `exp`).
+    pub(crate) jwk: Value,
+    pub(crate) not_before: OffsetDateTime,
+    pub(crate) not_after: OffsetDateTime,
+}
+
+impl LoadedKey {
+    /// Whether the key may sign or verify at `now`.
+    pub(crate) fn is_valid_at(&self, now: OffsetDateTime) -> bool {
+        self.not_before <= now && now < self.not_after
+    }
+
+    pub(crate) fn signing_certificate(&self) -> SigningCertificate {
+        SigningCertificate {
+            key_id: self.kid.clone(),
+            certificate_pem: self.leaf_certificate_pem.clone(),
+            issued_at: self.not_before,
+            expires_at: self.not_after,
+        }
+    }
+}
+
+/// Everything needed to write one key record.
+pub(crate) struct NewRecord<'a> {
+    pub(crate) application: &'a str,
+    pub(crate) key: &'a PrivateKey,
+    /// Leaf first.
+    pub(crate) chain: &'a [&'a X509],
+    pub(crate) not_before: OffsetDateTime,
+    pub(crate) not_after: OffsetDateTime,
+    pub(crate) created_at: OffsetDateTime,
+}
+
+/// Seals the private key (AES-256-GCM under the sealing key, AAD = kid) into a record.
+pub(crate) fn seal(
+    new: &NewRecord<'_>,
+    sealing_key: &[u8; 32],
+) -> Result<KeyRecord, KeyError> {
+    let kid = new.key.public_jwk().thumbprint();
+    let pkcs8 = new.key.to_pkcs8_der()?;
+    let encrypted_private_key = aead::seal(sealing_key, &pkcs8, kid.as_bytes())?;
+    let mut certificate_pem = String::new();
+    for certificate in new.chain {
+        let pem = certificate.to_pem()?;
+        certificate_pem.push_str(
+            std::str::from_utf8(&pem)
+                .map_err(|_| KeyError::Crypto("certificate PEM is not UTF-8".into()))?,
+        );
+    }
+    Ok(KeyRecord {
+        kid,
+        application: new.application.to_owned(),
+        algorithm: KeyAlgorithm::of(new.key).record_name().to_owned(),
+        encrypted_private_key,
+        certificate_pem,
+        not_before: new.not_before,
+        not_after: new.not_after,
+        created_at: new.created_at,
+    })
+}
+
+/// Decrypts and checks a record: the key must decrypt under `sealing_key` with the record's
+/// kid as AAD, its thumbprint must be the kid, its family must be the recorded one, and the
+/// first certificate must be for this key.
+pub(crate) fn open(
+    record: &KeyRecord,
+    sealing_key: &[u8; 32],
+) -> Result<(PrivateKey, KeyAlgorithm, Vec<X509>), KeyError> {
+    let corrupt = |reason| KeyError::Corrupt {
+        kid: record.kid.clone(),
+        reason,
+    };
+    let pkcs8 = Zeroizing::new(
+        aead::open(
+            sealing_key,
+            &record.encrypted_private_key,
+            record.kid.as_bytes(),
+        )
+        .map_err(|_| KeyError::WrongKek {
+            kid: record.kid.clone(),
+        })?,
+    );
+    let key = PrivateKey::from_pkcs8_der(&pkcs8).map_err(|_| corrupt("unreadable private key"))?;
+    if key.public_jwk().thumbprint() != record.kid {
+        return Err(corrupt("kid is not the key's thumbprint"));
+    }
+    let family = KeyAlgorithm::from_record_name(&record.algorithm)
+        .ok_or_else(|| corrupt("unknown algorithm"))?;
+    if family != KeyAlgorithm::of(&key) {
+        return Err(corrupt("algorithm does not match the key"));
+    }
+    let chain = X509::stack_from_pem(record.certificate_pem.as_bytes())
+        .map_err(|_| corrupt("unreadable certificate chain"))?;
+    let leaf_matches = chain
+        .first()
+        .and_then(|leaf| leaf.public_key().ok())
+        .is_some_and(|public| public.public_eq(key.openssl_pkey()));
+    if !leaf_matches {
+        return Err(corrupt("certificate is not for this key"));
+    }
+    Ok((key, family, chain))
+}
+
+/// Opens a record of a signing application and precomputes its JWKS entry. Keys of the policy's
+/// family sign with `policy_algorithm`; keys left over from another family keep that family's
+/// default algorithm (they stay verifiable until they expire).
+pub(crate) fn load(
+    record: &KeyRecord,
+    sealing_key: &[u8; 32],
+    policy_algorithm: Algorithm,
+) -> Result<LoadedKey, KeyError> {
+    let (private, family, chain) = open(record, sealing_key)?;
+    let jws_algorithm = if KeyAlgorithm::for_jws(policy_algorithm) == family {
+        policy_algorithm
+    } else {
+        family.default_jws()
+    };
+    let public = private.public_jwk().with_kid(record.kid.clone());
+    let mut chain_der = Vec::with_capacity(chain.len());
+    for certificate in &chain {
+        chain_der.push(certificate.to_der()?);
+    }
+    let leaf_der = chain_der.first().ok_or_else(|| KeyError::Corrupt {
+        kid: record.kid.clone(),
+        reason: "empty certificate chain",
+    })?;
+    let leaf_certificate_pem = String::from_utf8(chain[0].to_pem()?)
+        .map_err(|_| KeyError::Crypto("certificate PEM is not UTF-8".into()))?;
+
+    // Member order follows eSignet's JWKS entries (esignet-service-api §3.2).
+    let mut jwk = Map::new();
+    jwk.insert("kid".into(), Value::from(record.kid.as_str()));
+    jwk.insert("kty".into(), Value::from(public.kty()));
+    jwk.insert("use".into(), Value::from("sig"));
+    jwk.insert("alg".into(), Value::from(jws_algorithm.as_str()));
+    jwk.insert("exp".into(), Value::from(record.not_after.unix_timestamp()));
+    jwk.insert(
+        "x5c".into(),
+        Value::from(
+            chain_der
+                .iter()
+                .map(|der| STANDARD.encode(der))
+                .collect::<Vec<_>>(),
+        ),
+    );
+    jwk.insert(
+        "x5t#S256".into(),
+        Value::from(esignet_jose::sha256_b64url(leaf_der)),
+    );
+    if let Value::Object(members) = private.public_jwk().to_json() {
+        for (name, value) in members {
+            if name != "kty" {
+                jwk.insert(name, value);
+            }
+        }
+    }
+
+    Ok(LoadedKey {
+        kid: record.kid.clone(),
+        jws_algorithm,
+        family,
+        private,
+        public,
+        leaf_certificate_pem,
+        jwk: Value::Object(jwk),
+        not_before: record.not_before,
+        not_after: record.not_after,
+    })
+}

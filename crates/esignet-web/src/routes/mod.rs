@@ -1,0 +1,5 @@
+//! Route tables, one module per API family.
+
+pub mod authorization;
+pub mod client_mgmt;
+pub mod oidc;

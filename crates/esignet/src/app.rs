@@ -1,0 +1,145 @@
+//! Wiring: configuration → concrete implementations → the HTTP application. The only place that
+//! names concrete backends.
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use esignet_cache_memory::MemoryCache;
+use esignet_config::Settings;
+use esignet_core::{ClientManager, Core, CoreDeps};
+use esignet_keys::{KeyEncryptionKey, KeyManager, KeyPolicy};
+use esignet_mock_authenticator::{Directory, MockAuthenticator, MockSettings};
+use esignet_spi::{Clock, SystemClock};
+use esignet_store_sqlite::SqliteStore;
+use esignet_web::{AdminAuth, AdminConfig, AppState, IamConfig, WebConfig};
+
+use crate::audit::LogAuditSink;
+use crate::core_config::core_config;
+use crate::demo_client;
+
+/// Key application of the service's token-signing keys.
+pub const SERVICE_KEYS: &str = "OIDC_SERVICE";
+/// Key application of the built-in mock identity system's KYC-signing keys.
+pub const MOCK_IDENTITY_KEYS: &str = "MOCK_AUTHENTICATION_SERVICE";
+
+/// A built application and the handles that keep it running.
+pub struct App {
+    /// The HTTP router.
+    pub router: axum::Router,
+    /// The service key manager (for `keys` commands and rotation).
+    pub service_keys: Arc<KeyManager>,
+    /// Background tasks (rotation, cache sweeping).
+    pub tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+/// Opens the store and the key-encryption key.
+pub async fn open_store(settings: &Settings) -> anyhow::Result<(Arc<SqliteStore>, Arc<KeyEncryptionKey>)> {
+    let store = SqliteStore::open(&settings.sqlite_path())
+        .await
+        .with_context(|| format!("cannot open the store at {}", settings.sqlite_path().display()))?;
+    let kek = match &settings.keys.encryption_key {
+        Some(key) => KeyEncryptionKey::from_bytes(*key.expose()),
+        None => KeyEncryptionKey::load_or_create(&settings.encryption_key_file())
+            .with_context(|| format!("cannot load the key-encryption key {}", settings.encryption_key_file().display()))?,
+    };
+    Ok((Arc::new(store), Arc::new(kek)))
+}
+
+/// The key policy of an application from the `[keys]` settings.
+pub fn key_policy(settings: &Settings, common_name: &str) -> anyhow::Result<KeyPolicy> {
+    let algorithm = esignet_jose::Algorithm::parse(settings.keys.algorithm.as_str())
+        .context("unsupported signing algorithm")?;
+    let validity = time::Duration::try_from(settings.keys.validity).context("key validity out of range")?;
+    let rotate_before = time::Duration::try_from(settings.keys.rotate_before).context("rotation window out of range")?;
+    Ok(KeyPolicy::for_jws(algorithm, validity, rotate_before, common_name.to_owned()))
+}
+
+/// Builds the whole application.
+pub async fn build(settings: &Settings) -> anyhow::Result<App> {
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let (store, kek) = open_store(settings).await?;
+    let service_keys = KeyManager::open(
+        store.clone(),
+        kek.clone(),
+        clock.clone(),
+        SERVICE_KEYS,
+        key_policy(settings, "eSignet token signing")?,
+    )
+    .await
+    .context("cannot open the service signing keys")?;
+    let cache = MemoryCache::new(clock.clone()).with_capacity_limit(settings.cache.max_entries);
+    let mock_keys = KeyManager::open(
+        store.clone(),
+        kek.clone(),
+        clock.clone(),
+        MOCK_IDENTITY_KEYS,
+        key_policy(settings, "Mock identity system KYC signing")?,
+    )
+    .await
+    .context("cannot open the mock identity system's signing keys")?;
+    let mut mock_settings = MockSettings::new(settings.issuer());
+    mock_settings.otp = settings.authenticator.mock_otp.clone();
+    let authenticator = Arc::new(MockAuthenticator::new(
+        Directory::demo().context("cannot load the demo identities")?,
+        mock_keys.clone(),
+        cache.clone(),
+        clock.clone(),
+        mock_settings,
+    ));
+    let audit = Arc::new(LogAuditSink::spawn(10_000));
+    if settings.demo.seed_client {
+        demo_client::seed(settings, store.as_ref(), clock.as_ref()).await?;
+    }
+    let config = core_config(settings);
+    let known_acrs: Vec<String> = settings.oidc.acr_mapping.acr_amr.iter().map(|(acr, _)| acr.clone()).collect();
+    let clients = ClientManager::new(
+        store.clone(),
+        clock.clone(),
+        audit.clone(),
+        settings.oidc.claims_supported.clone(),
+        known_acrs,
+    );
+    let core = Arc::new(Core::new(
+        config,
+        CoreDeps {
+            clients: store.clone(),
+            consents: store.clone(),
+            cache: cache.clone(),
+            authenticator,
+            signer: service_keys.clone(),
+            audit,
+            clock: clock.clone(),
+            transaction_key: kek.derive("transaction-cache"),
+        },
+    ));
+    let admin = AdminAuth::new(
+        AdminConfig {
+            static_token: settings.admin.static_token.as_ref().map(|t| t.expose().to_owned()),
+            iam: settings.admin.iam.as_ref().map(|iam| IamConfig {
+                jwks_url: iam.jwks_url.to_string(),
+                issuer: iam.issuer.clone(),
+                audience: iam.audience.clone(),
+            }),
+        },
+        clock.clone(),
+    );
+    let web = WebConfig {
+        base_path: settings.server.base_path.clone(),
+        request_time_leeway: settings.security.request_time_leeway,
+        csrf_cookie_secure: settings.security.csrf_cookie_secure,
+        max_body_bytes: settings.server.max_body_bytes,
+        request_timeout: settings.server.request_timeout,
+    };
+    let state = AppState::new(core, web, admin, clients);
+    let interval = settings.keys.rotation_check_interval;
+    let tasks = vec![
+        service_keys.spawn_rotation(interval),
+        mock_keys.spawn_rotation(interval),
+        cache.spawn_sweeper(std::time::Duration::from_secs(30)),
+    ];
+    Ok(App {
+        router: esignet_web::router(state),
+        service_keys,
+        tasks,
+    })
+}

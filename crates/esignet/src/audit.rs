@@ -1,0 +1,35 @@
+//! The built-in audit sink: structured log records on the `audit` target, written by a
+//! background task so a request never waits on logging.
+
+use esignet_spi::{AuditEvent, AuditSink};
+use tokio::sync::mpsc;
+
+/// Audit events as JSON lines on the `audit` tracing target.
+pub struct LogAuditSink {
+    sender: mpsc::Sender<AuditEvent>,
+}
+
+impl LogAuditSink {
+    /// Starts the writer task with a bounded queue of `capacity` events.
+    pub fn spawn(capacity: usize) -> Self {
+        let (sender, mut receiver) = mpsc::channel::<AuditEvent>(capacity);
+        tokio::spawn(async move {
+            while let Some(event) = receiver.recv().await {
+                match serde_json::to_string(&event) {
+                    Ok(line) => tracing::info!(target: "audit", "{line}"),
+                    Err(error) => tracing::warn!(target: "audit", %error, "unserializable audit event"),
+                }
+            }
+        });
+        Self { sender }
+    }
+}
+
+impl AuditSink for LogAuditSink {
+    fn record(&self, event: AuditEvent) {
+        // A full queue drops the event rather than slowing down the login.
+        if self.sender.try_send(event).is_err() {
+            tracing::warn!(target: "audit", "audit queue full: event dropped");
+        }
+    }
+}

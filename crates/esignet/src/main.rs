@@ -1,0 +1,181 @@
+//! `esignet`: the eSignet-rs binary.
+//!
+//! `esignet serve` runs the OpenID Connect provider; `esignet config check` validates the
+//! configuration without starting; `esignet keys list|rotate` manages signing keys.
+
+mod app;
+mod audit;
+mod core_config;
+mod demo_client;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use esignet_config::Settings;
+use esignet_keys::KeyManager;
+use esignet_spi::{Clock, SystemClock};
+
+#[derive(Parser)]
+#[command(name = "esignet", version, about = "An OpenID Connect provider for digital identity, wire-compatible with MOSIP eSignet")]
+struct Cli {
+    /// The TOML configuration file (defaults and ESIGNET_* variables apply without one).
+    #[arg(long, global = true, env = "ESIGNET_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Runs the provider (the default).
+    Serve,
+    /// Configuration tools.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+    /// Signing-key tools.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ConfigCommand {
+    /// Validates the configuration and lists every problem; exit status 1 if any.
+    Check,
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Lists the service signing keys.
+    List,
+    /// Generates a new current signing key; the previous one stays published until it expires.
+    Rotate,
+}
+
+fn load_settings(cli: &Cli) -> Result<Settings, String> {
+    esignet_config::load(cli.config.as_deref(), std::env::vars()).map_err(|errors| errors.to_string())
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let settings = match load_settings(&cli) {
+        Ok(settings) => settings,
+        Err(problems) => {
+            eprintln!("invalid configuration:\n{problems}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if let Some(Command::Config { command: ConfigCommand::Check }) = &cli.command {
+        println!("configuration is valid");
+        return ExitCode::SUCCESS;
+    }
+    init_tracing(&settings);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("cannot start the runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let outcome = runtime.block_on(async {
+        match cli.command {
+            None | Some(Command::Serve) => serve(&settings).await,
+            Some(Command::Keys { command }) => keys(&settings, command).await,
+            Some(Command::Config { .. }) => Ok(()),
+        }
+    });
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_tracing(settings: &Settings) {
+    let filter = std::env::var("ESIGNET_LOG").unwrap_or_else(|_| settings.logging.level.clone());
+    let filter = tracing_subscriber::EnvFilter::try_new(&filter)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if settings.logging.format.as_str() == "json" {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+async fn serve(settings: &Settings) -> anyhow::Result<()> {
+    let app = app::build(settings).await?;
+    let listener = tokio::net::TcpListener::bind(settings.server.bind)
+        .await
+        .with_context(|| format!("cannot listen on {}", settings.server.bind))?;
+    let address = listener.local_addr()?;
+    tracing::info!(%address, public_url = %settings.server.public_url, "eSignet is ready");
+    axum::serve(listener, app.router)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("server failed")?;
+    for task in app.tasks {
+        task.abort();
+    }
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}
+
+async fn keys(settings: &Settings, command: KeysCommand) -> anyhow::Result<()> {
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let (store, kek) = app::open_store(settings).await?;
+    let manager = KeyManager::open(
+        store,
+        kek,
+        clock,
+        app::SERVICE_KEYS,
+        app::key_policy(settings, "eSignet token signing")?,
+    )
+    .await
+    .context("cannot open the service signing keys")?;
+    if let KeysCommand::Rotate = command {
+        let info = manager.rotate().await.context("rotation failed")?;
+        println!("rotated: new current key {}", info.kid);
+    }
+    println!("{:<45} {:<6} {:<22} {:<22} current", "kid", "alg", "not before", "not after");
+    for key in manager.keys() {
+        println!(
+            "{:<45} {:<6} {:<22} {:<22} {}",
+            key.kid,
+            key.algorithm,
+            key.not_before.date().to_string() + " " + &key.not_before.time().to_string(),
+            key.not_after.date().to_string() + " " + &key.not_after.time().to_string(),
+            if key.is_current { "yes" } else { "" }
+        );
+    }
+    Ok(())
+}
