@@ -44,7 +44,12 @@ async fn a_full_cache_refuses_new_keys_but_keeps_and_replaces_live_ones() {
     assert_eq!(cache.get(NS, "a").await.unwrap(), Some(b"a".to_vec()));
     cache.put(NS, "a", b"a2".to_vec(), LONG).await.unwrap();
     assert_eq!(cache.get(NS, "a").await.unwrap(), Some(b"a2".to_vec()));
-    assert!(!cache.put_if_absent(NS, "b", b"x".to_vec(), LONG).await.unwrap());
+    assert!(
+        !cache
+            .put_if_absent(NS, "b", b"x".to_vec(), LONG)
+            .await
+            .unwrap()
+    );
 
     // take and delete give room back.
     assert_eq!(cache.take(NS, "a").await.unwrap(), Some(b"a2".to_vec()));
@@ -93,14 +98,20 @@ async fn an_entry_expires_exactly_at_the_end_of_its_ttl_and_is_reclaimed_when_me
     assert_eq!(cache.get(NS, "k").await.unwrap(), None);
     assert_eq!(cache.entry_count(), 0, "get reclaims the expired entry");
 
-    cache.put(NS, "zero", b"v".to_vec(), Duration::ZERO).await.unwrap();
+    cache
+        .put(NS, "zero", b"v".to_vec(), Duration::ZERO)
+        .await
+        .unwrap();
     assert_eq!(
         cache.get(NS, "zero").await.unwrap(),
         None,
         "a zero TTL is expired at once"
     );
 
-    cache.put(NS, "forever", b"v".to_vec(), Duration::MAX).await.unwrap();
+    cache
+        .put(NS, "forever", b"v".to_vec(), Duration::MAX)
+        .await
+        .unwrap();
     advance(&clock, Duration::from_secs(100 * 365 * 86_400));
     assert_eq!(
         cache.get(NS, "forever").await.unwrap(),
@@ -121,7 +132,10 @@ async fn sweep_removes_only_expired_entries() {
     advance(&clock, SHORT);
     assert_eq!(cache.sweep(), 3);
     assert_eq!(cache.entry_count(), 1);
-    assert_eq!(cache.increment("apiratelimit", "txn", LONG).await.unwrap(), 2);
+    assert_eq!(
+        cache.increment("apiratelimit", "txn", LONG).await.unwrap(),
+        2
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -135,11 +149,19 @@ async fn the_sweeper_reclaims_periodically_and_stops_with_the_cache() {
     let every = Duration::from_secs(30);
     let sweeper = cache.spawn_sweeper(every);
     tokio::task::yield_now().await;
-    assert_eq!(cache.entry_count(), 2, "the first sweep is one interval away");
+    assert_eq!(
+        cache.entry_count(),
+        2,
+        "the first sweep is one interval away"
+    );
 
     tokio::time::advance(every).await;
     tokio::task::yield_now().await;
-    assert_eq!(cache.entry_count(), 1, "the sweeper reclaimed the expired entry");
+    assert_eq!(
+        cache.entry_count(),
+        1,
+        "the sweeper reclaimed the expired entry"
+    );
     assert_eq!(cache.get(NS, "long").await.unwrap(), Some(b"v".to_vec()));
 
     drop(cache);
@@ -162,10 +184,18 @@ async fn a_channel_lives_exactly_while_it_has_subscribers() {
     cache.publish("events", "still here").await.unwrap();
     assert_eq!(second.next().await.as_deref(), Some("still here"));
     drop(second);
-    assert_eq!(cache.channel_count(), 0, "the last subscriber removed the channel");
+    assert_eq!(
+        cache.channel_count(),
+        0,
+        "the last subscriber removed the channel"
+    );
 
     cache.publish("events", "to nobody").await.unwrap();
-    assert_eq!(cache.channel_count(), 0, "publishing does not create channels");
+    assert_eq!(
+        cache.channel_count(),
+        0,
+        "publishing does not create channels"
+    );
     let mut again = cache.subscribe("events").await.unwrap();
     cache.publish("events", "fresh").await.unwrap();
     assert_eq!(again.next().await.as_deref(), Some("fresh"));
@@ -197,7 +227,10 @@ async fn counters_read_as_decimal_text_and_refuse_other_values() {
     cache.increment(NS, "count", LONG).await.unwrap();
     assert_eq!(cache.get(NS, "count").await.unwrap(), Some(b"2".to_vec()));
 
-    cache.put(NS, "text", b"not a number".to_vec(), LONG).await.unwrap();
+    cache
+        .put(NS, "text", b"not a number".to_vec(), LONG)
+        .await
+        .unwrap();
     assert!(matches!(
         cache.increment(NS, "text", LONG).await,
         Err(CacheError::Unavailable(_))
@@ -208,7 +241,10 @@ async fn counters_read_as_decimal_text_and_refuse_other_values() {
         "a refused increment leaves the value alone"
     );
 
-    cache.put(NS, "max", u64::MAX.to_string().into_bytes(), LONG).await.unwrap();
+    cache
+        .put(NS, "max", u64::MAX.to_string().into_bytes(), LONG)
+        .await
+        .unwrap();
     assert!(matches!(
         cache.increment(NS, "max", LONG).await,
         Err(CacheError::Unavailable(_))
@@ -218,7 +254,10 @@ async fn counters_read_as_decimal_text_and_refuse_other_values() {
 #[tokio::test]
 async fn debug_output_never_shows_values() {
     let cache = MemoryCache::new(clock());
-    cache.put(NS, "code", b"secret-auth-code".to_vec(), LONG).await.unwrap();
+    cache
+        .put(NS, "code", b"secret-auth-code".to_vec(), LONG)
+        .await
+        .unwrap();
     let debug = format!("{cache:?}");
     assert!(!debug.contains("secret-auth-code"), "{debug}");
     assert!(debug.contains("entries: 1"), "{debug}");
@@ -240,14 +279,20 @@ async fn one_time_operations_hold_under_parallel_threads() {
         for taker in takers {
             winners += usize::from(taker.await.unwrap().is_some());
         }
-        assert_eq!(winners, 1, "round {round}: exactly one thread takes the code");
+        assert_eq!(
+            winners, 1,
+            "round {round}: exactly one thread takes the code"
+        );
 
         let key = format!("jti-{round}");
         let storers: Vec<_> = (0..16)
             .map(|_| {
                 let (cache, key) = (Arc::clone(&cache), key.clone());
                 tokio::spawn(async move {
-                    cache.put_if_absent(NS, &key, b"1".to_vec(), LONG).await.unwrap()
+                    cache
+                        .put_if_absent(NS, &key, b"1".to_vec(), LONG)
+                        .await
+                        .unwrap()
                 })
             })
             .collect();
@@ -255,7 +300,10 @@ async fn one_time_operations_hold_under_parallel_threads() {
         for storer in storers {
             stored += usize::from(storer.await.unwrap());
         }
-        assert_eq!(stored, 1, "round {round}: exactly one thread stores the jti");
+        assert_eq!(
+            stored, 1,
+            "round {round}: exactly one thread stores the jti"
+        );
     }
 
     let counters: Vec<_> = (0..8)

@@ -69,15 +69,19 @@ impl AcrMapping {
     /// Every problem found, one message each (JSON syntax, shape, unknown factor types,
     /// ACRs naming missing AMRs, empty groups).
     pub fn from_json(text: &str) -> Result<Self, Vec<String>> {
-        let document: Value = serde_json::from_str(text)
-            .map_err(|e| vec![format!("not valid JSON: {e}")])?;
+        let document: Value =
+            serde_json::from_str(text).map_err(|e| vec![format!("not valid JSON: {e}")])?;
         let Value::Object(root) = document else {
-            return Err(vec!["must be a JSON object with \"amr\" and \"acr_amr\"".to_owned()]);
+            return Err(vec![
+                "must be a JSON object with \"amr\" and \"acr_amr\"".to_owned(),
+            ]);
         };
         let mut problems = Vec::new();
         for key in root.keys() {
             if key != "amr" && key != "acr_amr" {
-                problems.push(format!("unknown member \"{key}\" (expected \"amr\" and \"acr_amr\")"));
+                problems.push(format!(
+                    "unknown member \"{key}\" (expected \"amr\" and \"acr_amr\")"
+                ));
             }
         }
         let amr = match root.get("amr") {
@@ -105,7 +109,11 @@ impl AcrMapping {
         if problems.is_empty() && acr_amr.is_empty() {
             problems.push("\"acr_amr\" maps no ACR".to_owned());
         }
-        if problems.is_empty() { Ok(Self { amr, acr_amr }) } else { Err(problems) }
+        if problems.is_empty() {
+            Ok(Self { amr, acr_amr })
+        } else {
+            Err(problems)
+        }
     }
 
     /// Whether `acr` is mapped.
@@ -115,14 +123,22 @@ impl AcrMapping {
 
     /// The AMR names of `acr`, if mapped.
     pub fn amr_names(&self, acr: &str) -> Option<&[String]> {
-        self.acr_amr.iter().find(|(name, _)| name == acr).map(|(_, amrs)| amrs.as_slice())
+        self.acr_amr
+            .iter()
+            .find(|(name, _)| name == acr)
+            .map(|(_, amrs)| amrs.as_slice())
     }
 
     /// The factor lists offered for `acr`: one list per AMR name, in mapping order
     /// (reference §8.7 `authFactors`). `None` when `acr` is not mapped.
     pub fn auth_factor_lists(&self, acr: &str) -> Option<Vec<&[AuthFactorSpec]>> {
         let names = self.amr_names(acr)?;
-        Some(names.iter().filter_map(|n| self.amr.get(n).map(Vec::as_slice)).collect())
+        Some(
+            names
+                .iter()
+                .filter_map(|n| self.amr.get(n).map(Vec::as_slice))
+                .collect(),
+        )
     }
 }
 
@@ -199,8 +215,10 @@ fn parse_factor(factor: &Value, at: &str, problems: &mut Vec<String>) -> Option<
     let sub_types = match fields.get("subTypes") {
         None | Some(Value::Null) => None,
         Some(Value::Array(items)) => {
-            let strings: Vec<String> =
-                items.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect();
+            let strings: Vec<String> = items
+                .iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect();
             if strings.len() != items.len() {
                 problems.push(format!("{at}: \"subTypes\" must be an array of strings"));
             }
@@ -211,7 +229,11 @@ fn parse_factor(factor: &Value, at: &str, problems: &mut Vec<String>) -> Option<
             None
         }
     };
-    (problems.len() == before).then_some(AuthFactorSpec { factor_type, count, sub_types })
+    (problems.len() == before).then_some(AuthFactorSpec {
+        factor_type,
+        count,
+        sub_types,
+    })
 }
 
 fn parse_acr_amr(
@@ -262,12 +284,23 @@ mod tests {
             ]
         );
         assert_eq!(mapping.amr.len(), 7);
-        let bio = mapping.auth_factor_lists("mosip:idp:acr:biometrics").unwrap();
+        let bio = mapping
+            .auth_factor_lists("mosip:idp:acr:biometrics")
+            .unwrap();
         assert_eq!(
             bio,
-            vec![&[AuthFactorSpec { factor_type: "BIO".into(), count: 1, sub_types: None }][..]]
+            vec![
+                &[AuthFactorSpec {
+                    factor_type: "BIO".into(),
+                    count: 1,
+                    sub_types: None
+                }][..]
+            ]
         );
-        assert_eq!(mapping.amr_names("mosip:idp:acr:generated-code").unwrap(), ["OTP"]);
+        assert_eq!(
+            mapping.amr_names("mosip:idp:acr:generated-code").unwrap(),
+            ["OTP"]
+        );
         assert!(mapping.auth_factor_lists("mosip:idp:acr:unknown").is_none());
     }
 
@@ -281,7 +314,10 @@ mod tests {
         assert_eq!(mapping.acr_amr[0].0, "b", "file order is kept");
         let group = &mapping.amr["Bio+OTP"];
         assert_eq!(group[0].count, 2);
-        assert_eq!(group[0].sub_types.as_deref(), Some(&["Iris".to_owned(), "Face".to_owned()][..]));
+        assert_eq!(
+            group[0].sub_types.as_deref(),
+            Some(&["Iris".to_owned(), "Face".to_owned()][..])
+        );
         assert_eq!(group[1].factor_type, "OTP");
     }
 

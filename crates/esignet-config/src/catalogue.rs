@@ -39,9 +39,11 @@ impl ValueKind {
             Self::Bool => "boolean".to_owned(),
             Self::StrList => "array of strings".to_owned(),
             Self::Table => "table".to_owned(),
-            Self::Enum(words) => {
-                words.iter().map(|w| format!("\"{w}\"")).collect::<Vec<_>>().join(" \\| ")
-            }
+            Self::Enum(words) => words
+                .iter()
+                .map(|w| format!("\"{w}\""))
+                .collect::<Vec<_>>()
+                .join(" \\| "),
         }
     }
 
@@ -95,7 +97,11 @@ impl KeyDoc {
 
     /// The one-line summary (first doc line).
     pub fn summary(&self) -> &'static str {
-        self.doc.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("")
+        self.doc
+            .lines()
+            .map(str::trim)
+            .find(|l| !l.is_empty())
+            .unwrap_or("")
     }
 
     /// The whole doc comment as one paragraph.
@@ -139,7 +145,11 @@ pub fn key_for_env_var(name: &str) -> Option<&'static KeyDoc> {
 
 /// Joins doc-comment lines into one paragraph.
 fn join_doc(doc: &str) -> String {
-    doc.lines().map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join(" ")
+    doc.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 #[cfg(test)]
@@ -157,7 +167,11 @@ mod tests {
         match value {
             Value::Object(map) if !map.is_empty() => {
                 for (k, v) in map {
-                    let path = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+                    let path = if prefix.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{prefix}.{k}")
+                    };
                     leaves(v, &path, out);
                 }
             }
@@ -175,7 +189,10 @@ mod tests {
         let missing: Vec<_> = from_format.difference(&from_table).collect();
         let extra: Vec<_> = from_table.difference(&from_format).collect();
         assert!(missing.is_empty(), "keys without metadata: {missing:?}");
-        assert!(extra.is_empty(), "metadata for keys that do not exist: {extra:?}");
+        assert!(
+            extra.is_empty(),
+            "metadata for keys that do not exist: {extra:?}"
+        );
         assert_eq!(keys().count(), from_table.len(), "a key is listed twice");
     }
 
@@ -190,17 +207,30 @@ mod tests {
                 ValueKind::OptStr | ValueKind::Secret => value.is_null() || value.is_string(),
                 ValueKind::Int => value.is_u64(),
                 ValueKind::Bool => value.is_boolean(),
-                ValueKind::StrList => {
-                    value.as_array().is_some_and(|items| items.iter().all(Value::is_string))
-                }
+                ValueKind::StrList => value
+                    .as_array()
+                    .is_some_and(|items| items.iter().all(Value::is_string)),
                 ValueKind::Table => value.is_object(),
             };
-            assert!(ok, "{}: default {value} does not fit kind {:?}", key.path(), key.kind);
+            assert!(
+                ok,
+                "{}: default {value} does not fit kind {:?}",
+                key.path(),
+                key.kind
+            );
             if value.is_null() {
-                assert!(key.example.is_some(), "{}: unset by default but has no example", key.path());
+                assert!(
+                    key.example.is_some(),
+                    "{}: unset by default but has no example",
+                    key.path()
+                );
             }
             if key.kind == ValueKind::Secret {
-                assert!(value.is_null(), "{}: a secret must have no default", key.path());
+                assert!(
+                    value.is_null(),
+                    "{}: a secret must have no default",
+                    key.path()
+                );
             }
         }
     }
@@ -208,11 +238,19 @@ mod tests {
     #[test]
     fn every_key_and_section_is_documented() {
         for section in sections() {
-            assert!(!section.description().is_empty(), "section {} has no doc", section.name);
+            assert!(
+                !section.description().is_empty(),
+                "section {} has no doc",
+                section.name
+            );
         }
         for key in keys() {
             assert!(!key.summary().is_empty(), "{} has no doc", key.path());
-            assert!(key.summary().ends_with('.'), "{}: summary should be a sentence", key.path());
+            assert!(
+                key.summary().ends_with('.'),
+                "{}: summary should be a sentence",
+                key.path()
+            );
         }
     }
 

@@ -15,7 +15,10 @@ pub struct ConfigProblem {
 impl ConfigProblem {
     /// A problem with `key`.
     pub fn new(key: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { key: key.into(), message: message.into() }
+        Self {
+            key: key.into(),
+            message: message.into(),
+        }
     }
 }
 
@@ -65,7 +68,11 @@ impl Problems {
     }
 
     pub(crate) fn into_result<T>(self, value: T) -> Result<T, ConfigErrors> {
-        if self.0.is_empty() { Ok(value) } else { Err(ConfigErrors(self.0)) }
+        if self.0.is_empty() {
+            Ok(value)
+        } else {
+            Err(ConfigErrors(self.0))
+        }
     }
 
     pub(crate) fn into_errors(self) -> ConfigErrors {

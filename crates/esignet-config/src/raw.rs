@@ -177,7 +177,7 @@ section! {
         /// Defaults to `server.public_url` (eSignet 1.8 behaviour: both values are equal).
         /// Must be an `http(s)` URL without query or fragment.
         issuer: Option<String> = None, ValueKind::OptStr,
-            default_doc = "same as `server.public_url`", example = "\"https://esignet.example\"";
+            default_doc = "same as `server.public_url`", example = "\"http://127.0.0.1:8088\"";
         /// Longest time one request may take before it is answered with a timeout, in seconds.
         request_timeout_secs: u64 = 30, ValueKind::Int;
         /// Largest accepted request body, in bytes.

@@ -78,7 +78,10 @@ mod tests {
     fn debug_and_serialize_hide_the_value() {
         let secret = SecretString::new("hunter2-hunter2");
         assert_eq!(format!("{secret:?}"), REDACTED);
-        assert_eq!(serde_json::to_string(&secret).unwrap(), format!("\"{REDACTED}\""));
+        assert_eq!(
+            serde_json::to_string(&secret).unwrap(),
+            format!("\"{REDACTED}\"")
+        );
         assert_eq!(secret.expose(), "hunter2-hunter2");
         let key = EncryptionKey::from_bytes([7; 32]);
         assert_eq!(format!("{key:?}"), REDACTED);

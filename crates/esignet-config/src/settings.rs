@@ -53,7 +53,10 @@ impl Settings {
     ///
     /// `path` should start with `/` (for example `/oauth/v2/token`).
     pub fn endpoint_url(&self, path: &str) -> String {
-        format!("{}{}{}", self.server.public_url, self.server.base_path, path)
+        format!(
+            "{}{}{}",
+            self.server.public_url, self.server.base_path, path
+        )
     }
 
     /// The issuer identifier: discovery `issuer` and the `iss` of every token.

@@ -5,9 +5,9 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use figment::{Figment, Provider};
 use figment::providers::{Format, Serialized, Toml};
 use figment::value::{Dict, Empty, Tag, Value};
+use figment::{Figment, Provider};
 
 use crate::catalogue::{self, KeyDoc, ValueKind};
 use crate::error::Problems;
@@ -39,11 +39,17 @@ pub(crate) fn read_file(path: &Path, problems: &mut Problems) -> Option<String> 
     match std::fs::read_to_string(path) {
         Ok(text) => Some(text),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            problems.push(FILE_KEY, format!("configuration file {} does not exist", path.display()));
+            problems.push(
+                FILE_KEY,
+                format!("configuration file {} does not exist", path.display()),
+            );
             None
         }
         Err(e) => {
-            problems.push(FILE_KEY, format!("cannot read configuration file {}: {e}", path.display()));
+            problems.push(
+                FILE_KEY,
+                format!("cannot read configuration file {}: {e}", path.display()),
+            );
             None
         }
     }
@@ -55,9 +61,14 @@ pub(crate) fn env_layer(
     env: impl IntoIterator<Item = (String, String)>,
     problems: &mut Problems,
 ) -> EnvLayer {
-    let mut layer = EnvLayer { dict: Dict::new(), origins: BTreeMap::new() };
-    let mut vars: Vec<(String, String)> =
-        env.into_iter().filter(|(name, _)| name.starts_with(ENV_PREFIX)).collect();
+    let mut layer = EnvLayer {
+        dict: Dict::new(),
+        origins: BTreeMap::new(),
+    };
+    let mut vars: Vec<(String, String)> = env
+        .into_iter()
+        .filter(|(name, _)| name.starts_with(ENV_PREFIX))
+        .collect();
     // Sorted so problems come out in a stable order whatever the process environment order.
     vars.sort();
     for (name, raw) in vars {
@@ -129,7 +140,7 @@ fn parse_env_value(kind: ValueKind, raw: &str) -> Result<Value, String> {
             "false" => Ok(Value::from(false)),
             _ => Err("expected true or false".to_owned()),
         },
-        ValueKind::StrList => parse_string_list(raw).map(|items| Value::from(items)),
+        ValueKind::StrList => parse_string_list(raw).map(Value::from),
         ValueKind::Table => parse_table(raw),
     }
 }
@@ -161,7 +172,12 @@ fn parse_string_list(raw: &str) -> Result<Vec<String>, String> {
             })
             .collect()
     } else {
-        Ok(trimmed.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect())
+        Ok(trimmed
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect())
     }
 }
 
@@ -187,19 +203,30 @@ fn parse_toml_value(text: &str) -> Option<toml::Value> {
 
 /// Merges the layers (defaults come from the serde defaults of [`RawConfig`]). `None` with a
 /// problem recorded when the file does not parse.
-pub(crate) fn merge(file: Option<(&Path, &str)>, env: &EnvLayer, problems: &mut Problems) -> Option<Dict> {
+pub(crate) fn merge(
+    file: Option<(&Path, &str)>,
+    env: &EnvLayer,
+    problems: &mut Problems,
+) -> Option<Dict> {
     let mut figment = Figment::new();
     if let Some((path, text)) = file {
         // Checked first so that a syntax error names the file rather than a merged figment.
         if let Err(e) = toml::from_str::<toml::Table>(text) {
-            problems.push(FILE_KEY, format!("{} is not valid TOML: {}", path.display(), e.message()));
+            problems.push(
+                FILE_KEY,
+                format!("{} is not valid TOML: {}", path.display(), e.message()),
+            );
             return None;
         }
         figment = figment.merge(Toml::string(text));
     }
     figment = figment.merge(Serialized::defaults(&env.dict));
     match figment.data() {
-        Ok(mut profiles) => Some(profiles.remove(&figment::Profile::Default).unwrap_or_default()),
+        Ok(mut profiles) => Some(
+            profiles
+                .remove(&figment::Profile::Default)
+                .unwrap_or_default(),
+        ),
         Err(e) => {
             problems.push(FILE_KEY, e.to_string());
             None
@@ -218,7 +245,11 @@ pub(crate) fn extract(
     let mut found = Vec::new();
     let raw = extract_repairing(dict, origins, &mut found);
     // Values are visited in key order of the merged map; report them in file-format order.
-    let position = |key: &str| catalogue::keys().position(|k| k.path() == key).unwrap_or(usize::MAX);
+    let position = |key: &str| {
+        catalogue::keys()
+            .position(|k| k.path() == key)
+            .unwrap_or(usize::MAX)
+    };
     found.sort_by_key(|(key, _)| position(key));
     for (key, message) in found {
         problems.push(key, message);
@@ -244,9 +275,24 @@ fn extract_repairing(
                 if path.last() != Some(name) {
                     path.push(name.clone());
                 }
-                let what = if path.len() == 1 { "unknown section or key" } else { "unknown key" };
-                (path, format!("{what}; expected one of: {}", expected.join(", ")))
+                let what = if path.len() == 1 {
+                    "unknown section or key"
+                } else {
+                    "unknown key"
+                };
+                (
+                    path,
+                    format!("{what}; expected one of: {}", expected.join(", ")),
+                )
             }
+            figment::error::Kind::InvalidType(actual, expected) => (
+                error.path.clone(),
+                format!("found {actual}, expected {}", friendly(expected)),
+            ),
+            figment::error::Kind::InvalidValue(actual, expected) => (
+                error.path.clone(),
+                format!("invalid value {actual}, expected {}", friendly(expected)),
+            ),
             kind => (error.path.clone(), kind.to_string()),
         };
         if path.is_empty() {
@@ -259,7 +305,7 @@ fn extract_repairing(
         let mut message = if detail.is_empty() {
             message
         } else {
-            format!("at {}: {message}", detail.join("."))
+            format!("item {}: {message}", item_label(&detail))
         };
         if let Some(var) = origins.get(&key) {
             message = format!("{message} (from {var})");
@@ -270,6 +316,29 @@ fn extract_repairing(
         }
     }
     None
+}
+
+/// Serde's expectation in operator terms (`u64` → "a non-negative integer").
+fn friendly(expected: &str) -> String {
+    if expected.starts_with("struct ") {
+        return "a table".to_owned();
+    }
+    match expected {
+        "u64" | "u32" | "usize" => "a non-negative integer".to_owned(),
+        "a sequence" => "an array".to_owned(),
+        "a map" => "a table".to_owned(),
+        other => other.to_owned(),
+    }
+}
+
+/// 1-based position of an array item (`["2"]` → "3"), or the raw path below the key.
+fn item_label(detail: &[String]) -> String {
+    match detail {
+        [index] => index
+            .parse::<usize>()
+            .map_or_else(|_| index.clone(), |i| (i + 1).to_string()),
+        _ => detail.join("."),
+    }
 }
 
 fn remove(dict: &mut Dict, path: &[String]) -> bool {
@@ -289,13 +358,25 @@ mod tests {
 
     #[test]
     fn env_values_parse_by_kind() {
-        assert_eq!(parse_env_value(ValueKind::Int, " 600 ").unwrap(), Value::from(600_i64));
+        assert_eq!(
+            parse_env_value(ValueKind::Int, " 600 ").unwrap(),
+            Value::from(600_i64)
+        );
         assert!(parse_env_value(ValueKind::Int, "ten").is_err());
-        assert_eq!(parse_env_value(ValueKind::Bool, "FALSE").unwrap(), Value::from(false));
+        assert_eq!(
+            parse_env_value(ValueKind::Bool, "FALSE").unwrap(),
+            Value::from(false)
+        );
         assert!(parse_env_value(ValueKind::Bool, "yes").is_err());
         // A numeric-looking string stays a string for a string key.
-        assert_eq!(parse_env_value(ValueKind::Str, "111111").unwrap(), Value::from("111111"));
-        assert_eq!(parse_env_value(ValueKind::Str, "\"a b\"").unwrap(), Value::from("a b"));
+        assert_eq!(
+            parse_env_value(ValueKind::Str, "111111").unwrap(),
+            Value::from("111111")
+        );
+        assert_eq!(
+            parse_env_value(ValueKind::Str, "\"a b\"").unwrap(),
+            Value::from("a b")
+        );
         assert_eq!(
             parse_env_value(ValueKind::OptStr, "").unwrap(),
             Value::Empty(Tag::Default, Empty::None)

@@ -35,18 +35,38 @@ pub(crate) fn validate(raw: RawConfig, problems: &mut Problems) -> Settings {
     if raw.version != 1 {
         problems.push(
             "version",
-            format!("unsupported configuration version {}; this release reads version 1", raw.version),
+            format!(
+                "unsupported configuration version {}; this release reads version 1",
+                raw.version
+            ),
         );
     }
     let server = server(raw.server, problems);
-    let data = DataSettings { dir: path_value(problems, "data.dir", &raw.data.dir) };
+    let data = DataSettings {
+        dir: path_value(problems, "data.dir", &raw.data.dir),
+    };
     let store = store(raw.store, &data.dir, problems);
     let cache = cache(raw.cache, problems);
     let keys = keys(raw.keys, &data.dir, problems);
     let tokens = TokenSettings {
-        id_token_lifetime: secs(problems, "tokens.id_token_lifetime_secs", raw.tokens.id_token_lifetime_secs, 1),
-        access_token_lifetime: secs(problems, "tokens.access_token_lifetime_secs", raw.tokens.access_token_lifetime_secs, 1),
-        auth_code_lifetime: secs(problems, "tokens.auth_code_lifetime_secs", raw.tokens.auth_code_lifetime_secs, 1),
+        id_token_lifetime: secs(
+            problems,
+            "tokens.id_token_lifetime_secs",
+            raw.tokens.id_token_lifetime_secs,
+            1,
+        ),
+        access_token_lifetime: secs(
+            problems,
+            "tokens.access_token_lifetime_secs",
+            raw.tokens.access_token_lifetime_secs,
+            1,
+        ),
+        auth_code_lifetime: secs(
+            problems,
+            "tokens.auth_code_lifetime_secs",
+            raw.tokens.auth_code_lifetime_secs,
+            1,
+        ),
     };
     let transaction = transaction(raw.transaction, problems);
     let security = security(raw.security, server.is_https(), problems);
@@ -54,7 +74,9 @@ pub(crate) fn validate(raw: RawConfig, problems: &mut Problems) -> Settings {
     let authenticator = authenticator(raw.authenticator, problems);
     let admin = admin(raw.admin, problems);
     let demo = demo(raw.demo, &data.dir, problems);
-    let ui = UiSettings { configs: raw.ui.configs };
+    let ui = UiSettings {
+        configs: raw.ui.configs,
+    };
     let logging = LoggingSettings {
         format: word(problems, "logging.format", &raw.logging.format).unwrap_or(LogFormat::Text),
         level: non_empty(problems, "logging.level", raw.logging.level, "info"),
@@ -81,7 +103,10 @@ fn server(raw: raw::ServerRaw, problems: &mut Problems) -> ServerSettings {
     let bind = SocketAddr::from_str(raw.bind.trim()).unwrap_or_else(|_| {
         problems.push(
             "server.bind",
-            format!("\"{}\" is not a socket address such as 127.0.0.1:8088 or [::]:8088", raw.bind),
+            format!(
+                "\"{}\" is not a socket address such as 127.0.0.1:8088 or [::]:8088",
+                raw.bind
+            ),
         );
         SocketAddr::from((Ipv4Addr::LOCALHOST, 8088))
     });
@@ -110,10 +135,21 @@ fn server(raw: raw::ServerRaw, problems: &mut Problems) -> ServerSettings {
         public_url,
         base_path: raw.base_path,
         issuer,
-        request_timeout: secs(problems, "server.request_timeout_secs", raw.request_timeout_secs, 1),
-        max_body_bytes: bounded(problems, "server.max_body_bytes", raw.max_body_bytes, MIN_BODY_BYTES, MAX_BODY_BYTES)
-            .try_into()
-            .unwrap_or(usize::MAX),
+        request_timeout: secs(
+            problems,
+            "server.request_timeout_secs",
+            raw.request_timeout_secs,
+            1,
+        ),
+        max_body_bytes: bounded(
+            problems,
+            "server.max_body_bytes",
+            raw.max_body_bytes,
+            MIN_BODY_BYTES,
+            MAX_BODY_BYTES,
+        )
+        .try_into()
+        .unwrap_or(usize::MAX),
         profile: word(problems, "server.profile", &raw.profile).unwrap_or(ServerProfile::None),
     }
 }
@@ -145,12 +181,16 @@ fn check_base_path(path: &str) -> Result<(), String> {
         return Err(format!("\"{path}\" must not end with '/'"));
     }
     if path.contains("//") {
-        return Err(format!("\"{path}\" must not contain an empty segment (\"//\")"));
+        return Err(format!(
+            "\"{path}\" must not contain an empty segment (\"//\")"
+        ));
     }
     // RFC 3986 path characters minus '%' (no encoded segments in a route prefix).
     let allowed = |c: char| c.is_ascii_alphanumeric() || "/-._~!$&'()*+,;=:@".contains(c);
     if !path.chars().all(allowed) {
-        return Err(format!("\"{path}\" may contain only letters, digits, '/' and -._~!$&'()*+,;=:@"));
+        return Err(format!(
+            "\"{path}\" may contain only letters, digits, '/' and -._~!$&'()*+,;=:@"
+        ));
     }
     Ok(())
 }
@@ -167,24 +207,49 @@ fn store(raw: raw::StoreRaw, data_dir: &Path, problems: &mut Problems) -> StoreS
     };
     StoreSettings {
         kind,
-        sqlite_path: derived_path(problems, "store.sqlite_path", raw.sqlite_path, data_dir, "esignet.db"),
+        sqlite_path: derived_path(
+            problems,
+            "store.sqlite_path",
+            raw.sqlite_path,
+            data_dir,
+            "esignet.db",
+        ),
     }
 }
 
 fn cache(raw: raw::CacheRaw, problems: &mut Problems) -> CacheSettings {
     let kind = if raw.kind == "redis" {
-        problems.push("cache.kind", "the redis cache is not available in this release; use \"memory\"");
+        problems.push(
+            "cache.kind",
+            "the redis cache is not available in this release; use \"memory\"",
+        );
         CacheKind::Memory
     } else {
         word(problems, "cache.kind", &raw.kind).unwrap_or(CacheKind::Memory)
     };
-    let max_entries = bounded(problems, "cache.max_entries", raw.max_entries, 1, u64::from(u32::MAX));
-    CacheSettings { kind, max_entries: max_entries.try_into().unwrap_or(usize::MAX) }
+    let max_entries = bounded(
+        problems,
+        "cache.max_entries",
+        raw.max_entries,
+        1,
+        u64::from(u32::MAX),
+    );
+    CacheSettings {
+        kind,
+        max_entries: max_entries.try_into().unwrap_or(usize::MAX),
+    }
 }
 
 fn keys(raw: raw::KeysRaw, data_dir: &Path, problems: &mut Problems) -> KeySettings {
-    let algorithm = word(problems, "keys.algorithm", &raw.algorithm).unwrap_or(SigningAlgorithm::Rs256);
-    let validity_days = bounded(problems, "keys.validity_days", raw.validity_days, 1, MAX_KEY_DAYS);
+    let algorithm =
+        word(problems, "keys.algorithm", &raw.algorithm).unwrap_or(SigningAlgorithm::Rs256);
+    let validity_days = bounded(
+        problems,
+        "keys.validity_days",
+        raw.validity_days,
+        1,
+        MAX_KEY_DAYS,
+    );
     if raw.rotate_before_days == 0 {
         problems.push("keys.rotate_before_days", "must be at least 1");
     } else if raw.rotate_before_days >= raw.validity_days {
@@ -196,8 +261,12 @@ fn keys(raw: raw::KeysRaw, data_dir: &Path, problems: &mut Problems) -> KeySetti
             ),
         );
     }
-    let rotation_check_interval =
-        secs(problems, "keys.rotation_check_interval_secs", raw.rotation_check_interval_secs, 1);
+    let rotation_check_interval = secs(
+        problems,
+        "keys.rotation_check_interval_secs",
+        raw.rotation_check_interval_secs,
+        1,
+    );
     if raw.encryption_key.is_some() && raw.encryption_key_file.is_some() {
         problems.push(
             "keys.encryption_key",
@@ -205,10 +274,17 @@ fn keys(raw: raw::KeysRaw, data_dir: &Path, problems: &mut Problems) -> KeySetti
         );
     }
     let encryption_key = raw.encryption_key.as_ref().and_then(|key| {
-        decode_key(key).map_err(|message| problems.push("keys.encryption_key", message)).ok()
+        decode_key(key)
+            .map_err(|message| problems.push("keys.encryption_key", message))
+            .ok()
     });
-    let encryption_key_file =
-        derived_path(problems, "keys.encryption_key_file", raw.encryption_key_file, data_dir, "master.key");
+    let encryption_key_file = derived_path(
+        problems,
+        "keys.encryption_key_file",
+        raw.encryption_key_file,
+        data_dir,
+        "master.key",
+    );
     KeySettings {
         algorithm,
         validity: Duration::from_secs(validity_days * 86_400),
@@ -222,16 +298,22 @@ fn keys(raw: raw::KeysRaw, data_dir: &Path, problems: &mut Problems) -> KeySetti
 /// Base64 (standard or URL-safe alphabet, padding optional) of exactly 32 bytes. Messages
 /// never include the value.
 fn decode_key(key: &SecretString) -> Result<EncryptionKey, String> {
-    let indifferent = GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent);
+    let indifferent =
+        GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent);
     let text = key.expose().trim();
     let bytes = GeneralPurpose::new(&base64::alphabet::STANDARD, indifferent)
         .decode(text)
         .or_else(|_| GeneralPurpose::new(&base64::alphabet::URL_SAFE, indifferent).decode(text))
-        .map_err(|_| "must be base64 of exactly 32 bytes; the value is not valid base64".to_owned())?;
+        .map_err(|_| {
+            "must be base64 of exactly 32 bytes; the value is not valid base64".to_owned()
+        })?;
     // Keep the decoded bytes out of an unzeroized Vec for longer than needed.
     let bytes = zeroize::Zeroizing::new(bytes);
     let array: [u8; EncryptionKey::LEN] = bytes.as_slice().try_into().map_err(|_| {
-        format!("must be base64 of exactly 32 bytes; it decodes to {} bytes", bytes.len())
+        format!(
+            "must be base64 of exactly 32 bytes; it decodes to {} bytes",
+            bytes.len()
+        )
     })?;
     Ok(EncryptionKey::from_bytes(array))
 }
@@ -241,15 +323,48 @@ fn transaction(raw: raw::TransactionRaw, problems: &mut Problems) -> Transaction
         u32::try_from(bounded(problems, key, value, 1, 1000)).unwrap_or(1000)
     };
     TransactionSettings {
-        preauth_ttl: secs(problems, "transaction.preauth_ttl_secs", raw.preauth_ttl_secs, 1),
-        authenticated_ttl: secs(problems, "transaction.authenticated_ttl_secs", raw.authenticated_ttl_secs, 1),
+        preauth_ttl: secs(
+            problems,
+            "transaction.preauth_ttl_secs",
+            raw.preauth_ttl_secs,
+            1,
+        ),
+        authenticated_ttl: secs(
+            problems,
+            "transaction.authenticated_ttl_secs",
+            raw.authenticated_ttl_secs,
+            1,
+        ),
         par_ttl: secs(problems, "transaction.par_ttl_secs", raw.par_ttl_secs, 1),
-        nonce_ttl: secs(problems, "transaction.nonce_ttl_secs", raw.nonce_ttl_secs, 1),
+        nonce_ttl: secs(
+            problems,
+            "transaction.nonce_ttl_secs",
+            raw.nonce_ttl_secs,
+            1,
+        ),
         jti_ttl: secs(problems, "transaction.jti_ttl_secs", raw.jti_ttl_secs, 1),
-        send_otp_attempts: attempts(problems, "transaction.send_otp_attempts", raw.send_otp_attempts),
-        authenticate_attempts: attempts(problems, "transaction.authenticate_attempts", raw.authenticate_attempts),
-        rate_limit_window: secs(problems, "transaction.rate_limit_window_secs", raw.rate_limit_window_secs, 1),
-        block_ttl: secs(problems, "transaction.block_ttl_secs", raw.block_ttl_secs, 1),
+        send_otp_attempts: attempts(
+            problems,
+            "transaction.send_otp_attempts",
+            raw.send_otp_attempts,
+        ),
+        authenticate_attempts: attempts(
+            problems,
+            "transaction.authenticate_attempts",
+            raw.authenticate_attempts,
+        ),
+        rate_limit_window: secs(
+            problems,
+            "transaction.rate_limit_window_secs",
+            raw.rate_limit_window_secs,
+            1,
+        ),
+        block_ttl: secs(
+            problems,
+            "transaction.block_ttl_secs",
+            raw.block_ttl_secs,
+            1,
+        ),
         auth_txn_id_length: usize::try_from(bounded(
             problems,
             "transaction.auth_txn_id_length",
@@ -262,15 +377,48 @@ fn transaction(raw: raw::TransactionRaw, problems: &mut Problems) -> Transaction
 }
 
 fn security(raw: raw::SecurityRaw, https: bool, problems: &mut Problems) -> SecuritySettings {
-    let csrf = word(problems, "security.csrf_cookie_secure", &raw.csrf_cookie_secure)
-        .unwrap_or(CsrfCookieSecure::Auto);
+    let csrf = word(
+        problems,
+        "security.csrf_cookie_secure",
+        &raw.csrf_cookie_secure,
+    )
+    .unwrap_or(CsrfCookieSecure::Auto);
     SecuritySettings {
-        request_time_leeway: secs(problems, "security.request_time_leeway_secs", raw.request_time_leeway_secs, 0),
-        client_assertion_leeway: secs(problems, "security.client_assertion_leeway_secs", raw.client_assertion_leeway_secs, 0),
-        dpop_clock_skew: secs(problems, "security.dpop_clock_skew_secs", raw.dpop_clock_skew_secs, 0),
-        dpop_iat_window: secs(problems, "security.dpop_iat_window_secs", raw.dpop_iat_window_secs, 1),
-        dpop_nonce_ttl: secs(problems, "security.dpop_nonce_ttl_secs", raw.dpop_nonce_ttl_secs, 1),
-        dpop_signing_algs: algorithms(problems, "security.dpop_signing_algs", &raw.dpop_signing_algs),
+        request_time_leeway: secs(
+            problems,
+            "security.request_time_leeway_secs",
+            raw.request_time_leeway_secs,
+            0,
+        ),
+        client_assertion_leeway: secs(
+            problems,
+            "security.client_assertion_leeway_secs",
+            raw.client_assertion_leeway_secs,
+            0,
+        ),
+        dpop_clock_skew: secs(
+            problems,
+            "security.dpop_clock_skew_secs",
+            raw.dpop_clock_skew_secs,
+            0,
+        ),
+        dpop_iat_window: secs(
+            problems,
+            "security.dpop_iat_window_secs",
+            raw.dpop_iat_window_secs,
+            1,
+        ),
+        dpop_nonce_ttl: secs(
+            problems,
+            "security.dpop_nonce_ttl_secs",
+            raw.dpop_nonce_ttl_secs,
+            1,
+        ),
+        dpop_signing_algs: algorithms(
+            problems,
+            "security.dpop_signing_algs",
+            &raw.dpop_signing_algs,
+        ),
         client_assertion_signing_algs: algorithms(
             problems,
             "security.client_assertion_signing_algs",
@@ -291,7 +439,9 @@ fn algorithms(problems: &mut Problems, key: &str, names: &[String]) -> Vec<Signi
     let mut algs = Vec::with_capacity(names.len());
     for name in names {
         match SigningAlgorithm::from_str(name) {
-            Ok(alg) if algs.contains(&alg) => problems.push(key, format!("\"{name}\" is listed twice")),
+            Ok(alg) if algs.contains(&alg) => {
+                problems.push(key, format!("\"{name}\" is listed twice"))
+            }
             Ok(alg) => algs.push(alg),
             Err(e) => problems.push(key, format!("unsupported algorithm \"{name}\": {e}")),
         }
@@ -304,12 +454,21 @@ fn oidc(raw: raw::OidcRaw, problems: &mut Problems) -> OidcSettings {
         ("oidc.scopes", &raw.scopes),
         ("oidc.authorize_scopes", &raw.authorize_scopes),
         ("oidc.claims_supported", &raw.claims_supported),
-        ("oidc.claims_in_verified_claims_supported", &raw.claims_in_verified_claims_supported),
-        ("oidc.claims_locales_supported", &raw.claims_locales_supported),
+        (
+            "oidc.claims_in_verified_claims_supported",
+            &raw.claims_in_verified_claims_supported,
+        ),
+        (
+            "oidc.claims_locales_supported",
+            &raw.claims_locales_supported,
+        ),
         ("oidc.ui_locales_supported", &raw.ui_locales_supported),
         ("oidc.acr_values_supported", &raw.acr_values_supported),
     ] {
-        if list.iter().any(|item| item.trim().is_empty() || item.contains(char::is_whitespace)) {
+        if list
+            .iter()
+            .any(|item| item.trim().is_empty() || item.contains(char::is_whitespace))
+        {
             problems.push(key, "items must be non-empty and contain no whitespace");
         }
     }
@@ -345,7 +504,10 @@ fn oidc(raw: raw::OidcRaw, problems: &mut Problems) -> OidcSettings {
         claims_in_verified_claims_supported: raw.claims_in_verified_claims_supported,
         claims_locales_supported: raw.claims_locales_supported,
         ui_locales_supported: raw.ui_locales_supported,
-        acr_mapping: mapping.unwrap_or_else(|| AcrMapping { amr: Default::default(), acr_amr: Vec::new() }),
+        acr_mapping: mapping.unwrap_or_else(|| AcrMapping {
+            amr: Default::default(),
+            acr_amr: Vec::new(),
+        }),
         acr_values_supported: raw.acr_values_supported,
     }
 }
@@ -380,16 +542,24 @@ fn authenticator(raw: raw::AuthenticatorRaw, problems: &mut Problems) -> Authent
     if raw.mock_otp.len() != 6 || !raw.mock_otp.bytes().all(|b| b.is_ascii_digit()) {
         problems.push("authenticator.mock_otp", "must be exactly 6 digits");
     }
-    AuthenticatorSettings { kind, mock_otp: raw.mock_otp }
+    AuthenticatorSettings {
+        kind,
+        mock_otp: raw.mock_otp,
+    }
 }
 
 fn admin(raw: raw::AdminRaw, problems: &mut Problems) -> AdminSettings {
     let iam = match raw.iam_jwks_url {
         Some(jwks) => {
-            let jwks_url = http_url(&jwks).map_err(|m| problems.push("admin.iam_jwks_url", m)).ok();
+            let jwks_url = http_url(&jwks)
+                .map_err(|m| problems.push("admin.iam_jwks_url", m))
+                .ok();
             let issuer = raw.iam_issuer.filter(|i| !i.trim().is_empty());
             if issuer.is_none() {
-                problems.push("admin.iam_issuer", "is required when admin.iam_jwks_url is set");
+                problems.push(
+                    "admin.iam_issuer",
+                    "is required when admin.iam_jwks_url is set",
+                );
             }
             jwks_url.zip(issuer).map(|(jwks_url, issuer)| IamSettings {
                 jwks_url,
@@ -400,10 +570,16 @@ fn admin(raw: raw::AdminRaw, problems: &mut Problems) -> AdminSettings {
         None => {
             // Without a JWKS URL these would silently leave the admin API closed.
             if raw.iam_issuer.is_some() {
-                problems.push("admin.iam_issuer", "has no effect without admin.iam_jwks_url");
+                problems.push(
+                    "admin.iam_issuer",
+                    "has no effect without admin.iam_jwks_url",
+                );
             }
             if raw.iam_audience.is_some() {
-                problems.push("admin.iam_audience", "has no effect without admin.iam_jwks_url");
+                problems.push(
+                    "admin.iam_audience",
+                    "has no effect without admin.iam_jwks_url",
+                );
             }
             None
         }
@@ -418,9 +594,16 @@ fn admin(raw: raw::AdminRaw, problems: &mut Problems) -> AdminSettings {
         }
         (Some(token), None) => checked_token(problems, "admin.static_token", token.expose().trim()),
         (None, Some(file)) => match std::fs::read_to_string(&file) {
-            Ok(text) => checked_token(problems, "admin.static_token_file", zeroize::Zeroizing::new(text).trim()),
+            Ok(text) => checked_token(
+                problems,
+                "admin.static_token_file",
+                zeroize::Zeroizing::new(text).trim(),
+            ),
             Err(e) => {
-                problems.push("admin.static_token_file", format!("cannot read {file}: {e}"));
+                problems.push(
+                    "admin.static_token_file",
+                    format!("cannot read {file}: {e}"),
+                );
                 None
             }
         },
@@ -434,22 +617,40 @@ fn checked_token(problems: &mut Problems, key: &str, token: &str) -> Option<Secr
     if chars < MIN_STATIC_TOKEN_CHARS {
         problems.push(
             key,
-            format!("the admin token must be at least {MIN_STATIC_TOKEN_CHARS} characters, got {chars}"),
+            format!(
+                "the admin token must be at least {MIN_STATIC_TOKEN_CHARS} characters, got {chars}"
+            ),
         );
         return None;
     }
     if token.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        problems.push(key, "the admin token must not contain whitespace or control characters");
+        problems.push(
+            key,
+            "the admin token must not contain whitespace or control characters",
+        );
         return None;
     }
     Some(SecretString::new(token))
 }
 
 fn demo(raw: raw::DemoRaw, data_dir: &Path, problems: &mut Problems) -> DemoSettings {
-    let client_id = non_empty(problems, "demo.client_id", raw.client_id, "health-services-demo");
-    let client_name = non_empty(problems, "demo.client_name", raw.client_name, "Health Services Portal");
+    let client_id = non_empty(
+        problems,
+        "demo.client_id",
+        raw.client_id,
+        "health-services-demo",
+    );
+    let client_name = non_empty(
+        problems,
+        "demo.client_name",
+        raw.client_name,
+        "Health Services Portal",
+    );
     if raw.seed_client && raw.redirect_uris.is_empty() {
-        problems.push("demo.redirect_uris", "must list at least one URI when demo.seed_client is true");
+        problems.push(
+            "demo.redirect_uris",
+            "must list at least one URI when demo.seed_client is true",
+        );
     }
     for uri in &raw.redirect_uris {
         if let Err(e) = Url::parse(uri) {
@@ -472,8 +673,14 @@ fn demo(raw: raw::DemoRaw, data_dir: &Path, problems: &mut Problems) -> DemoSett
 }
 
 /// Parses a word of a closed set; the message lists the accepted words.
-fn word<T: FromStr<Err = UnknownWord>>(problems: &mut Problems, key: &str, text: &str) -> Option<T> {
-    T::from_str(text).map_err(|e| problems.push(key, format!("\"{text}\" is not supported; {e}"))).ok()
+fn word<T: FromStr<Err = UnknownWord>>(
+    problems: &mut Problems,
+    key: &str,
+    text: &str,
+) -> Option<T> {
+    T::from_str(text)
+        .map_err(|e| problems.push(key, format!("\"{text}\" is not supported; {e}")))
+        .ok()
 }
 
 /// `value` seconds, at least `min` and at most [`MAX_SECS`].

@@ -6,14 +6,16 @@ use std::path::PathBuf;
 const REGENERATE_VAR: &str = "ESIGNET_REGENERATE_DOCS";
 
 fn repo_file(relative: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..").join(relative)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .join(relative)
 }
 
 /// Compares `relative` with `generated`, or rewrites it when regeneration was asked for.
 fn check_generated(relative: &str, generated: &str) {
     let path = repo_file(relative);
     if std::env::var(REGENERATE_VAR).is_ok_and(|v| v == "1") {
-        std::fs::write(&path, generated).unwrap();
+        std::fs::write(&path, generated).expect("write the regenerated file");
         return;
     }
     let committed = std::fs::read_to_string(&path).unwrap_or_default();
@@ -32,7 +34,10 @@ fn check_generated(relative: &str, generated: &str) {
 
 #[test]
 fn configuration_reference_is_up_to_date() {
-    check_generated("docs/configuration.md", &esignet_config::reference_markdown());
+    check_generated(
+        "docs/configuration.md",
+        &esignet_config::reference_markdown(),
+    );
 }
 
 #[test]
@@ -78,8 +83,7 @@ fn example_config_is_valid_toml_and_uncommented_equals_defaults() {
         .filter(|l| {
             !(l.starts_with("acr_amr_mapping_file")
                 || l.starts_with("iam_")
-                || l.starts_with("static_token_file")
-                || l.starts_with("issuer"))
+                || l.starts_with("static_token_file"))
         })
         .collect::<Vec<_>>()
         .join("\n");
@@ -88,5 +92,9 @@ fn example_config_is_valid_toml_and_uncommented_equals_defaults() {
         .unwrap_or_else(|e| panic!("uncommented example does not load:\n{e}\n---\n{uncommented}"));
     assert_eq!(settings.server.public_url, "http://127.0.0.1:8088");
     assert_eq!(settings.oidc.claims_supported.len(), 18);
-    assert_eq!(settings.ui.configs.len(), 2, "the ui.configs example is a real table");
+    assert_eq!(
+        settings.ui.configs.len(),
+        2,
+        "the ui.configs example is a real table"
+    );
 }

@@ -8,7 +8,10 @@ use esignet_config::{
 };
 
 fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-    pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+    pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect()
 }
 
 /// A temporary directory holding `config.toml` with `body`.
@@ -19,17 +22,17 @@ struct ConfigFile {
 
 impl ConfigFile {
     fn new(body: &str) -> Self {
-        let dir = tempfile::tempdir().unwrap();
+        let dir = tempfile::tempdir().expect("create a temporary directory");
         let path = dir.path().join("config.toml");
-        std::fs::write(&path, body).unwrap();
+        std::fs::write(&path, body).expect("write the configuration file");
         Self { dir, path }
     }
 
     /// Writes another file next to the configuration and returns its path as a string.
     fn sibling(&self, name: &str, body: &str) -> String {
         let path = self.dir.path().join(name);
-        std::fs::write(&path, body).unwrap();
-        path.to_str().unwrap().to_owned()
+        std::fs::write(&path, body).expect("write a file next to the configuration");
+        path.to_str().expect("temporary paths are UTF-8").to_owned()
     }
 }
 
@@ -54,14 +57,20 @@ fn no_file_and_no_environment_gives_the_demo_configuration() {
     assert_eq!(s.server.bind.to_string(), "127.0.0.1:8088");
     assert_eq!(s.server.public_url, "http://127.0.0.1:8088");
     assert_eq!(s.issuer(), "http://127.0.0.1:8088");
-    assert_eq!(s.endpoint_url("/oauth/v2/token"), "http://127.0.0.1:8088/v1/esignet/oauth/v2/token");
+    assert_eq!(
+        s.endpoint_url("/oauth/v2/token"),
+        "http://127.0.0.1:8088/v1/esignet/oauth/v2/token"
+    );
     assert_eq!(s.server.profile, ServerProfile::None);
     assert_eq!(s.server.request_timeout, Duration::from_secs(30));
     assert_eq!(s.server.max_body_bytes, 65_536);
     assert_eq!(s.data.dir, Path::new("data"));
     assert_eq!(s.store.kind, StoreKind::Sqlite);
     assert_eq!(s.sqlite_path(), Path::new("data").join("esignet.db"));
-    assert_eq!(s.encryption_key_file(), Path::new("data").join("master.key"));
+    assert_eq!(
+        s.encryption_key_file(),
+        Path::new("data").join("master.key")
+    );
     assert!(s.keys.encryption_key.is_none());
     assert_eq!(s.keys.algorithm, SigningAlgorithm::Rs256);
     assert_eq!(s.keys.validity, Duration::from_secs(90 * 86_400));
@@ -71,15 +80,25 @@ fn no_file_and_no_environment_gives_the_demo_configuration() {
     assert_eq!(s.transaction.auth_txn_id_length, 10);
     assert_eq!(
         s.security.dpop_signing_algs,
-        [SigningAlgorithm::Es256, SigningAlgorithm::Ps256, SigningAlgorithm::Rs256]
+        [
+            SigningAlgorithm::Es256,
+            SigningAlgorithm::Ps256,
+            SigningAlgorithm::Rs256
+        ]
     );
-    assert!(!s.security.csrf_cookie_secure, "auto with an http public URL");
+    assert!(
+        !s.security.csrf_cookie_secure,
+        "auto with an http public URL"
+    );
     assert_eq!(s.oidc.acr_values_supported.len(), 6);
     assert!(s.oidc.acr_mapping.contains_acr("mosip:idp:acr:id-token"));
     assert!(!s.admin.is_enabled(), "the admin API is closed by default");
     assert!(s.demo.seed_client);
     assert_eq!(s.demo.client_id, "health-services-demo");
-    assert_eq!(s.demo.private_key_file, Path::new("data").join("demo-client-key.json"));
+    assert_eq!(
+        s.demo.private_key_file,
+        Path::new("data").join("demo-client-key.json")
+    );
     assert_eq!(s.authenticator.mock_otp, "111111");
     assert!(s.ui.configs.is_empty());
     assert_eq!(s.logging.format, LogFormat::Text);
@@ -112,15 +131,28 @@ fn file_values_override_defaults() {
     );
     let s = load_file(&file, &[]).unwrap();
     assert_eq!(s.server.bind.port(), 9000);
-    assert_eq!(s.server.public_url, "https://esignet.example/idp", "trailing slash stripped");
+    assert_eq!(
+        s.server.public_url, "https://esignet.example/idp",
+        "trailing slash stripped"
+    );
     assert_eq!(s.issuer(), "https://esignet.example/idp");
-    assert_eq!(s.endpoint_url("/oidc/userinfo"), "https://esignet.example/idp/api/oidc/userinfo");
+    assert_eq!(
+        s.endpoint_url("/oidc/userinfo"),
+        "https://esignet.example/idp/api/oidc/userinfo"
+    );
     assert_eq!(s.server.profile, ServerProfile::Fapi2);
-    assert!(s.security.csrf_cookie_secure, "auto with an https public URL");
+    assert!(
+        s.security.csrf_cookie_secure,
+        "auto with an https public URL"
+    );
     assert_eq!(s.sqlite_path(), Path::new("/var/lib/esignet/esignet.db"));
     assert_eq!(s.keys.algorithm, SigningAlgorithm::Ps256);
     assert_eq!(s.tokens.access_token_lifetime, Duration::from_secs(900));
-    assert_eq!(s.tokens.id_token_lifetime, Duration::from_secs(3600), "untouched keys keep defaults");
+    assert_eq!(
+        s.tokens.id_token_lifetime,
+        Duration::from_secs(3600),
+        "untouched keys keep defaults"
+    );
     assert_eq!(s.oidc.ui_locales_supported, ["en", "km"]);
     assert_eq!(s.ui.configs["sbi.env"], "Developer");
     assert_eq!(s.ui.configs["resend.otp.delay.secs"], 180);
@@ -142,30 +174,50 @@ fn environment_overrides_file_with_numbers_arrays_and_tables() {
             ("ESIGNET_OIDC__UI_LOCALES_SUPPORTED", "en, ar"),
             ("ESIGNET_DEMO__SEED_CLIENT", "false"),
             ("ESIGNET_AUTHENTICATOR__MOCK_OTP", "123456"),
-            ("ESIGNET_UI__CONFIGS", r#"{"otp.length": 6, "sbi.env": "Developer"}"#),
+            (
+                "ESIGNET_UI__CONFIGS",
+                r#"{"otp.length": 6, "sbi.env": "Developer"}"#,
+            ),
             ("ESIGNET_VERSION", "1"),
             ("PATH", "/usr/bin"),
         ],
     )
     .unwrap();
     assert_eq!(s.server.bind.port(), 8088);
-    assert_eq!(s.issuer(), "http://127.0.0.1:8088", "an empty variable unsets the file's issuer");
+    assert_eq!(
+        s.issuer(),
+        "http://127.0.0.1:8088",
+        "an empty variable unsets the file's issuer"
+    );
     assert_eq!(s.tokens.access_token_lifetime, Duration::from_secs(600));
     assert_eq!(s.oidc.scopes, ["openid", "profile"]);
     assert_eq!(s.oidc.ui_locales_supported, ["en", "ar"]);
     assert!(!s.demo.seed_client);
-    assert_eq!(s.authenticator.mock_otp, "123456", "digits stay a string for a string key");
+    assert_eq!(
+        s.authenticator.mock_otp, "123456",
+        "digits stay a string for a string key"
+    );
     assert_eq!(s.ui.configs["otp.length"], 6);
 }
 
 #[test]
 fn unknown_toml_keys_are_rejected_by_name() {
-    let file = ConfigFile::new("[server]\nbnd = \"0.0.0.0:1\"\n[tokenz]\nx = 1\n[ui.configs]\nfree = 1\n");
+    let file =
+        ConfigFile::new("[server]\nbnd = \"0.0.0.0:1\"\n[tokenz]\nx = 1\n[ui.configs]\nfree = 1\n");
     let errors = expect_errors(load_file(&file, &[]));
     assert_eq!(keys_of(&errors), ["server.bnd", "tokenz"], "{errors}");
-    assert!(errors.problems()[0].message.contains("unknown key"), "{errors}");
-    assert!(errors.problems()[0].message.contains("bind"), "lists the valid keys: {errors}");
-    assert!(errors.problems()[1].message.contains("unknown section"), "{errors}");
+    assert!(
+        errors.problems()[0].message.contains("unknown key"),
+        "{errors}"
+    );
+    assert!(
+        errors.problems()[0].message.contains("bind"),
+        "lists the valid keys: {errors}"
+    );
+    assert!(
+        errors.problems()[1].message.contains("unknown section"),
+        "{errors}"
+    );
 }
 
 #[test]
@@ -177,17 +229,27 @@ fn unknown_esignet_variables_are_reported() {
             ("ESIGNET_TOKENS__NOPE", "1"),
             ("ESIGNET_CONFIG", "esignet.toml"),
             ("ESIGNET_LOG", "debug"),
-            ("HOME", "/root"),
+            ("HOME", "/home/operator"),
         ]),
     ));
-    assert_eq!(keys_of(&errors), ["ESIGNET_SERVER_BIND", "ESIGNET_TOKENS__NOPE"], "{errors}");
-    assert!(errors.problems()[0].message.contains("did you mean ESIGNET_SERVER__BIND"), "{errors}");
+    assert_eq!(
+        keys_of(&errors),
+        ["ESIGNET_SERVER_BIND", "ESIGNET_TOKENS__NOPE"],
+        "{errors}"
+    );
+    assert!(
+        errors.problems()[0]
+            .message
+            .contains("did you mean ESIGNET_SERVER__BIND"),
+        "{errors}"
+    );
 }
 
 #[test]
 fn ill_typed_values_are_each_reported() {
     let file = ConfigFile::new(
-        "[tokens]\nid_token_lifetime_secs = \"long\"\naccess_token_lifetime_secs = -5\n[demo]\nseed_client = \"yes\"\n",
+        "logging = 5\n[tokens]\nid_token_lifetime_secs = \"long\"\naccess_token_lifetime_secs = -5\n\
+         [oidc]\nscopes = [\"openid\", 3]\n[demo]\nseed_client = \"yes\"\n",
     );
     let errors = expect_errors(load_file(&file, &[("ESIGNET_CACHE__MAX_ENTRIES", "many")]));
     assert_eq!(
@@ -196,11 +258,27 @@ fn ill_typed_values_are_each_reported() {
             "cache.max_entries",
             "tokens.id_token_lifetime_secs",
             "tokens.access_token_lifetime_secs",
-            "demo.seed_client"
+            "oidc.scopes",
+            "demo.seed_client",
+            "logging",
         ],
         "{errors}"
     );
-    assert!(errors.problems()[0].message.contains("ESIGNET_CACHE__MAX_ENTRIES"), "{errors}");
+    let messages: Vec<&str> = errors
+        .problems()
+        .iter()
+        .map(|p| p.message.as_str())
+        .collect();
+    assert_eq!(
+        messages[0],
+        "expected an integer (from ESIGNET_CACHE__MAX_ENTRIES)"
+    );
+    assert!(
+        messages[2].contains("expected a non-negative integer"),
+        "{errors}"
+    );
+    assert!(messages[3].starts_with("item 2: "), "{errors}");
+    assert!(messages[5].contains("expected a table"), "{errors}");
 }
 
 #[test]
@@ -211,15 +289,25 @@ fn several_problems_are_reported_at_once() {
     let errors = expect_errors(load_file(&file, &[]));
     assert_eq!(
         keys_of(&errors),
-        ["server.public_url", "keys.algorithm", "keys.rotate_before_days"],
+        [
+            "server.public_url",
+            "keys.algorithm",
+            "keys.rotate_before_days"
+        ],
         "{errors}"
     );
     let text = errors.to_string();
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 3, "{text}");
     assert!(lines[0].starts_with("server.public_url: "), "{text}");
-    assert!(lines[1].contains("\"HS256\" is not supported; must be one of \"RS256\""), "{text}");
-    assert!(lines[2].contains("must be less than keys.validity_days (30)"), "{text}");
+    assert!(
+        lines[1].contains("\"HS256\" is not supported; must be one of \"RS256\""),
+        "{text}"
+    );
+    assert!(
+        lines[2].contains("must be less than keys.validity_days (30)"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -276,7 +364,10 @@ fn range_and_shape_rules() {
     ];
     assert_eq!(keys_of(&errors), expected, "{errors}");
     let store = &errors.problems()[5];
-    assert!(store.message.contains("postgres store is not available"), "{errors}");
+    assert!(
+        store.message.contains("postgres store is not available"),
+        "{errors}"
+    );
 }
 
 #[test]
@@ -285,12 +376,18 @@ fn missing_or_malformed_file_is_an_error() {
     let missing = dir.path().join("absent.toml");
     let errors = expect_errors(load(Some(&missing), Vec::new()));
     assert_eq!(keys_of(&errors), ["config"]);
-    assert!(errors.problems()[0].message.contains("does not exist"), "{errors}");
+    assert!(
+        errors.problems()[0].message.contains("does not exist"),
+        "{errors}"
+    );
 
     let file = ConfigFile::new("[server\nbind = 1");
     let errors = expect_errors(load_file(&file, &[("ESIGNET_NOPE", "1")]));
     assert_eq!(keys_of(&errors), ["ESIGNET_NOPE", "config"], "{errors}");
-    assert!(errors.problems()[1].message.contains("not valid TOML"), "{errors}");
+    assert!(
+        errors.problems()[1].message.contains("not valid TOML"),
+        "{errors}"
+    );
 }
 
 const KEY_B64: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
@@ -300,7 +397,10 @@ const ADMIN_TOKEN: &str = "s3cr3t-admin-token-0123456789abcdef";
 fn secrets_are_redacted_in_debug_output() {
     let s = load(
         None,
-        env(&[("ESIGNET_KEYS__ENCRYPTION_KEY", KEY_B64), ("ESIGNET_ADMIN__STATIC_TOKEN", ADMIN_TOKEN)]),
+        env(&[
+            ("ESIGNET_KEYS__ENCRYPTION_KEY", KEY_B64),
+            ("ESIGNET_ADMIN__STATIC_TOKEN", ADMIN_TOKEN),
+        ]),
     )
     .unwrap();
     let key = s.keys.encryption_key.as_ref().unwrap();
@@ -308,7 +408,10 @@ fn secrets_are_redacted_in_debug_output() {
     assert_eq!(s.admin.static_token.as_ref().unwrap().expose(), ADMIN_TOKEN);
     assert!(s.admin.is_enabled());
     let debug = format!("{s:?}");
-    assert!(!debug.contains(ADMIN_TOKEN) && !debug.contains("s3cr3t"), "{debug}");
+    assert!(
+        !debug.contains(ADMIN_TOKEN) && !debug.contains("s3cr3t"),
+        "{debug}"
+    );
     assert!(!debug.contains("[0, 1, 2, 3"), "key bytes leaked: {debug}");
     assert!(debug.contains("<redacted>"));
 }
@@ -326,16 +429,26 @@ fn secret_values_never_appear_in_problems() {
     ));
     assert_eq!(
         keys_of(&errors),
-        ["keys.encryption_key", "keys.encryption_key", "admin.static_token"],
+        [
+            "keys.encryption_key",
+            "keys.encryption_key",
+            "admin.static_token"
+        ],
         "{errors}"
     );
     let text = errors.to_string();
     assert!(text.contains("not both"), "{text}");
     assert!(text.contains("decodes to 16 bytes"), "{text}");
     assert!(text.contains("at least 32 characters, got 15"), "{text}");
-    assert!(!text.contains(short_key) && !text.contains("tooshort-secret"), "{text}");
+    assert!(
+        !text.contains(short_key) && !text.contains("tooshort-secret"),
+        "{text}"
+    );
     let not_base64 = errors_for(&[("ESIGNET_KEYS__ENCRYPTION_KEY", "%%%secret%%%")]);
-    assert!(not_base64.contains("not valid base64") && !not_base64.contains("secret%"), "{not_base64}");
+    assert!(
+        not_base64.contains("not valid base64") && !not_base64.contains("secret%"),
+        "{not_base64}"
+    );
 }
 
 fn errors_for(vars: &[(&str, &str)]) -> String {
@@ -347,7 +460,11 @@ fn admin_authentication_rules() {
     let file = ConfigFile::new("");
     let token_file = file.sibling("token", &format!("  {ADMIN_TOKEN}\n"));
     let s = load_file(&file, &[("ESIGNET_ADMIN__STATIC_TOKEN_FILE", &token_file)]).unwrap();
-    assert_eq!(s.admin.static_token.as_ref().unwrap().expose(), ADMIN_TOKEN, "whitespace trimmed");
+    assert_eq!(
+        s.admin.static_token.as_ref().unwrap().expose(),
+        ADMIN_TOKEN,
+        "whitespace trimmed"
+    );
 
     let s = load(
         None,
@@ -368,10 +485,16 @@ fn admin_authentication_rules() {
         ("ESIGNET_ADMIN__STATIC_TOKEN_FILE", "no/such/token"),
     ]);
     assert!(text.contains("admin.iam_issuer: is required"), "{text}");
-    assert!(text.contains("admin.static_token_file: cannot read no/such/token"), "{text}");
+    assert!(
+        text.contains("admin.static_token_file: cannot read no/such/token"),
+        "{text}"
+    );
 
     let text = errors_for(&[("ESIGNET_ADMIN__IAM_ISSUER", "https://iam.example")]);
-    assert_eq!(text, "admin.iam_issuer: has no effect without admin.iam_jwks_url");
+    assert_eq!(
+        text,
+        "admin.iam_issuer: has no effect without admin.iam_jwks_url"
+    );
 }
 
 #[test]
@@ -390,12 +513,21 @@ fn acr_mapping_file_loads_in_file_order() {
         ],
     )
     .unwrap();
-    let acrs: Vec<&str> = s.oidc.acr_mapping.acr_amr.iter().map(|(a, _)| a.as_str()).collect();
+    let acrs: Vec<&str> = s
+        .oidc
+        .acr_mapping
+        .acr_amr
+        .iter()
+        .map(|(a, _)| a.as_str())
+        .collect();
     assert_eq!(acrs, ["urn:z:otp", "urn:a:bio"]);
     let lists = s.oidc.acr_mapping.auth_factor_lists("urn:a:bio").unwrap();
     assert_eq!(lists.len(), 2);
     assert_eq!(lists[0][0].count, 2);
-    assert_eq!(lists[0][0].sub_types.as_deref(), Some(&["Iris".to_owned()][..]));
+    assert_eq!(
+        lists[0][0].sub_types.as_deref(),
+        Some(&["Iris".to_owned()][..])
+    );
 }
 
 #[test]
@@ -405,19 +537,44 @@ fn bad_acr_mapping_is_reported() {
         "mapping.json",
         r#"{"amr":{"X":[{"type":"RETINA"}]},"acr_amr":{"urn:x":["X","Y"]}}"#,
     );
-    let errors = expect_errors(load_file(&file, &[("ESIGNET_OIDC__ACR_AMR_MAPPING_FILE", &mapping)]));
-    assert_eq!(keys_of(&errors), ["oidc.acr_amr_mapping_file", "oidc.acr_amr_mapping_file"], "{errors}");
+    let errors = expect_errors(load_file(
+        &file,
+        &[("ESIGNET_OIDC__ACR_AMR_MAPPING_FILE", &mapping)],
+    ));
+    assert_eq!(
+        keys_of(&errors),
+        ["oidc.acr_amr_mapping_file", "oidc.acr_amr_mapping_file"],
+        "{errors}"
+    );
     let text = errors.to_string();
     assert!(text.contains("unknown factor type \"RETINA\""), "{text}");
     assert!(text.contains("names unknown amr \"Y\""), "{text}");
 
-    let errors = expect_errors(load(None, env(&[("ESIGNET_OIDC__ACR_AMR_MAPPING_FILE", "no/such.json")])));
+    let errors = expect_errors(load(
+        None,
+        env(&[("ESIGNET_OIDC__ACR_AMR_MAPPING_FILE", "no/such.json")]),
+    ));
     assert_eq!(keys_of(&errors), ["oidc.acr_amr_mapping_file"]);
-    assert!(errors.problems()[0].message.starts_with("cannot read no/such.json"), "{errors}");
+    assert!(
+        errors.problems()[0]
+            .message
+            .starts_with("cannot read no/such.json"),
+        "{errors}"
+    );
 
     // A valid mapping that lacks an advertised ACR.
-    let mapping = file.sibling("small.json", r#"{"amr":{"OTP":[{"type":"OTP"}]},"acr_amr":{"urn:otp":["OTP"]}}"#);
+    let mapping = file.sibling(
+        "small.json",
+        r#"{"amr":{"OTP":[{"type":"OTP"}]},"acr_amr":{"urn:otp":["OTP"]}}"#,
+    );
     let text = errors_for(&[("ESIGNET_OIDC__ACR_AMR_MAPPING_FILE", &mapping)]);
-    assert_eq!(text.lines().count(), 6, "each of the six default ACRs is missing: {text}");
-    assert!(text.contains("\"mosip:idp:acr:knowledge\" is not in the ACR/AMR mapping"), "{text}");
+    assert_eq!(
+        text.lines().count(),
+        6,
+        "each of the six default ACRs is missing: {text}"
+    );
+    assert!(
+        text.contains("\"mosip:idp:acr:knowledge\" is not in the ACR/AMR mapping"),
+        "{text}"
+    );
 }

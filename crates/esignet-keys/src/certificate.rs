@@ -79,11 +79,14 @@ fn base_builder(
     // A positive 159-bit random serial: unique without coordination (RFC 5280 allows 20 octets).
     let mut serial = BigNum::new()?;
     serial.rand(159, MsbOption::MAYBE_ZERO, false)?;
-    builder.set_serial_number(&serial.to_asn1_integer()?)?;
+    let serial = serial.to_asn1_integer()?;
+    builder.set_serial_number(&serial)?;
     builder.set_subject_name(subject)?;
     builder.set_pubkey(key.openssl_pkey())?;
-    builder.set_not_before(&Asn1Time::from_unix(not_before.unix_timestamp())?)?;
-    builder.set_not_after(&Asn1Time::from_unix(not_after.unix_timestamp())?)?;
+    let not_before = Asn1Time::from_unix(not_before.unix_timestamp())?;
+    let not_after = Asn1Time::from_unix(not_after.unix_timestamp())?;
+    builder.set_not_before(&not_before)?;
+    builder.set_not_after(&not_after)?;
     Ok(builder)
 }
 

@@ -141,16 +141,17 @@ pub(crate) fn load(
         family.default_jws()
     };
     let public = private.public_jwk().with_kid(record.kid.clone());
+    let leaf = chain.first().ok_or_else(|| KeyError::Corrupt {
+        kid: record.kid.clone(),
+        reason: "empty certificate chain",
+    })?;
+    let leaf_der = leaf.to_der()?;
+    let leaf_certificate_pem = String::from_utf8(leaf.to_pem()?)
+        .map_err(|_| KeyError::Crypto("certificate PEM is not UTF-8".into()))?;
     let mut chain_der = Vec::with_capacity(chain.len());
     for certificate in &chain {
         chain_der.push(certificate.to_der()?);
     }
-    let leaf_der = chain_der.first().ok_or_else(|| KeyError::Corrupt {
-        kid: record.kid.clone(),
-        reason: "empty certificate chain",
-    })?;
-    let leaf_certificate_pem = String::from_utf8(chain[0].to_pem()?)
-        .map_err(|_| KeyError::Crypto("certificate PEM is not UTF-8".into()))?;
 
     // Member order follows eSignet's JWKS entries (esignet-service-api §3.2).
     let mut jwk = Map::new();
@@ -170,7 +171,7 @@ pub(crate) fn load(
     );
     jwk.insert(
         "x5t#S256".into(),
-        Value::from(esignet_jose::sha256_b64url(leaf_der)),
+        Value::from(esignet_jose::sha256_b64url(&leaf_der)),
     );
     if let Value::Object(members) = private.public_jwk().to_json() {
         for (name, value) in members {

@@ -7,8 +7,7 @@ use std::sync::Arc;
 
 use esignet_spi::{
     AuthChallenge, Authenticator, Cache, Clock, KycAuthRequest, KycAuthResult, KycExchangeRequest,
-    KycExchangeResult, PluginError, SendOtpRequest, SendOtpResult, SigningCertificate,
-    TokenSigner,
+    KycExchangeResult, PluginError, SendOtpRequest, SendOtpResult, SigningCertificate, TokenSigner,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -145,7 +144,10 @@ impl MockAuthenticator {
                 .filter(|factor| factor.is_supported())
                 .ok_or_else(|| rejected(codes::INVALID_AUTH_FACTOR_TYPE, "factor type"))?;
             if challenge.format != factor.expected_format() {
-                return Err(rejected(codes::INVALID_CHALLENGE_FORMAT, "challenge format"));
+                return Err(rejected(
+                    codes::INVALID_CHALLENGE_FORMAT,
+                    "challenge format",
+                ));
             }
             factors.push((factor, challenge));
         }
@@ -196,7 +198,10 @@ impl MockAuthenticator {
         challenge: &AuthChallenge,
     ) -> Result<String, PluginError> {
         if request.transaction_id.trim().is_empty() {
-            return Err(rejected(codes::INVALID_TRANSACTION_ID, "blank transaction id"));
+            return Err(rejected(
+                codes::INVALID_TRANSACTION_ID,
+                "blank transaction id",
+            ));
         }
         let key = Self::otp_key(&request.transaction_id, &request.individual_id)?;
         let pending = self
@@ -272,13 +277,10 @@ impl MockAuthenticator {
         payload.extend(claims);
         let payload = serde_json::to_vec(&Value::Object(payload))
             .map_err(|_| internal(codes::DATA_EXCHANGE_FAILED, "kyc serialization failed"))?;
-        let encrypted_kyc = self
-            .signer
-            .sign_jws(None, &payload)
-            .map_err(|error| {
-                tracing::error!(%error, "mock kyc signing failed");
-                PluginError::new(codes::DATA_EXCHANGE_FAILED)
-            })?;
+        let encrypted_kyc = self.signer.sign_jws(None, &payload).map_err(|error| {
+            tracing::error!(%error, "mock kyc signing failed");
+            PluginError::new(codes::DATA_EXCHANGE_FAILED)
+        })?;
         Ok(KycExchangeResult { encrypted_kyc })
     }
 }
@@ -299,14 +301,20 @@ fn internal(code: &'static str, reason: &'static str) -> PluginError {
 impl Authenticator for MockAuthenticator {
     /// Records a pending OTP (the fixed development OTP; nothing is sent) for
     /// `(transaction_id, individual_id)`, valid `otp_ttl`, and returns the masked destinations.
-    /// Errors: `invalid_individual_id`, `invalid_otp_channel`, `no_email_mobile_found`,
-    /// `send_otp_failed` (cache down).
+    /// Errors: `invalid_transaction_id` (blank), `invalid_individual_id`, `invalid_otp_channel`,
+    /// `no_email_mobile_found`, `send_otp_failed` (cache down).
     async fn send_otp(
         &self,
         _relying_party_id: &str,
         _client_id: &str,
         request: SendOtpRequest,
     ) -> Result<SendOtpResult, PluginError> {
+        if request.transaction_id.trim().is_empty() {
+            return Err(rejected(
+                codes::INVALID_TRANSACTION_ID,
+                "blank transaction id",
+            ));
+        }
         let identity = self.identity(&request.individual_id)?;
         let destinations =
             otp_destinations(identity, &request.otp_channels, &self.settings.otp_channels)?;
@@ -367,7 +375,12 @@ impl Authenticator for MockAuthenticator {
         let issued = serde_json::to_vec(&issued)
             .map_err(|_| internal(codes::UNKNOWN_ERROR, "kyc token serialization failed"))?;
         self.cache
-            .put(KYC_NAMESPACE, &token_key, issued, self.settings.kyc_token_ttl)
+            .put(
+                KYC_NAMESPACE,
+                &token_key,
+                issued,
+                self.settings.kyc_token_ttl,
+            )
             .await
             .map_err(|_| internal(codes::UNKNOWN_ERROR, "cache unavailable"))?;
 

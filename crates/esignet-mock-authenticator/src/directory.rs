@@ -84,9 +84,7 @@ impl Directory {
             }
             by_id.insert(identity.individual_id.clone(), identity);
         }
-        Ok(Self {
-            identities: by_id,
-        })
+        Ok(Self { identities: by_id })
     }
 
     /// The identity with this individual id, if any.
@@ -263,7 +261,10 @@ mod tests {
             for entry in &identity.full_name {
                 languages.insert(entry.language.clone());
             }
-            assert!(identity.full_name.len() >= 2, "names in two or more languages");
+            assert!(
+                identity.full_name.len() >= 2,
+                "names in two or more languages"
+            );
             assert!(!identity.given_name.is_empty() && !identity.family_name.is_empty());
             genders.insert(identity.field("gender").and_then(|g| g.text_in("eng")));
             birth_dates.insert(identity.birth_date().unwrap());
@@ -316,9 +317,16 @@ mod tests {
                 Some(credential.name)
             );
             // The UI only accepts 6-digit PINs and 8-30 alphanumeric passwords.
-            assert!(credential.pin.len() == 6 && credential.pin.bytes().all(|b| b.is_ascii_digit()));
+            assert!(
+                credential.pin.len() == 6 && credential.pin.bytes().all(|b| b.is_ascii_digit())
+            );
             assert!((8..=30).contains(&credential.password.len()));
-            assert!(credential.password.bytes().all(|b| b.is_ascii_alphanumeric()));
+            assert!(
+                credential
+                    .password
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric())
+            );
         }
     }
 
@@ -343,9 +351,15 @@ mod tests {
         let cases = [
             (r#"{"individualId": " "}"#, "individualId"),
             (r#"{"individualId": "1", "password": "secret"}"#, "password"),
-            (r#"{"individualId": "1", "dateOfBirth": "1987-11-25"}"#, "dateOfBirth"),
+            (
+                r#"{"individualId": "1", "dateOfBirth": "1987-11-25"}"#,
+                "dateOfBirth",
+            ),
             (r#"{"individualId": "1", "email": "nobody"}"#, "email"),
-            (r#"{"individualId": "1", "encodedPhoto": "http://x/y.png"}"#, "encodedPhoto"),
+            (
+                r#"{"individualId": "1", "encodedPhoto": "http://x/y.png"}"#,
+                "encodedPhoto",
+            ),
             (
                 r#"{"individualId": "1", "gender": [{"language": "", "value": "x"}]}"#,
                 "gender",
@@ -377,17 +391,26 @@ mod tests {
 
     #[test]
     fn json_and_duplicate_errors_are_reported_by_position() {
-        let error = Directory::from_json(r#"[{"individualId": "1", "ssn": "123-45-6789"}]"#)
-            .unwrap_err();
-        assert!(matches!(error, DirectoryError::Json { category: "data", line: 1, .. }));
+        let error =
+            Directory::from_json(r#"[{"individualId": "1", "ssn": "123-45-6789"}]"#).unwrap_err();
+        assert!(matches!(
+            error,
+            DirectoryError::Json {
+                category: "data",
+                line: 1,
+                ..
+            }
+        ));
         assert!(!error.to_string().contains("6789"));
         assert!(matches!(
             Directory::from_json("[{"),
-            Err(DirectoryError::Json { category: "eof", .. })
+            Err(DirectoryError::Json {
+                category: "eof",
+                ..
+            })
         ));
         assert_eq!(
-            Directory::from_json(r#"[{"individualId": "1"}, {"individualId": "1"}]"#)
-                .unwrap_err(),
+            Directory::from_json(r#"[{"individualId": "1"}, {"individualId": "1"}]"#).unwrap_err(),
             DirectoryError::DuplicateIndividualId { index: 1 }
         );
     }

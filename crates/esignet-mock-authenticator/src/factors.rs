@@ -87,7 +87,12 @@ pub fn verify_password(identity: &Identity, supplied: &str) -> bool {
 /// `language`), date fields as dates (the answer in the field's pattern, the identity's value in
 /// its `yyyy/MM/dd` storage form). Members that are not configured fields are ignored (the form
 /// may carry others). Unlike the Java mock, a challenge with none of the configured fields fails.
-pub fn verify_kbi(identity: &Identity, challenge: &str, fields: &[KbiField], language: &str) -> bool {
+pub fn verify_kbi(
+    identity: &Identity,
+    challenge: &str,
+    fields: &[KbiField],
+    language: &str,
+) -> bool {
     let Some(answers) = decode_json(challenge).and_then(|value| match value {
         Value::Object(map) => Some(map),
         _ => None,
@@ -257,7 +262,10 @@ mod tests {
             json!({"email": "SID@example.com"}),
             json!({"phone": 212612345678_u64}),
         ] {
-            assert!(!verify_kbi(&identity, &kbi(answers.clone()), &fields, "eng"), "{answers}");
+            assert!(
+                !verify_kbi(&identity, &kbi(answers.clone()), &fields, "eng"),
+                "{answers}"
+            );
         }
     }
 
@@ -266,10 +274,25 @@ mod tests {
         let identity = identity();
         let fields = default_fields();
         assert!(!verify_kbi(&identity, &kbi(json!({})), &fields, "eng"));
-        assert!(!verify_kbi(&identity, &kbi(json!({"fullName": "Sid M"})), &fields, "eng"));
-        assert!(!verify_kbi(&identity, &kbi(json!(["1987-11-25"])), &fields, "eng"));
+        assert!(!verify_kbi(
+            &identity,
+            &kbi(json!({"fullName": "Sid M"})),
+            &fields,
+            "eng"
+        ));
+        assert!(!verify_kbi(
+            &identity,
+            &kbi(json!(["1987-11-25"])),
+            &fields,
+            "eng"
+        ));
         assert!(!verify_kbi(&identity, "%%%not base64%%%", &fields, "eng"));
-        assert!(!verify_kbi(&identity, &URL_SAFE_NO_PAD.encode("not json"), &fields, "eng"));
+        assert!(!verify_kbi(
+            &identity,
+            &URL_SAFE_NO_PAD.encode("not json"),
+            &fields,
+            "eng"
+        ));
     }
 
     #[test]
@@ -306,15 +329,28 @@ mod tests {
             "dateOfBirth",
             DatePattern::parse("dd/MM/yyyy").unwrap(),
         )];
-        assert!(verify_kbi(&identity, &kbi(json!({"dateOfBirth": "25/11/1987"})), &fields, "eng"));
-        assert!(!verify_kbi(&identity, &kbi(json!({"dateOfBirth": "1987-11-25"})), &fields, "eng"));
+        assert!(verify_kbi(
+            &identity,
+            &kbi(json!({"dateOfBirth": "25/11/1987"})),
+            &fields,
+            "eng"
+        ));
+        assert!(!verify_kbi(
+            &identity,
+            &kbi(json!({"dateOfBirth": "1987-11-25"})),
+            &fields,
+            "eng"
+        ));
     }
 
     #[test]
     fn biometrics_need_a_capture_record() {
-        let capture = json!([{"specVersion": "1.0", "data": "eyJhbGciOiJSUzI1NiJ9.e30.sig", "hash": "abc"}]);
+        let capture =
+            json!([{"specVersion": "1.0", "data": "eyJhbGciOiJSUzI1NiJ9.e30.sig", "hash": "abc"}]);
         assert!(verify_biometrics(&STANDARD.encode(capture.to_string())));
-        assert!(verify_biometrics(&URL_SAFE_NO_PAD.encode(capture.to_string())));
+        assert!(verify_biometrics(
+            &URL_SAFE_NO_PAD.encode(capture.to_string())
+        ));
         assert!(verify_biometrics(&capture.to_string()));
         let wrapped = json!({"biometrics": capture});
         assert!(verify_biometrics(&STANDARD.encode(wrapped.to_string())));

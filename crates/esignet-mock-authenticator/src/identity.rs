@@ -131,40 +131,84 @@ pub struct Identity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub password: Option<String>,
     /// Full name per language.
-    #[serde(default, deserialize_with = "null_as_default", skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub full_name: Vec<LangValue>,
     /// Given name per language.
-    #[serde(default, deserialize_with = "null_as_default", skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub given_name: Vec<LangValue>,
     /// Family name per language.
-    #[serde(default, deserialize_with = "null_as_default", skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub family_name: Vec<LangValue>,
     /// Middle name per language.
-    #[serde(default, deserialize_with = "null_as_default", skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub middle_name: Vec<LangValue>,
     /// Nickname per language.
-    #[serde(default, deserialize_with = "null_as_default", skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub nick_name: Vec<LangValue>,
     /// Preferred user name per language.
-    #[serde(default, deserialize_with = "null_as_default", skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub preferred_username: Vec<LangValue>,
     /// Gender per language.
-    #[serde(default, deserialize_with = "null_as_default", skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub gender: Vec<LangValue>,
     /// Date of birth, `yyyy/MM/dd`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub date_of_birth: Option<String>,
     /// Street address per language.
-    #[serde(default, deserialize_with = "null_as_default", skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub street_address: Vec<LangValue>,
     /// City or town per language.
-    #[serde(default, deserialize_with = "null_as_default", skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub locality: Vec<LangValue>,
     /// Region or province per language.
-    #[serde(default, deserialize_with = "null_as_default", skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub region: Vec<LangValue>,
     /// Country per language.
-    #[serde(default, deserialize_with = "null_as_default", skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub country: Vec<LangValue>,
     /// Postal code.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -188,7 +232,11 @@ pub struct Identity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub locale: Option<String>,
     /// Identity-assurance verifications of some of the fields above.
-    #[serde(default, deserialize_with = "null_as_default", skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub verified_claims: Vec<VerifiedClaim>,
 }
 
@@ -288,7 +336,10 @@ mod tests {
             identity.field("fullName").and_then(|v| v.text_in("fra")),
             Some("Anne Lee")
         );
-        assert_eq!(identity.field("fullName").and_then(|v| v.text_in("khm")), None);
+        assert_eq!(
+            identity.field("fullName").and_then(|v| v.text_in("khm")),
+            None
+        );
         assert_eq!(identity.field("middleName"), None, "null is absent");
         assert_eq!(identity.field("email"), None, "blank is absent");
         assert_eq!(identity.field("pin"), None, "secrets are not fields");

@@ -231,7 +231,9 @@ enum TrustFrameworkFilter<'a> {
 
 impl<'a> TrustFrameworkFilter<'a> {
     fn of(request: &'a Value) -> Self {
-        let constraint = request.get("verification").and_then(|v| v.get("trust_framework"));
+        let constraint = request
+            .get("verification")
+            .and_then(|v| v.get("trust_framework"));
         match constraint {
             Some(Value::String(framework)) => Self::Equals(framework),
             Some(Value::Object(object)) => {

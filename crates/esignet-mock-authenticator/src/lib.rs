@@ -72,7 +72,9 @@ pub use factors::{
 pub use identity::{
     FieldValue, IDENTITY_CLAIM_MAPPING, Identity, LangValue, VerifiedClaim, claim_for_field,
 };
-pub use kyc::{ClaimsLocale, ClaimsRequest, build_kyc_claims, claims_metadata, iso639_3, resolve_locales};
+pub use kyc::{
+    ClaimsLocale, ClaimsRequest, build_kyc_claims, claims_metadata, iso639_3, resolve_locales,
+};
 pub use otp::{OtpDestinations, mask_email, mask_mobile, otp_destinations};
 pub use settings::{
     DEFAULT_OTP, DatePattern, DatePatternError, KbiField, KbiFieldKind, MockSettings, PsutMode,

@@ -253,13 +253,23 @@ mod tests {
         assert_eq!(iso.parse_date("87-11-25"), None);
 
         let european = DatePattern::parse("dd/MM/yyyy").unwrap();
-        assert_eq!(european.parse_date("25/11/1987"), Some(date!(1987 - 11 - 25)));
+        assert_eq!(
+            european.parse_date("25/11/1987"),
+            Some(date!(1987 - 11 - 25))
+        );
         assert_eq!(european.as_str(), "dd/MM/yyyy");
     }
 
     #[test]
     fn unsupported_patterns_are_rejected() {
-        for pattern in ["yyyy-MM", "yyyy-MMM-dd", "yy-MM-dd", "yyyy-MM-dd-dd", "EEE yyyy-MM-dd", ""] {
+        for pattern in [
+            "yyyy-MM",
+            "yyyy-MMM-dd",
+            "yy-MM-dd",
+            "yyyy-MM-dd-dd",
+            "EEE yyyy-MM-dd",
+            "",
+        ] {
             assert!(DatePattern::parse(pattern).is_err(), "{pattern}");
         }
     }

@@ -11,9 +11,8 @@ use time::{OffsetDateTime, UtcOffset};
 
 /// RFC 3339 in UTC with a fixed nine-digit fraction, so that comparing the text compares the
 /// instants (`ORDER BY` on a timestamp column is time order) and nanoseconds survive.
-const TIMESTAMP: &[FormatItem<'static>] = format_description!(
-    "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:9]Z"
-);
+const TIMESTAMP: &[FormatItem<'static>] =
+    format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:9]Z");
 
 /// The stored text of `at`.
 pub(crate) fn encode_time(column: &'static str, at: OffsetDateTime) -> Result<String, StoreError> {
@@ -32,7 +31,10 @@ pub(crate) fn encode_optional_time(
 
 /// The JSON text of a document or list. Serializing JSON values and string lists cannot fail;
 /// the error path exists only because the serializer's signature has one.
-pub(crate) fn encode_json(column: &'static str, value: &impl JsonText) -> Result<String, StoreError> {
+pub(crate) fn encode_json(
+    column: &'static str,
+    value: &impl JsonText,
+) -> Result<String, StoreError> {
     value
         .to_json_text()
         .map_err(|_| StoreError::Corrupt(format!("{column}: value cannot be encoded as JSON")))
@@ -125,7 +127,10 @@ impl<'r> Columns<'r> {
     }
 
     /// A non-null column holding a JSON object.
-    pub(crate) fn json_object(&self, column: &'static str) -> Result<Map<String, Value>, StoreError> {
+    pub(crate) fn json_object(
+        &self,
+        column: &'static str,
+    ) -> Result<Map<String, Value>, StoreError> {
         match self.json(column)? {
             Value::Object(object) => Ok(object),
             _ => Err(self.corrupt(column, "not a JSON object")),
@@ -150,7 +155,12 @@ impl<'r> Columns<'r> {
 
     /// A `Corrupt` error naming the column and the problem, never the stored value.
     pub(crate) fn corrupt(&self, column: &'static str, problem: &str) -> StoreError {
-        tracing::error!(table = self.table, column, problem, "undecodable stored row");
+        tracing::error!(
+            table = self.table,
+            column,
+            problem,
+            "undecodable stored row"
+        );
         StoreError::Corrupt(format!("{}.{column}: {problem}", self.table))
     }
 }

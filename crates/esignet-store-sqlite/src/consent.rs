@@ -135,7 +135,10 @@ impl<'a> EncodedConsent<'a> {
         Ok(Self {
             record,
             claims: encode_json("claims", &record.claims)?,
-            authorization_scopes: encode_json("authorization_scopes", &record.authorization_scopes)?,
+            authorization_scopes: encode_json(
+                "authorization_scopes",
+                &record.authorization_scopes,
+            )?,
             created_at: encode_time("cr_dtimes", record.created_at)?,
             expires_at: encode_optional_time("expire_dtimes", record.expires_at)?,
             accepted_claims: encode_json("accepted_claims", &record.accepted_claims)?,

@@ -22,9 +22,7 @@ use std::time::Duration;
 use esignet_spi::StoreError;
 use sqlx::SqlitePool;
 use sqlx::error::ErrorKind;
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
-};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
 mod clients;
 mod codec;
@@ -60,7 +58,10 @@ impl SqliteStore {
     /// `Unavailable` if the directory or file cannot be created or opened, or a migration fails
     /// (for example when the file was written by a newer version with unknown migrations).
     pub async fn open(path: &Path) -> Result<Self, StoreError> {
-        if let Some(parent) = path.parent().filter(|parent| !parent.as_os_str().is_empty()) {
+        if let Some(parent) = path
+            .parent()
+            .filter(|parent| !parent.as_os_str().is_empty())
+        {
             tokio::fs::create_dir_all(parent).await.map_err(|error| {
                 tracing::error!(%error, "cannot create the database directory");
                 StoreError::Unavailable(format!("cannot create the database directory: {error}"))

@@ -49,7 +49,10 @@ async fn a_file_database_passes_the_store_contracts_and_keeps_data_across_reopen
             .unwrap(),
         vec![consent]
     );
-    assert_eq!(reopened.list_keys(&key.application).await.unwrap(), vec![key]);
+    assert_eq!(
+        reopened.list_keys(&key.application).await.unwrap(),
+        vec![key]
+    );
     // The contracts still hold on a database that already has their earlier records.
     all_contracts(&reopened).await;
 }

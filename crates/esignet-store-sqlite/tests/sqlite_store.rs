@@ -47,7 +47,12 @@ async fn open_creates_the_file_in_wal_mode_with_the_schema() {
     let tables: Vec<&str> = tables.iter().map(|(name,)| name.as_str()).collect();
     assert_eq!(
         tables,
-        ["client_detail", "consent_detail", "consent_history", "key_record"]
+        [
+            "client_detail",
+            "consent_detail",
+            "consent_history",
+            "key_record"
+        ]
     );
 }
 
@@ -94,7 +99,10 @@ async fn undecodable_rows_are_corrupt_without_revealing_stored_values() {
 
     // Each case damages one column with text that must not be echoed back.
     let cases: [(&str, &str); 4] = [
-        ("UPDATE client_detail SET name = '[\"secret-name\"]'", "client_detail.name"),
+        (
+            "UPDATE client_detail SET name = '[\"secret-name\"]'",
+            "client_detail.name",
+        ),
         (
             "UPDATE client_detail SET name = '{}', cr_dtimes = 'secret-yesterday'",
             "client_detail.cr_dtimes",
@@ -131,7 +139,10 @@ async fn undecodable_rows_are_corrupt_without_revealing_stored_values() {
         .await
     {
         Err(StoreError::Corrupt(message)) => {
-            assert!(message.contains("consent_history.accepted_claims"), "{message}");
+            assert!(
+                message.contains("consent_history.accepted_claims"),
+                "{message}"
+            );
         }
         other => panic!("expected Corrupt, got {other:?}"),
     }

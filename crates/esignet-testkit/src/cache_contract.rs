@@ -80,10 +80,7 @@ async fn put_get_replace(cache: &dyn Cache) {
         .put(&ns, "binary", binary.clone(), LONG_TTL)
         .await
         .expect("put binary");
-    assert_eq!(
-        cache.get(&ns, "binary").await.expect("get"),
-        Some(binary)
-    );
+    assert_eq!(cache.get(&ns, "binary").await.expect("get"), Some(binary));
     cache
         .put(&ns, "empty", Vec::new(), LONG_TTL)
         .await
@@ -387,10 +384,7 @@ where
     let put = |key: &'static str, value: &'static [u8], ttl: Duration| {
         let ns = ns.clone();
         async move {
-            cache
-                .put(&ns, key, value.to_vec(), ttl)
-                .await
-                .expect("put");
+            cache.put(&ns, key, value.to_vec(), ttl).await.expect("put");
         }
     };
 
@@ -406,7 +400,10 @@ where
             .expect("put_if_absent")
     );
     assert_eq!(
-        cache.increment(&ns, "counter", TTL).await.expect("increment"),
+        cache
+            .increment(&ns, "counter", TTL)
+            .await
+            .expect("increment"),
         1
     );
 
@@ -426,7 +423,10 @@ where
     );
     put("reput", b"reput-2", TTL).await;
     assert_eq!(
-        cache.increment(&ns, "counter", TTL).await.expect("increment"),
+        cache
+            .increment(&ns, "counter", TTL)
+            .await
+            .expect("increment"),
         2
     );
 
@@ -454,7 +454,10 @@ where
         Some(b"new".to_vec())
     );
     assert_eq!(
-        cache.increment(&ns, "counter", TTL).await.expect("increment"),
+        cache
+            .increment(&ns, "counter", TTL)
+            .await
+            .expect("increment"),
         1,
         "a counter expires ttl after its creation (increments do not extend it) and then \
          restarts from 1"
@@ -483,7 +486,10 @@ where
         "an entry stored again after expiry gets a fresh TTL"
     );
     assert_eq!(
-        cache.increment(&ns, "counter", TTL).await.expect("increment"),
+        cache
+            .increment(&ns, "counter", TTL)
+            .await
+            .expect("increment"),
         2,
         "a restarted counter keeps counting within its new TTL"
     );

@@ -4,9 +4,7 @@ use std::collections::hash_map::RandomState;
 use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use esignet_spi::{
-    ClientRecord, ClientStatus, Clock, ConsentRecord, KeyRecord, SystemClock,
-};
+use esignet_spi::{ClientRecord, ClientStatus, Clock, ConsentRecord, KeyRecord, SystemClock};
 use serde_json::{Map, Value, json};
 use time::macros::datetime;
 

@@ -3,9 +3,7 @@
 //! Each suite creates its own records under fresh ids, so it can run against a database that
 //! other tests (or earlier runs) have already written to.
 
-use esignet_spi::{
-    ClientStatus, ClientStore, ConsentStore, KeyStore, StoreError,
-};
+use esignet_spi::{ClientStatus, ClientStore, ConsentStore, KeyStore, StoreError};
 use serde_json::json;
 use time::Duration;
 
@@ -188,7 +186,10 @@ pub async fn consent_store_contract(store: &dyn ConsentStore) {
         "get_consent with no consent saved must be Ok(None), got {absent:?}"
     );
     assert_eq!(
-        store.consent_history(&client, &psut).await.expect("history"),
+        store
+            .consent_history(&client, &psut)
+            .await
+            .expect("history"),
         Vec::new(),
         "history with no consent saved must be empty"
     );
@@ -219,7 +220,10 @@ pub async fn consent_store_contract(store: &dyn ConsentStore) {
         "a later save must replace the current consent"
     );
     assert_eq!(
-        store.consent_history(&client, &psut).await.expect("history"),
+        store
+            .consent_history(&client, &psut)
+            .await
+            .expect("history"),
         vec![first.clone(), second.clone()],
         "history must keep every save, oldest first"
     );
@@ -264,7 +268,10 @@ pub async fn consent_store_contract(store: &dyn ConsentStore) {
         "a deleted consent must be absent, got {deleted:?}"
     );
     assert_eq!(
-        store.consent_history(&client, &psut).await.expect("history"),
+        store
+            .consent_history(&client, &psut)
+            .await
+            .expect("history"),
         vec![first.clone(), second.clone()],
         "delete must keep the history"
     );
@@ -282,13 +289,19 @@ pub async fn consent_store_contract(store: &dyn ConsentStore) {
     let mut third = sample_consent(&client, &psut);
     third.created_at = second.created_at + Duration::days(1);
     store.save_consent(&third).await.expect("save after delete");
-    store.save_consent(&third).await.expect("save the same record again");
+    store
+        .save_consent(&third)
+        .await
+        .expect("save the same record again");
     assert_eq!(
         store.get_consent(&client, &psut).await.expect("get"),
         Some(third.clone())
     );
     assert_eq!(
-        store.consent_history(&client, &psut).await.expect("history"),
+        store
+            .consent_history(&client, &psut)
+            .await
+            .expect("history"),
         vec![first, second, third.clone(), third],
         "history must hold every save in order"
     );

@@ -38,7 +38,8 @@ pub async fn open_store(settings: &Settings) -> anyhow::Result<(Arc<SqliteStore>
         .await
         .with_context(|| format!("cannot open the store at {}", settings.sqlite_path().display()))?;
     let kek = match &settings.keys.encryption_key {
-        Some(key) => KeyEncryptionKey::from_bytes(*key.expose()),
+        Some(key) => KeyEncryptionKey::from_base64(&esignet_jose::b64url_encode(key.expose()))
+            .context("invalid keys.encryption_key")?,
         None => KeyEncryptionKey::load_or_create(&settings.encryption_key_file())
             .with_context(|| format!("cannot load the key-encryption key {}", settings.encryption_key_file().display()))?,
     };

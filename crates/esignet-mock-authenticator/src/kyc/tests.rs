@@ -101,7 +101,15 @@ fn locales_resolve_in_order_without_repeats_and_default_otherwise() {
 #[test]
 fn one_locale_gives_plain_claims() {
     let claims = build(
-        &["name", "gender", "email", "birthdate", "picture", "address", "locale"],
+        &[
+            "name",
+            "gender",
+            "email",
+            "birthdate",
+            "picture",
+            "address",
+            "locale",
+        ],
         &["fr"],
         None,
     );
@@ -152,7 +160,15 @@ fn several_locales_give_tagged_claims_with_the_requested_tags() {
 #[test]
 fn only_accepted_claims_that_the_identity_holds_are_released() {
     let claims = build(
-        &["email", "phone_number", "sub", "iss", "pin", "verified_claims", "nickname"],
+        &[
+            "email",
+            "phone_number",
+            "sub",
+            "iss",
+            "pin",
+            "verified_claims",
+            "nickname",
+        ],
         &[],
         None,
     );
@@ -166,7 +182,11 @@ fn verified_claims_filtered_by_trust_framework_value() {
         "verification": {"trust_framework": {"value": "eidas"}},
         "claims": {"name": null, "birthdate": {"essential": true}, "email": null, "address": null}
     });
-    let claims = build(&["name", "birthdate", "email", "address", "gender"], &["en"], Some(request));
+    let claims = build(
+        &["name", "birthdate", "email", "address", "gender"],
+        &["en"],
+        Some(request),
+    );
     assert_eq!(
         Value::Object(claims),
         json!({
@@ -201,7 +221,11 @@ fn verified_claims_filtered_by_trust_framework_values_in_an_array() {
         {"verification": {"trust_framework": {"value": "nist_800_63A"}},
          "claims": {"address": null}}
     ]);
-    let claims = build(&["name", "email", "birthdate", "address"], &[], Some(request));
+    let claims = build(
+        &["name", "email", "birthdate", "address"],
+        &[],
+        Some(request),
+    );
     assert_eq!(
         Value::Object(claims),
         json!({
@@ -262,7 +286,11 @@ fn unmatched_or_malformed_verified_requests_release_plain_claims() {
         json!([]),
     ] {
         let claims = build(&["name"], &[], Some(request.clone()));
-        assert_eq!(Value::Object(claims), json!({"name": "Sid Mansour"}), "{request}");
+        assert_eq!(
+            Value::Object(claims),
+            json!({"name": "Sid Mansour"}),
+            "{request}"
+        );
     }
 }
 
@@ -272,7 +300,15 @@ fn claims_metadata_lists_active_verifications_per_held_claim() {
     let keys: Vec<&str> = metadata.keys().map(String::as_str).collect();
     assert_eq!(
         keys,
-        ["name", "email", "gender", "birthdate", "picture", "address", "locale"]
+        [
+            "name",
+            "email",
+            "gender",
+            "birthdate",
+            "picture",
+            "address",
+            "locale"
+        ]
     );
     let frameworks = |claim: &str| -> Vec<&str> {
         metadata[claim]
@@ -286,7 +322,10 @@ fn claims_metadata_lists_active_verifications_per_held_claim() {
     assert_eq!(frameworks("email"), ["de_aml"]);
     assert_eq!(frameworks("birthdate"), ["eidas"]);
     assert_eq!(frameworks("address"), ["eidas"]);
-    assert!(frameworks("gender").is_empty(), "inactive verifications are not reported");
+    assert!(
+        frameworks("gender").is_empty(),
+        "inactive verifications are not reported"
+    );
     assert!(frameworks("picture").is_empty());
     assert_eq!(metadata["name"][0]["internal_note"], "not released");
 }

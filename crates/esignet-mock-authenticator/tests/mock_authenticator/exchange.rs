@@ -20,14 +20,36 @@ async fn kyc_is_a_verifiable_jws_with_subject_issuer_audience_and_claims() {
         TXN,
         SIDDHARTH,
         &auth.kyc_token,
-        &["name", "email", "phone_number", "birthdate", "gender", "picture", "address"],
+        &[
+            "name",
+            "email",
+            "phone_number",
+            "birthdate",
+            "gender",
+            "picture",
+            "address",
+        ],
         &["en"],
     );
-    let result = harness.mock.kyc_exchange(RELYING_PARTY, CLIENT, request).await.unwrap();
-    assert_eq!(result.encrypted_kyc.split('.').count(), 3, "a compact JWS, not a JWE");
+    let result = harness
+        .mock
+        .kyc_exchange(RELYING_PARTY, CLIENT, request)
+        .await
+        .unwrap();
+    assert_eq!(
+        result.encrypted_kyc.split('.').count(),
+        3,
+        "a compact JWS, not a JWE"
+    );
 
     let claims = verify_kyc(&result.encrypted_kyc);
-    let photo = harness.mock.directory().get(SIDDHARTH).unwrap().encoded_photo.clone();
+    let photo = harness
+        .mock
+        .directory()
+        .get(SIDDHARTH)
+        .unwrap()
+        .encoded_photo
+        .clone();
     assert_eq!(
         Value::Object(claims),
         json!({
@@ -66,7 +88,11 @@ async fn several_locales_give_tagged_claims() {
         &["name", "given_name", "phone_number", "email"],
         &["km", "en", "fr"],
     );
-    let result = harness.mock.kyc_exchange(RELYING_PARTY, CLIENT, request).await.unwrap();
+    let result = harness
+        .mock
+        .kyc_exchange(RELYING_PARTY, CLIENT, request)
+        .await
+        .unwrap();
     let claims = verify_kyc(&result.encrypted_kyc);
     assert_eq!(claims["name#km"], "ចាន់ ស្រីមុំ");
     assert_eq!(claims["name#en"], "Chan Sreymom");
@@ -83,7 +109,11 @@ async fn claims_not_accepted_are_absent() {
     let harness = harness();
     let auth = harness.pin_login(TXN, PRIYA).await;
     let request = exchange_request(TXN, PRIYA, &auth.kyc_token, &["given_name"], &["ta"]);
-    let result = harness.mock.kyc_exchange(RELYING_PARTY, CLIENT, request).await.unwrap();
+    let result = harness
+        .mock
+        .kyc_exchange(RELYING_PARTY, CLIENT, request)
+        .await
+        .unwrap();
     let claims = verify_kyc(&result.encrypted_kyc);
     let keys: Vec<&str> = claims.keys().map(String::as_str).collect();
     assert_eq!(keys, ["sub", "iss", "aud", "iat", "given_name"]);
@@ -95,7 +125,11 @@ async fn kyc_token_is_single_use() {
     let harness = harness();
     let auth = harness.pin_login(TXN, SIDDHARTH).await;
     let request = || exchange_request(TXN, SIDDHARTH, &auth.kyc_token, &["name"], &[]);
-    harness.mock.kyc_exchange(RELYING_PARTY, CLIENT, request()).await.unwrap();
+    harness
+        .mock
+        .kyc_exchange(RELYING_PARTY, CLIENT, request())
+        .await
+        .unwrap();
     let error = harness
         .mock
         .kyc_exchange(RELYING_PARTY, CLIENT, request())
@@ -135,7 +169,11 @@ async fn kyc_token_expires_after_kyc_token_ttl() {
     let stale = harness.pin_login(TXN, SIDDHARTH).await;
     harness.clock.advance(time::Duration::seconds(179));
     let request = exchange_request(TXN, SIDDHARTH, &fresh.kyc_token, &["name"], &[]);
-    harness.mock.kyc_exchange(RELYING_PARTY, CLIENT, request).await.unwrap();
+    harness
+        .mock
+        .kyc_exchange(RELYING_PARTY, CLIENT, request)
+        .await
+        .unwrap();
 
     harness.clock.advance(time::Duration::seconds(2));
     let request = exchange_request(TXN, SIDDHARTH, &stale.kyc_token, &["name"], &[]);
@@ -155,7 +193,9 @@ fn verified_request(
 ) -> esignet_spi::KycExchangeRequest {
     let mut request = exchange_request(TXN, individual, token, accepted, &["en"]);
     for claim in accepted {
-        request.accepted_claim_details.insert((*claim).to_owned(), Value::Null);
+        request
+            .accepted_claim_details
+            .insert((*claim).to_owned(), Value::Null);
     }
     request
         .accepted_claim_details
@@ -182,7 +222,10 @@ async fn verified_exchange_filters_by_trust_framework_value() {
         .await
         .unwrap();
     let claims = verify_kyc(&result.encrypted_kyc);
-    assert_eq!(claims["email"], "siddharth.mansour@example.com", "unverified: top level");
+    assert_eq!(
+        claims["email"], "siddharth.mansour@example.com",
+        "unverified: top level"
+    );
     assert!(!claims.contains_key("name") && !claims.contains_key("birthdate"));
     let verified = claims["verified_claims"].as_array().unwrap();
     assert_eq!(verified.len(), 1);
@@ -217,7 +260,10 @@ async fn verified_exchange_filters_by_trust_framework_values() {
         .await
         .unwrap();
     let claims = verify_kyc(&result.encrypted_kyc);
-    assert_eq!(claims["birthdate"], "1987/11/25", "only eidas-verified: top level");
+    assert_eq!(
+        claims["birthdate"], "1987/11/25",
+        "only eidas-verified: top level"
+    );
     assert_eq!(
         claims["verified_claims"],
         json!([{
@@ -259,13 +305,19 @@ async fn signing_failure_is_data_exchange_failed_and_spends_the_token() {
     let harness = harness();
     let auth = harness.pin_login(TXN, SIDDHARTH).await;
     harness.signer.break_it();
-    let request = exchange_request(TXN, SIDDHARTH, &auth.kyc_token, &["name"], &[]);
+    let request = || exchange_request(TXN, SIDDHARTH, &auth.kyc_token, &["name"], &[]);
     let error = harness
         .mock
-        .kyc_exchange(RELYING_PARTY, CLIENT, request)
+        .kyc_exchange(RELYING_PARTY, CLIENT, request())
         .await
         .unwrap_err();
     assert_eq!(error.code, "data_exchange_failed");
+    let error = harness
+        .mock
+        .kyc_exchange(RELYING_PARTY, CLIENT, request())
+        .await
+        .unwrap_err();
+    assert_eq!(error.code, "invalid_kyc_token");
 }
 
 #[tokio::test]
@@ -289,5 +341,9 @@ async fn signing_certificates_are_the_signers() {
     assert_eq!(certificates, harness.signer.certificates());
     assert_eq!(certificates.len(), 1);
     assert_eq!(certificates[0].key_id, KID);
-    assert!(certificates[0].certificate_pem.starts_with("-----BEGIN CERTIFICATE-----"));
+    assert!(
+        certificates[0]
+            .certificate_pem
+            .starts_with("-----BEGIN CERTIFICATE-----")
+    );
 }

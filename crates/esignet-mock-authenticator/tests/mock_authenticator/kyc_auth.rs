@@ -45,7 +45,10 @@ async fn otp_login_succeeds_after_send_otp_with_a_pairwise_subject() {
     assert_eq!(issued.len(), 1);
     assert_eq!(issued[0].0, sha3_256_b64u(&result.kyc_token).unwrap());
     let record = String::from_utf8(issued[0].1.clone()).unwrap();
-    assert!(!record.contains(SIDDHARTH), "the individual id is stored hashed");
+    assert!(
+        !record.contains(SIDDHARTH),
+        "the individual id is stored hashed"
+    );
 }
 
 #[tokio::test]
@@ -197,7 +200,9 @@ async fn kbi_login() {
         .auth(
             TXN,
             PRIYA,
-            vec![kbi(json!({"dateOfBirth": "1995-03-08", "email": "priya.ramaswamy@example.org"}))],
+            vec![kbi(
+                json!({"dateOfBirth": "1995-03-08", "email": "priya.ramaswamy@example.org"}),
+            )],
         )
         .await
         .unwrap();
@@ -207,7 +212,10 @@ async fn kbi_login() {
         json!({"fullName": "Priya Lakshmi Ramaswamy"}),
         json!({}),
     ] {
-        let error = harness.auth(TXN, PRIYA, vec![kbi(answers.clone())]).await.unwrap_err();
+        let error = harness
+            .auth(TXN, PRIYA, vec![kbi(answers.clone())])
+            .await
+            .unwrap_err();
         assert_eq!(error.code, "auth_failed", "{answers}");
     }
     // Asking about a field the persona does not have fails.
@@ -251,7 +259,10 @@ async fn every_challenge_must_pass() {
         .unwrap();
     // Java's mock let the last factor decide; here a failure anywhere fails the login.
     for challenges in [
-        vec![challenge("PIN", "482916"), challenge("PWD", "wrongPassword1")],
+        vec![
+            challenge("PIN", "482916"),
+            challenge("PWD", "wrongPassword1"),
+        ],
         vec![challenge("PIN", "000000"), challenge("PWD", "Mansour1987")],
     ] {
         let error = harness.auth(TXN, SIDDHARTH, challenges).await.unwrap_err();
@@ -290,7 +301,11 @@ async fn unsupported_and_unknown_factor_types_are_refused() {
     let harness = harness();
     for factor in ["WLA", "IDT", "FACE", "pin", ""] {
         let error = harness
-            .auth(TXN, SIDDHARTH, vec![challenge(factor, "eyJ0eXAiOiJKV1QifQ")])
+            .auth(
+                TXN,
+                SIDDHARTH,
+                vec![challenge(factor, "eyJ0eXAiOiJKV1QifQ")],
+            )
             .await
             .unwrap_err();
         assert_eq!(error.code, "invalid_auth_factor_type", "{factor:?}");
@@ -376,17 +391,39 @@ async fn subjects_are_pairwise_per_relying_party_or_the_id_when_configured() {
         individual_id: SIDDHARTH.into(),
         challenges: vec![challenge("PIN", "482916")],
     };
-    let first = harness.mock.kyc_auth("rp-a", "c", false, request()).await.unwrap();
-    let again = harness.mock.kyc_auth("rp-a", "c", false, request()).await.unwrap();
-    let other = harness.mock.kyc_auth("rp-b", "c", false, request()).await.unwrap();
-    assert_eq!(first.partner_specific_user_token, again.partner_specific_user_token);
-    assert_ne!(first.partner_specific_user_token, other.partner_specific_user_token);
+    let first = harness
+        .mock
+        .kyc_auth("rp-a", "c", false, request())
+        .await
+        .unwrap();
+    let again = harness
+        .mock
+        .kyc_auth("rp-a", "c", false, request())
+        .await
+        .unwrap();
+    let other = harness
+        .mock
+        .kyc_auth("rp-b", "c", false, request())
+        .await
+        .unwrap();
+    assert_eq!(
+        first.partner_specific_user_token,
+        again.partner_specific_user_token
+    );
+    assert_ne!(
+        first.partner_specific_user_token,
+        other.partner_specific_user_token
+    );
     assert_ne!(first.kyc_token, again.kyc_token, "tokens are fresh");
 
     let mut settings = MockSettings::new(ISSUER);
     settings.psut_mode = PsutMode::IndividualId;
     let harness = harness_with(settings);
-    let result = harness.mock.kyc_auth("rp-a", "c", false, request()).await.unwrap();
+    let result = harness
+        .mock
+        .kyc_auth("rp-a", "c", false, request())
+        .await
+        .unwrap();
     assert_eq!(result.partner_specific_user_token, SIDDHARTH);
 }
 

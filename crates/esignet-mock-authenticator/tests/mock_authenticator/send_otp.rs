@@ -25,7 +25,10 @@ async fn masks_both_destinations_and_echoes_the_transaction() {
 #[tokio::test]
 async fn records_one_pending_otp_keyed_by_transaction_and_individual() {
     let harness = harness();
-    harness.send_otp("txn0000001", SIDDHARTH, &["phone"]).await.unwrap();
+    harness
+        .send_otp("txn0000001", SIDDHARTH, &["phone"])
+        .await
+        .unwrap();
     let live = harness.cache.live(OTP_NAMESPACE);
     assert_eq!(live.len(), 1);
     assert_eq!(
@@ -39,15 +42,24 @@ async fn records_one_pending_otp_keyed_by_transaction_and_individual() {
     harness.clock.advance(time::Duration::seconds(599));
     assert_eq!(harness.cache.live(OTP_NAMESPACE).len(), 1);
     harness.clock.advance(time::Duration::seconds(2));
-    assert!(harness.cache.live(OTP_NAMESPACE).is_empty(), "TTL is otp_ttl");
+    assert!(
+        harness.cache.live(OTP_NAMESPACE).is_empty(),
+        "TTL is otp_ttl"
+    );
 }
 
 #[tokio::test]
 async fn identity_without_email_cannot_get_an_email_otp() {
     let harness = harness();
-    let error = harness.send_otp("txn0000001", SREYMOM, &["email"]).await.unwrap_err();
+    let error = harness
+        .send_otp("txn0000001", SREYMOM, &["email"])
+        .await
+        .unwrap_err();
     assert_eq!(error.code, "no_email_mobile_found");
-    assert!(harness.cache.live(OTP_NAMESPACE).is_empty(), "nothing recorded");
+    assert!(
+        harness.cache.live(OTP_NAMESPACE).is_empty(),
+        "nothing recorded"
+    );
 
     let result = harness
         .send_otp("txn0000001", SREYMOM, &["email", "phone"])
@@ -60,16 +72,30 @@ async fn identity_without_email_cannot_get_an_email_otp() {
 #[tokio::test]
 async fn identity_without_phone_cannot_get_an_sms_otp() {
     let harness = harness();
-    let error = harness.send_otp("txn0000001", ALEX, &["phone"]).await.unwrap_err();
+    let error = harness
+        .send_otp("txn0000001", ALEX, &["phone"])
+        .await
+        .unwrap_err();
     assert_eq!(error.code, "no_email_mobile_found");
 }
 
 #[tokio::test]
 async fn unknown_individual_and_unsupported_channels_are_refused() {
     let harness = harness();
-    let error = harness.send_otp("txn0000001", "1111111111", &["email"]).await.unwrap_err();
+    let error = harness
+        .send_otp("txn0000001", "1111111111", &["email"])
+        .await
+        .unwrap_err();
     assert_eq!(error.code, "invalid_individual_id");
-    let error = harness.send_otp("txn0000001", SIDDHARTH, &["email", "sms"]).await.unwrap_err();
+    let error = harness
+        .send_otp(" ", SIDDHARTH, &["email"])
+        .await
+        .unwrap_err();
+    assert_eq!(error.code, "invalid_transaction_id");
+    let error = harness
+        .send_otp("txn0000001", SIDDHARTH, &["email", "sms"])
+        .await
+        .unwrap_err();
     assert_eq!(error.code, "invalid_otp_channel");
     assert!(harness.cache.live(OTP_NAMESPACE).is_empty());
 }
@@ -87,9 +113,15 @@ async fn supported_channels_follow_the_settings() {
     settings.otp_ttl = Duration::from_secs(60);
     let harness = crate::support::harness_with(settings);
     assert!(harness.mock.is_supported_otp_channel("mobile"));
-    let result = harness.send_otp("txn0000001", SIDDHARTH, &["mobile"]).await.unwrap();
+    let result = harness
+        .send_otp("txn0000001", SIDDHARTH, &["mobile"])
+        .await
+        .unwrap();
     assert_eq!(result.masked_mobile.as_deref(), Some("XXXXXXX345678"));
-    let error = harness.send_otp("txn0000001", SIDDHARTH, &["email"]).await.unwrap_err();
+    let error = harness
+        .send_otp("txn0000001", SIDDHARTH, &["email"])
+        .await
+        .unwrap_err();
     assert_eq!(error.code, "invalid_otp_channel");
 }
 
@@ -97,6 +129,9 @@ async fn supported_channels_follow_the_settings() {
 async fn cache_outage_is_send_otp_failed() {
     let harness = harness();
     harness.cache.go_down();
-    let error = harness.send_otp("txn0000001", SIDDHARTH, &["email"]).await.unwrap_err();
+    let error = harness
+        .send_otp("txn0000001", SIDDHARTH, &["email"])
+        .await
+        .unwrap_err();
     assert_eq!(error.code, "send_otp_failed");
 }

@@ -1,4 +1,8 @@
 //! Test doubles (a clock-driven cache, an RSA signer) and helpers for driving the mock.
+#![expect(
+    clippy::unwrap_used,
+    reason = "test support: a failure here is a failure of the test that called it"
+)]
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -10,8 +14,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use esignet_mock_authenticator::{Directory, MockAuthenticator, MockSettings};
 use esignet_spi::{
     AuthChallenge, Authenticator, Cache, CacheError, Clock, KycAuthRequest, KycAuthResult,
-    KycExchangeRequest, ManualClock, PluginError, SendOtpRequest, SendOtpResult,
-    SigningCertificate, SignerError, Subscription, TokenSigner,
+    KycExchangeRequest, ManualClock, PluginError, SendOtpRequest, SendOtpResult, SignerError,
+    SigningCertificate, Subscription, TokenSigner,
 };
 use futures::StreamExt as _;
 use openssl::asn1::Asn1Time;
@@ -36,10 +40,13 @@ pub const SREYMOM: &str = "5860142938";
 pub const PRIYA: &str = "3519847260";
 pub const ALEX: &str = "6102938475";
 
+/// Entries by (namespace, key): the value and when it expires.
+type Entries = HashMap<(String, String), (Vec<u8>, OffsetDateTime)>;
+
 /// A `Cache` over a `HashMap` whose expiry is judged by the test's `ManualClock`.
 pub struct ClockCache {
     clock: Arc<ManualClock>,
-    entries: Mutex<HashMap<(String, String), (Vec<u8>, OffsetDateTime)>>,
+    entries: Mutex<Entries>,
     unavailable: AtomicBool,
 }
 
@@ -201,8 +208,7 @@ fn test_key() -> &'static (PKey<Private>, X509) {
             .unwrap();
         builder
             .set_not_after(
-                &Asn1Time::from_unix((START + time::Duration::days(365)).unix_timestamp())
-                    .unwrap(),
+                &Asn1Time::from_unix((START + time::Duration::days(365)).unix_timestamp()).unwrap(),
             )
             .unwrap();
         builder.sign(&key, MessageDigest::sha256()).unwrap();
@@ -245,7 +251,10 @@ impl TokenSigner for RsaTestSigner {
             openssl::sign::Signer::new(MessageDigest::sha256(), &test_key().0).unwrap();
         signer.update(signing_input.as_bytes()).unwrap();
         let signature = signer.sign_to_vec().unwrap();
-        Ok(format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(signature)))
+        Ok(format!(
+            "{signing_input}.{}",
+            URL_SAFE_NO_PAD.encode(signature)
+        ))
     }
 
     fn algorithm(&self) -> &'static str {

@@ -1,0 +1,484 @@
+//! [`KeyManager`]: one application's signing keys, from the store to signatures and the JWKS.
+
+use std::sync::{Arc, PoisonError, RwLock};
+
+use esignet_jose::{Algorithm, PrivateKey, decode_compact, sign_compact};
+use esignet_spi::{
+    Clock, KeyRecord, KeyStore, SignerError, SigningCertificate, StoreError, TokenSigner,
+};
+use openssl::x509::X509;
+use serde_json::{Map, Value};
+use time::OffsetDateTime;
+use tokio::sync::{Mutex, watch};
+use zeroize::Zeroizing;
+
+use crate::certificate::{issue_leaf, self_signed_root};
+use crate::record::{LoadedKey, NewRecord, SEALING_LABEL, load, open, seal};
+use crate::{KeyAlgorithm, KeyEncryptionKey, KeyError, KeyPolicy};
+
+/// The application id of the shared certificate-issuing keys.
+pub const ROOT_APPLICATION: &str = "ROOT";
+
+/// A public summary of one key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyInfo {
+    /// The key id (RFC 7638 thumbprint of the public key).
+    pub kid: String,
+    /// The algorithm this key signs with.
+    pub algorithm: Algorithm,
+    /// Start of validity.
+    pub not_before: OffsetDateTime,
+    /// End of validity: the key is unpublished and no longer verifies after this.
+    pub not_after: OffsetDateTime,
+    /// Whether new signatures are made with this key.
+    pub is_current: bool,
+}
+
+/// The current signing key, for callers that build their own JWS headers (for example a
+/// `jwk` or extra `typ` members). Sign with `algorithm` and put `kid` in the header.
+#[derive(Debug, Clone)]
+pub struct SigningKey {
+    /// The key id to put in the JWS header.
+    pub kid: String,
+    /// The algorithm to sign with.
+    pub algorithm: Algorithm,
+    /// The private key.
+    pub key: PrivateKey,
+}
+
+/// The keys as last read from the store: every unexpired key, newest first, and the current
+/// one. Replaced as a whole, never mutated, so readers need no lock beyond cloning the `Arc`.
+struct Loaded {
+    keys: Vec<Arc<LoadedKey>>,
+    current: Option<Arc<LoadedKey>>,
+}
+
+impl Loaded {
+    fn current_kid(&self) -> Option<&str> {
+        self.current.as_ref().map(|key| key.kid.as_str())
+    }
+
+    fn info(&self, key: &LoadedKey) -> KeyInfo {
+        KeyInfo {
+            kid: key.kid.clone(),
+            algorithm: key.jws_algorithm,
+            not_before: key.not_before,
+            not_after: key.not_after,
+            is_current: self.current_kid() == Some(key.kid.as_str()),
+        }
+    }
+
+    /// A cheap fingerprint of what readers can observe, to notify only on real changes.
+    fn same_keys_as(&self, other: &Loaded) -> bool {
+        self.current_kid() == other.current_kid()
+            && self.keys.len() == other.keys.len()
+            && self
+                .keys
+                .iter()
+                .zip(&other.keys)
+                .all(|(left, right)| left.kid == right.kid)
+    }
+}
+
+/// The signing keys of one application (for example `OIDC_SERVICE`).
+///
+/// Keys live in a [`KeyStore`] with their private part sealed under the key-encryption key, and
+/// each carries a certificate issued by the shared `ROOT` key. The current key signs; every key
+/// not yet past its `not_after` stays in the JWKS and keeps verifying, so tokens signed before a
+/// rotation remain valid for their lifetime. Several service instances can share one store:
+/// each picks the newest usable key the store lists, and [`KeyManager::reload`] (run
+/// periodically by [`KeyManager::spawn_rotation`]) picks up keys another instance generated.
+///
+/// Reads (signing, JWKS) take a short read lock to clone an `Arc` and never wait on the store.
+pub struct KeyManager {
+    store: Arc<dyn KeyStore>,
+    sealing_key: Zeroizing<[u8; 32]>,
+    clock: Arc<dyn Clock>,
+    application: String,
+    policy: KeyPolicy,
+    state: RwLock<Arc<Loaded>>,
+    /// Serializes generation in this process, so two due-checks cannot both rotate.
+    rotation: Mutex<()>,
+    changes: watch::Sender<u64>,
+}
+
+impl std::fmt::Debug for KeyManager {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("KeyManager")
+            .field("application", &self.application)
+            .field("policy", &self.policy)
+            .field("current", &self.snapshot().current_kid())
+            .finish_non_exhaustive()
+    }
+}
+
+impl KeyManager {
+    /// Loads the keys of `application`, generating a first key (and, if needed, a `ROOT` key
+    /// of the same family) when none is usable now.
+    ///
+    /// Fails with [`KeyError::WrongKek`] if a stored key does not decrypt under `kek`, with
+    /// [`KeyError::InvalidPolicy`] for an inconsistent policy or an application named `ROOT`.
+    pub async fn open(
+        store: Arc<dyn KeyStore>,
+        kek: Arc<KeyEncryptionKey>,
+        clock: Arc<dyn Clock>,
+        application: &str,
+        policy: KeyPolicy,
+    ) -> Result<Arc<KeyManager>, KeyError> {
+        policy.validate()?;
+        if application.is_empty() || application == ROOT_APPLICATION {
+            return Err(KeyError::InvalidPolicy(
+                "the application must be named and must not be ROOT",
+            ));
+        }
+        let manager = Arc::new(KeyManager {
+            store,
+            sealing_key: Zeroizing::new(kek.derive(SEALING_LABEL)),
+            clock,
+            application: application.to_owned(),
+            policy,
+            state: RwLock::new(Arc::new(Loaded {
+                keys: Vec::new(),
+                current: None,
+            })),
+            rotation: Mutex::new(()),
+            changes: watch::channel(0).0,
+        });
+        manager.reload().await?;
+        if manager.snapshot().current.is_none() {
+            let _guard = manager.rotation.lock().await;
+            manager.generate_and_reload().await?;
+        }
+        Ok(manager)
+    }
+
+    /// The application id these keys belong to.
+    pub fn application(&self) -> &str {
+        &self.application
+    }
+
+    /// Generates a new key, which becomes current at once. Earlier keys stay published and
+    /// verifiable until their `not_after`. Returns the new key (or, if another instance's
+    /// insert won a conflict, the key that is current after reloading).
+    pub async fn rotate(&self) -> Result<KeyInfo, KeyError> {
+        let _guard = self.rotation.lock().await;
+        self.generate_and_reload().await
+    }
+
+    /// Rotates if no key is usable now or the current key expires within the policy's
+    /// `rotate_before`; returns the new key, or `None` when no rotation was due.
+    pub async fn rotate_if_due(&self) -> Result<Option<KeyInfo>, KeyError> {
+        let _guard = self.rotation.lock().await;
+        let now = self.clock.now();
+        let loaded = self.snapshot();
+        let is_due = match &loaded.current {
+            Some(current) => {
+                !current.is_valid_at(now) || current.not_after - now <= self.policy.rotate_before
+            }
+            None => true,
+        };
+        if !is_due {
+            return Ok(None);
+        }
+        self.generate_and_reload().await.map(Some)
+    }
+
+    /// Re-reads the application's keys from the store (to pick up keys another instance wrote)
+    /// and makes the newest usable one current. The previous state stays in place on error.
+    pub async fn reload(&self) -> Result<(), KeyError> {
+        let records = self.store.list_keys(&self.application).await?;
+        let now = self.clock.now();
+        let mut keys = Vec::with_capacity(records.len());
+        for record in records.iter().filter(|record| record.not_after > now) {
+            keys.push(Arc::new(load(
+                record,
+                &self.sealing_key,
+                self.policy.jws_algorithm,
+            )?));
+        }
+        // The store lists newest first; the first key of the policy's family that is valid now
+        // is current, which every instance sharing the store agrees on.
+        let current = keys
+            .iter()
+            .find(|key| key.family == self.policy.algorithm && key.is_valid_at(now))
+            .cloned();
+        self.install(Loaded { keys, current });
+        Ok(())
+    }
+
+    /// Every key that is not yet expired, newest first.
+    pub fn keys(&self) -> Vec<KeyInfo> {
+        let now = self.clock.now();
+        let loaded = self.snapshot();
+        loaded
+            .keys
+            .iter()
+            .filter(|key| now < key.not_after)
+            .map(|key| loaded.info(key))
+            .collect()
+    }
+
+    /// The current signing key, or `None` when no key is valid now (rotation overdue).
+    pub fn current_key(&self) -> Option<SigningKey> {
+        let now = self.clock.now();
+        self.snapshot()
+            .current
+            .as_ref()
+            .filter(|key| key.is_valid_at(now))
+            .map(|key| SigningKey {
+                kid: key.kid.clone(),
+                algorithm: key.jws_algorithm,
+                key: key.private.clone(),
+            })
+    }
+
+    /// A receiver whose value changes whenever the set of keys or the current key changes
+    /// (after a rotation or a reload that found new keys), for caches of the JWKS document.
+    pub fn changes(&self) -> watch::Receiver<u64> {
+        self.changes.subscribe()
+    }
+
+    /// Starts a background task that, every `every`, reloads the keys and rotates if due. The
+    /// first check runs immediately. Errors are logged and retried on the next tick; the task
+    /// ends when the manager is dropped.
+    pub fn spawn_rotation(self: &Arc<Self>, every: std::time::Duration) -> tokio::task::JoinHandle<()> {
+        let manager = Arc::downgrade(self);
+        tokio::spawn(async move {
+            let mut ticks = tokio::time::interval(every);
+            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                ticks.tick().await;
+                let Some(manager) = manager.upgrade() else {
+                    return;
+                };
+                if let Err(error) = manager.reload().await {
+                    tracing::error!(application = %manager.application, %error, "key reload failed");
+                }
+                match manager.rotate_if_due().await {
+                    Ok(Some(info)) => {
+                        tracing::info!(application = %manager.application, kid = %info.kid, "signing key rotated");
+                    }
+                    Ok(None) => {}
+                    Err(error) => {
+                        tracing::error!(application = %manager.application, %error, "key rotation failed");
+                    }
+                }
+            }
+        })
+    }
+
+    fn snapshot(&self) -> Arc<Loaded> {
+        // A poisoned lock still holds a complete Arc (it is only ever replaced whole).
+        self.state
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    fn install(&self, loaded: Loaded) {
+        let loaded = Arc::new(loaded);
+        let previous = {
+            let mut state = self.state.write().unwrap_or_else(PoisonError::into_inner);
+            std::mem::replace(&mut *state, loaded.clone())
+        };
+        if !previous.same_keys_as(&loaded) {
+            self.changes.send_modify(|generation| *generation += 1);
+        }
+    }
+
+    /// Generates, stores and loads a new key. The caller holds `self.rotation`.
+    async fn generate_and_reload(&self) -> Result<KeyInfo, KeyError> {
+        let now = self.clock.now();
+        let root = self.usable_root(now).await?;
+        let policy = self.policy.clone();
+        let application = self.application.clone();
+        let sealing_key = self.sealing_key.clone();
+        let generated = tokio::task::spawn_blocking(move || {
+            generate(&policy, &application, root, now, &sealing_key)
+        })
+        .await
+        .map_err(|_| KeyError::Task)??;
+
+        if let Some(root_record) = &generated.root {
+            match self.store.insert_key(root_record).await {
+                Ok(()) => tracing::info!(kid = %root_record.kid, "generated a ROOT key"),
+                // The same ROOT key is already stored: nothing to do.
+                Err(StoreError::Conflict(_)) => {}
+                Err(error) => return Err(error.into()),
+            }
+        }
+        let kid = generated.leaf.kid.clone();
+        match self.store.insert_key(&generated.leaf).await {
+            Ok(()) => {
+                tracing::info!(application = %self.application, kid = %kid, "generated a signing key");
+            }
+            Err(StoreError::Conflict(_)) => {
+                tracing::info!(
+                    application = %self.application,
+                    "another instance stored a key first; reloading"
+                );
+            }
+            Err(error) => return Err(error.into()),
+        }
+        self.reload().await?;
+
+        let loaded = self.snapshot();
+        let key = loaded
+            .keys
+            .iter()
+            .find(|key| key.kid == kid)
+            .or(loaded.current.as_ref())
+            .ok_or(KeyError::Store(StoreError::Unavailable(
+                "a newly stored key was not listed".into(),
+            )))?;
+        Ok(loaded.info(key))
+    }
+
+    /// The newest `ROOT` key of the policy's family that is valid now and outlives a key
+    /// issued now, decrypted; `None` if a new one must be generated.
+    async fn usable_root(&self, now: OffsetDateTime) -> Result<Option<(PrivateKey, X509)>, KeyError> {
+        let leaf_not_after = now + self.policy.validity;
+        let records = self.store.list_keys(ROOT_APPLICATION).await?;
+        let Some(record) = records.iter().find(|record| {
+            KeyAlgorithm::from_record_name(&record.algorithm) == Some(self.policy.algorithm)
+                && record.not_before <= now
+                && record.not_after >= leaf_not_after
+        }) else {
+            return Ok(None);
+        };
+        let (key, _, mut chain) = open(record, &self.sealing_key)?;
+        let certificate = chain.drain(..).next().ok_or(KeyError::Corrupt {
+            kid: record.kid.clone(),
+            reason: "empty certificate chain",
+        })?;
+        Ok(Some((key, certificate)))
+    }
+}
+
+/// The records produced by one generation: the signing key and, if one had to be made, a root.
+struct Generated {
+    leaf: KeyRecord,
+    root: Option<KeyRecord>,
+}
+
+/// Generates a signing key (and a root if `root` is `None`), certifies it and seals both.
+/// CPU-bound: runs on the blocking pool.
+fn generate(
+    policy: &KeyPolicy,
+    application: &str,
+    root: Option<(PrivateKey, X509)>,
+    now: OffsetDateTime,
+    sealing_key: &[u8; 32],
+) -> Result<Generated, KeyError> {
+    // Certificates have one-second resolution; keep the records identical to them.
+    let now = now.replace_nanosecond(0).unwrap_or(now);
+    let not_after = now + policy.validity;
+    let (root_key, root_certificate, root_record) = match root {
+        Some((key, certificate)) => (key, certificate, None),
+        None => {
+            let key = policy.algorithm.generate()?;
+            let root_not_after = now + policy.root_validity;
+            let certificate = self_signed_root(&key, now, root_not_after)?;
+            let record = seal(
+                &NewRecord {
+                    application: ROOT_APPLICATION,
+                    key: &key,
+                    chain: &[&certificate],
+                    not_before: now,
+                    not_after: root_not_after,
+                    created_at: now,
+                },
+                sealing_key,
+            )?;
+            (key, certificate, Some(record))
+        }
+    };
+    let key = policy.algorithm.generate()?;
+    let certificate = issue_leaf(
+        &key,
+        &policy.subject_common_name,
+        now,
+        not_after,
+        &root_key,
+        &root_certificate,
+    )?;
+    let leaf = seal(
+        &NewRecord {
+            application,
+            key: &key,
+            chain: &[&certificate, &root_certificate],
+            not_before: now,
+            not_after,
+            created_at: now,
+        },
+        sealing_key,
+    )?;
+    Ok(Generated {
+        leaf,
+        root: root_record,
+    })
+}
+
+impl TokenSigner for KeyManager {
+    fn sign_jws(&self, typ: Option<&str>, payload: &[u8]) -> Result<String, SignerError> {
+        let now = self.clock.now();
+        let loaded = self.snapshot();
+        let key = loaded
+            .current
+            .as_ref()
+            .filter(|key| key.is_valid_at(now))
+            .ok_or(SignerError::NoActiveKey)?;
+        let mut header = Map::with_capacity(2);
+        header.insert("kid".into(), Value::from(key.kid.as_str()));
+        if let Some(typ) = typ {
+            header.insert("typ".into(), Value::from(typ));
+        }
+        sign_compact(&key.private, key.jws_algorithm, &header, payload)
+            .map_err(|error| SignerError::Crypto(error.to_string()))
+    }
+
+    fn algorithm(&self) -> &'static str {
+        self.snapshot()
+            .current
+            .as_ref()
+            .map_or(self.policy.jws_algorithm, |key| key.jws_algorithm)
+            .as_str()
+    }
+
+    fn certificates(&self) -> Vec<SigningCertificate> {
+        let now = self.clock.now();
+        self.snapshot()
+            .keys
+            .iter()
+            .filter(|key| now < key.not_after)
+            .map(|key| key.signing_certificate())
+            .collect()
+    }
+
+    fn public_jwks(&self) -> Vec<Value> {
+        let now = self.clock.now();
+        self.snapshot()
+            .keys
+            .iter()
+            .filter(|key| now < key.not_after)
+            .map(|key| key.jwk.clone())
+            .collect()
+    }
+
+    fn verify_jws(&self, compact: &str) -> Option<Vec<u8>> {
+        let decoded = decode_compact(compact).ok()?;
+        let kid = decoded.kid()?;
+        let now = self.clock.now();
+        let loaded = self.snapshot();
+        let key = loaded
+            .keys
+            .iter()
+            .find(|key| key.kid == kid && key.is_valid_at(now))?;
+        // Only the algorithm this key signs with: no RS256/PS256 substitution.
+        if decoded.alg()? != key.jws_algorithm || !decoded.verify(&key.public) {
+            return None;
+        }
+        Some(decoded.payload)
+    }
+}

@@ -1,0 +1,7 @@
+//! End-to-end tests: the real binary over loopback HTTP.
+
+mod errors;
+mod flows;
+mod harness;
+mod login;
+mod verify;
