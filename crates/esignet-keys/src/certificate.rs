@@ -56,8 +56,8 @@ pub(crate) fn issue_leaf(
     builder.set_issuer_name(root_certificate.subject_name())?;
     builder.append_extension(BasicConstraints::new().critical().build()?)?;
     builder.append_extension(KeyUsage::new().critical().digital_signature().build()?)?;
-    let subject_key_id = SubjectKeyIdentifier::new()
-        .build(&builder.x509v3_context(Some(root_certificate), None))?;
+    let subject_key_id =
+        SubjectKeyIdentifier::new().build(&builder.x509v3_context(Some(root_certificate), None))?;
     builder.append_extension(subject_key_id)?;
     let authority_key_id = AuthorityKeyIdentifier::new()
         .keyid(true)

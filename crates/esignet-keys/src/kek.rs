@@ -57,7 +57,10 @@ impl KeyEncryptionKey {
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
             Err(error) => return Err(KeyError::KekFile(error)),
         }
-        if let Some(parent) = path.parent().filter(|parent| !parent.as_os_str().is_empty()) {
+        if let Some(parent) = path
+            .parent()
+            .filter(|parent| !parent.as_os_str().is_empty())
+        {
             std::fs::create_dir_all(parent).map_err(KeyError::KekFile)?;
         }
         let mut bytes = Zeroizing::new([0u8; KEK_LEN]);
@@ -131,7 +134,9 @@ fn warn_if_readable_by_others(path: &Path) {
     if let Ok(metadata) = std::fs::metadata(path)
         && metadata.permissions().mode() & 0o077 != 0
     {
-        tracing::warn!("the key-encryption key file is accessible to group or others; use mode 0600");
+        tracing::warn!(
+            "the key-encryption key file is accessible to group or others; use mode 0600"
+        );
     }
 }
 
@@ -162,9 +167,9 @@ mod tests {
         assert_eq!(
             esignet_jose::b64url_encode(&mac),
             esignet_jose::b64url_encode(&[
-                0x5b, 0xdc, 0xc1, 0x46, 0xbf, 0x60, 0x75, 0x4e, 0x6a, 0x04, 0x24, 0x26, 0x08,
-                0x95, 0x75, 0xc7, 0x5a, 0x00, 0x3f, 0x08, 0x9d, 0x27, 0x39, 0x83, 0x9d, 0xec,
-                0x58, 0xb9, 0x64, 0xec, 0x38, 0x43
+                0x5b, 0xdc, 0xc1, 0x46, 0xbf, 0x60, 0x75, 0x4e, 0x6a, 0x04, 0x24, 0x26, 0x08, 0x95,
+                0x75, 0xc7, 0x5a, 0x00, 0x3f, 0x08, 0x9d, 0x27, 0x39, 0x83, 0x9d, 0xec, 0x58, 0xb9,
+                0x64, 0xec, 0x38, 0x43
             ])
         );
     }

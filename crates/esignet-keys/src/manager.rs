@@ -242,7 +242,10 @@ impl KeyManager {
     /// Starts a background task that, every `every`, reloads the keys and rotates if due. The
     /// first check runs immediately. Errors are logged and retried on the next tick; the task
     /// ends when the manager is dropped.
-    pub fn spawn_rotation(self: &Arc<Self>, every: std::time::Duration) -> tokio::task::JoinHandle<()> {
+    pub fn spawn_rotation(
+        self: &Arc<Self>,
+        every: std::time::Duration,
+    ) -> tokio::task::JoinHandle<()> {
         let manager = Arc::downgrade(self);
         tokio::spawn(async move {
             let mut ticks = tokio::time::interval(every);
@@ -337,7 +340,10 @@ impl KeyManager {
 
     /// The newest `ROOT` key of the policy's family that is valid now and outlives a key
     /// issued now, decrypted; `None` if a new one must be generated.
-    async fn usable_root(&self, now: OffsetDateTime) -> Result<Option<(PrivateKey, X509)>, KeyError> {
+    async fn usable_root(
+        &self,
+        now: OffsetDateTime,
+    ) -> Result<Option<(PrivateKey, X509)>, KeyError> {
         let leaf_not_after = now + self.policy.validity;
         let records = self.store.list_keys(ROOT_APPLICATION).await?;
         let Some(record) = records.iter().find(|record| {

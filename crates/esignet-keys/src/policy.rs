@@ -115,7 +115,9 @@ impl KeyPolicy {
             ));
         }
         if self.validity < Duration::minutes(1) {
-            return Err(KeyError::InvalidPolicy("validity must be at least a minute"));
+            return Err(KeyError::InvalidPolicy(
+                "validity must be at least a minute",
+            ));
         }
         if self.rotate_before.is_negative() || self.rotate_before >= self.validity {
             return Err(KeyError::InvalidPolicy(

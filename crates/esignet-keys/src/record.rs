@@ -57,10 +57,7 @@ pub(crate) struct NewRecord<'a> {
 }
 
 /// Seals the private key (AES-256-GCM under the sealing key, AAD = kid) into a record.
-pub(crate) fn seal(
-    new: &NewRecord<'_>,
-    sealing_key: &[u8; 32],
-) -> Result<KeyRecord, KeyError> {
+pub(crate) fn seal(new: &NewRecord<'_>, sealing_key: &[u8; 32]) -> Result<KeyRecord, KeyError> {
     let kid = new.key.public_jwk().thumbprint();
     let pkcs8 = new.key.to_pkcs8_der()?;
     let encrypted_private_key = aead::seal(sealing_key, &pkcs8, kid.as_bytes())?;

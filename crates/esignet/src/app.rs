@@ -68,7 +68,7 @@ pub async fn build(settings: &Settings) -> anyhow::Result<App> {
     )
     .await
     .context("cannot open the service signing keys")?;
-    let cache = MemoryCache::new(clock.clone()).with_capacity_limit(settings.cache.max_entries);
+    let cache = MemoryCache::with_capacity_limit(clock.clone(), settings.cache.max_entries);
     let mock_keys = KeyManager::open(
         store.clone(),
         kek.clone(),
