@@ -453,14 +453,10 @@ impl ClientManager {
             &self.known_acrs,
         )?;
         let logo_uri = validate::logo_uri(required(fields.logo_uri, codes::INVALID_URI)?)?;
-        let redirect_uris = validate::redirect_uris(required(
-            fields.redirect_uris,
-            codes::INVALID_REDIRECT_URI,
-        )?)?;
-        let grant_types = validate::grant_types(required(
-            fields.grant_types,
-            codes::UNSUPPORTED_GRANT_TYPE,
-        )?)?;
+        let redirect_uris =
+            validate::redirect_uris(required(fields.redirect_uris, codes::INVALID_REDIRECT_URI)?)?;
+        let grant_types =
+            validate::grant_types(required(fields.grant_types, codes::UNSUPPORTED_GRANT_TYPE)?)?;
         let auth_methods = validate::auth_methods(required(
             fields.client_auth_methods,
             codes::INVALID_CLIENT_AUTH,
@@ -509,10 +505,8 @@ impl ClientManager {
             )?,
         };
         let logo_uri = validate::logo_uri(required(fields.logo_uri, codes::INVALID_URI)?)?;
-        let redirect_uris = validate::redirect_uris(required(
-            fields.redirect_uris,
-            codes::INVALID_REDIRECT_URI,
-        )?)?;
+        let redirect_uris =
+            validate::redirect_uris(required(fields.redirect_uris, codes::INVALID_REDIRECT_URI)?)?;
         let claims = validate::claims(
             required(fields.user_claims, codes::INVALID_CLAIM)?,
             1,
@@ -523,10 +517,8 @@ impl ClientManager {
             &self.known_acrs,
         )?;
         let status = validate::status(required(fields.status, codes::INVALID_STATUS)?)?;
-        let grant_types = validate::grant_types(required(
-            fields.grant_types,
-            codes::UNSUPPORTED_GRANT_TYPE,
-        )?)?;
+        let grant_types =
+            validate::grant_types(required(fields.grant_types, codes::UNSUPPORTED_GRANT_TYPE)?)?;
         let auth_methods = validate::auth_methods(required(
             fields.client_auth_methods,
             codes::INVALID_CLIENT_AUTH,
@@ -628,7 +620,12 @@ impl ClientManager {
     }
 
     /// Hands the outcome of one call to the audit sink.
-    fn record(&self, action: AuditAction, client_id: Option<&str>, outcome: &Result<ClientResponse>) {
+    fn record(
+        &self,
+        action: AuditAction,
+        client_id: Option<&str>,
+        outcome: &Result<ClientResponse>,
+    ) {
         let (status, error_code) = match outcome {
             Ok(_) => (AuditStatus::Success, None),
             Err(error) => (AuditStatus::Error, Some(error.error_code().to_owned())),

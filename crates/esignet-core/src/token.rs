@@ -175,8 +175,20 @@ impl Core {
         }
         let is_jws = kyc.split('.').count() == 3;
         if transaction.userinfo_response_type == UserinfoResponseType::Jwe && is_jws {
-            let key_json = client.enc_public_key.as_ref().unwrap_or(&client.public_key);
-            let key = PublicJwk::from_json(key_json).map_err(|_| Error::code(codes::FAILED_TO_CREATE_JWE))?;
+            let key_json = match &client.enc_public_key {
+                Some(key) => key.clone(),
+                // eSignet 1.7 encrypts to the registered signing key when no encryption key was
+                // given; its `alg`/`use` describe signing, so they are dropped for this use.
+                None => {
+                    let mut key = client.public_key.clone();
+                    if let Some(object) = key.as_object_mut() {
+                        object.remove("alg");
+                        object.remove("use");
+                    }
+                    key
+                }
+            };
+            let key = PublicJwk::from_json(&key_json).map_err(|_| Error::code(codes::FAILED_TO_CREATE_JWE))?;
             return esignet_jose::encrypt_compact(kyc.as_bytes(), &key, Some("JWT"))
                 .map_err(|_| Error::code(codes::FAILED_TO_CREATE_JWE));
         }

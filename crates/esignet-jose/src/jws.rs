@@ -44,7 +44,7 @@ pub fn sign_compact(
 /// Nothing in it may be trusted until [`DecodedJws::verify`] returned `true` for a key chosen
 /// by the caller (never a key taken from the header itself, except where a protocol says so,
 /// as DPoP does).
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct DecodedJws {
     /// The protected header.
     pub header: Map<String, Value>,
@@ -90,6 +90,17 @@ pub fn decode_compact(token: &str) -> Result<DecodedJws, JoseError> {
         signing_input: token.as_bytes()[..signing_input_len].to_vec(),
         signature,
     })
+}
+
+impl std::fmt::Debug for DecodedJws {
+    /// Shows the header and the payload's size only: payloads carry personal data.
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("DecodedJws")
+            .field("header", &self.header)
+            .field("payload_len", &self.payload.len())
+            .finish_non_exhaustive()
+    }
 }
 
 impl DecodedJws {
@@ -209,6 +220,16 @@ mod tests {
             decode_compact(&oversized),
             Err(JoseError::TooLarge)
         ));
+    }
+
+    #[test]
+    fn debug_does_not_show_the_payload() {
+        let key = PrivateKey::generate_ec_p256().unwrap();
+        let token =
+            sign_compact(&key, Algorithm::ES256, &Map::new(), br#"{"name":"Alice"}"#).unwrap();
+        let debug = format!("{:?}", decode_compact(&token).unwrap());
+        assert!(debug.contains("ES256") && debug.contains("payload_len: 16"));
+        assert!(!debug.contains("Alice"));
     }
 
     #[test]

@@ -256,15 +256,27 @@ impl KeyManager {
                     return;
                 };
                 if let Err(error) = manager.reload().await {
-                    tracing::error!(application = %manager.application, %error, "key reload failed");
+                    tracing::error!(
+                        application = %manager.application,
+                        %error,
+                        "key reload failed"
+                    );
                 }
                 match manager.rotate_if_due().await {
                     Ok(Some(info)) => {
-                        tracing::info!(application = %manager.application, kid = %info.kid, "signing key rotated");
+                        tracing::info!(
+                            application = %manager.application,
+                            kid = %info.kid,
+                            "signing key rotated"
+                        );
                     }
                     Ok(None) => {}
                     Err(error) => {
-                        tracing::error!(application = %manager.application, %error, "key rotation failed");
+                        tracing::error!(
+                            application = %manager.application,
+                            %error,
+                            "key rotation failed"
+                        );
                     }
                 }
             }
@@ -314,7 +326,11 @@ impl KeyManager {
         let kid = generated.leaf.kid.clone();
         match self.store.insert_key(&generated.leaf).await {
             Ok(()) => {
-                tracing::info!(application = %self.application, kid = %kid, "generated a signing key");
+                tracing::info!(
+                    application = %self.application,
+                    kid = %kid,
+                    "generated a signing key"
+                );
             }
             Err(StoreError::Conflict(_)) => {
                 tracing::info!(
@@ -332,9 +348,11 @@ impl KeyManager {
             .iter()
             .find(|key| key.kid == kid)
             .or(loaded.current.as_ref())
-            .ok_or(KeyError::Store(StoreError::Unavailable(
-                "a newly stored key was not listed".into(),
-            )))?;
+            .ok_or_else(|| {
+                KeyError::Store(StoreError::Unavailable(
+                    "a newly stored key was not listed".into(),
+                ))
+            })?;
         Ok(loaded.info(key))
     }
 
@@ -480,7 +498,7 @@ impl TokenSigner for KeyManager {
         let key = loaded
             .keys
             .iter()
-            .find(|key| key.kid == kid && key.is_valid_at(now))?;
+            .find(|key| key.kid == kid && now < key.not_after)?;
         // Only the algorithm this key signs with: no RS256/PS256 substitution.
         if decoded.alg()? != key.jws_algorithm || !decoded.verify(&key.public) {
             return None;

@@ -7,7 +7,7 @@ use esignet_core::Core;
 use time::OffsetDateTime;
 
 use crate::admin::AdminAuth;
-use crate::client_mgmt::ClientManager;
+use esignet_core::ClientManager;
 
 /// HTTP-layer settings.
 #[derive(Debug, Clone)]

@@ -26,8 +26,6 @@ pub const MOCK_IDENTITY_KEYS: &str = "MOCK_AUTHENTICATION_SERVICE";
 pub struct App {
     /// The HTTP router.
     pub router: axum::Router,
-    /// The service key manager (for `keys` commands and rotation).
-    pub service_keys: Arc<KeyManager>,
     /// Background tasks (rotation, cache sweeping).
     pub tasks: Vec<tokio::task::JoinHandle<()>>,
 }
@@ -140,7 +138,6 @@ pub async fn build(settings: &Settings) -> anyhow::Result<App> {
     ];
     Ok(App {
         router: esignet_web::router(state),
-        service_keys,
         tasks,
     })
 }

@@ -2,6 +2,8 @@
 //!
 //! `esignet serve` runs the OpenID Connect provider; `esignet config check` validates the
 //! configuration without starting; `esignet keys list|rotate` manages signing keys.
+// The UI configuration defaults are one large json! literal.
+#![recursion_limit = "256"]
 
 mod app;
 mod audit;

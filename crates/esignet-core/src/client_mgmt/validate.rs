@@ -36,7 +36,7 @@ const ENCRYPTION_ALG: &str = "RSA-OAEP-256";
 /// no two-letter code but is an official language where MOSIP is deployed.
 ///
 /// Sorted, for binary search (a test checks the order).
-const ISO_639_3_CODES: [&str; 185] = [
+pub(super) const ISO_639_3_CODES: [&str; 185] = [
     "aar", "abk", "afr", "aka", "amh", "ara", "arg", "asm", "ava", "ave", "aym", "aze", "bak",
     "bam", "bel", "ben", "bih", "bis", "bod", "bos", "bre", "bul", "cat", "ces", "cha", "che",
     "chu", "chv", "cor", "cos", "cre", "cym", "dan", "deu", "div", "dzo", "ell", "eng", "epo",
@@ -215,7 +215,11 @@ pub(super) fn acrs(values: Vec<String>, known: &HashSet<String>) -> Result<Vec<S
 pub(super) fn logo_uri(uri: String) -> Result<String> {
     let is_web_url = redirect::is_valid_uri(&uri)
         && url::Url::parse(&uri).is_ok_and(|url| matches!(url.scheme(), "http" | "https"));
-    if is_web_url { Ok(uri) } else { fail(codes::INVALID_URI) }
+    if is_web_url {
+        Ok(uri)
+    } else {
+        fail(codes::INVALID_URI)
+    }
 }
 
 /// Redirect URI patterns: 1 to 5, each a valid absolute URL once its wildcards are replaced
@@ -310,10 +314,7 @@ fn is_purpose(value: &Value) -> bool {
         Value::Object(purpose) => {
             purpose.contains_key("type")
                 && purpose.iter().all(|(key, member)| match key.as_str() {
-                    "type" => matches!(
-                        member.as_str(),
-                        Some("none" | "verify" | "link" | "login")
-                    ),
+                    "type" => matches!(member.as_str(), Some("none" | "verify" | "link" | "login")),
                     "title" | "subTitle" => is_localized_text(member),
                     _ => false,
                 })

@@ -89,7 +89,8 @@ async fn plain_otp_login_with_the_seeded_demo_client() {
     assert_eq!(claims["email"], "siddharth.mansour@example.com", "stored accepted claims are reused");
 
     // prompt=consent forces capture; a changed request too.
-    for change in [json!({"prompt": "consent"}), json!({"claims": {"userinfo": {"name": {"essential": true}}}})] {
+    // (A different claims request: with only `openid`, profile claims are no longer implied.)
+    for change in [json!({"prompt": "consent"}), json!({"scope": "openid", "claims": {"userinfo": {"name": {"essential": true}}}})] {
         let mut changed = request.clone();
         changed["nonce"] = json!(crate::harness::uuid());
         for (key, value) in change.as_object().unwrap() {
