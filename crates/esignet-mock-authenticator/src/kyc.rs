@@ -189,6 +189,10 @@ impl ClaimValues<'_> {
     fn field_entries(&self, field: &str, key: &str) -> Vec<(String, Value)> {
         match self.identity.field(field) {
             None => Vec::new(),
+            // OIDC Core §5.1: `birthdate` is ISO 8601 `YYYY-MM-DD`; identities store `yyyy/MM/dd`.
+            Some(FieldValue::Text(text)) if field == "dateOfBirth" => {
+                vec![(key.to_owned(), Value::from(text.replace('/', "-")))]
+            }
             Some(FieldValue::Text(text)) => vec![(key.to_owned(), Value::from(text))],
             Some(FieldValue::Languages(values)) => self.language_entries(values, key),
         }

@@ -119,7 +119,7 @@ fn one_locale_gives_plain_claims() {
             "name": "Sid Mansour (fr)",
             "gender": "Masculin",
             "email": "sid@example.com",
-            "birthdate": "1987/11/25",
+            "birthdate": "1987-11-25",
             "picture": "data:image/png;base64,iVBORw0KGgo=",
             // No French locality: the default language stands in.
             "address": {"locality": "Rabat", "country": "Maroc", "postal_code": "45009"},
@@ -202,7 +202,7 @@ fn verified_claims_filtered_by_trust_framework_value() {
                         "assurance_level": "substantial",
                         "evidence": [{"type": "document"}]
                     },
-                    "claims": {"name": "Sid Mansour", "birthdate": "1987/11/25"}
+                    "claims": {"name": "Sid Mansour", "birthdate": "1987-11-25"}
                 },
                 {
                     "verification": {"trust_framework": "eidas", "time": "2023-04-11T09:40Z"},
@@ -229,7 +229,7 @@ fn verified_claims_filtered_by_trust_framework_values_in_an_array() {
     assert_eq!(
         Value::Object(claims),
         json!({
-            "birthdate": "1987/11/25",
+            "birthdate": "1987-11-25",
             "address": {"locality": "Rabat", "country": "Morocco", "postal_code": "45009"},
             "verified_claims": [{
                 "verification": {

@@ -60,7 +60,7 @@ async fn kyc_is_a_verifiable_jws_with_subject_issuer_audience_and_claims() {
             "name": "Siddharth Kumar Mansour",
             "email": "siddharth.mansour@example.com",
             "phone_number": "+212612345678",
-            "birthdate": "1987/11/25",
+            "birthdate": "1987-11-25",
             "gender": "Male",
             "picture": photo,
             "address": {
@@ -231,7 +231,7 @@ async fn verified_exchange_filters_by_trust_framework_value() {
     assert_eq!(verified.len(), 1);
     assert_eq!(
         verified[0]["claims"],
-        json!({"name": "Siddharth Kumar Mansour", "birthdate": "1987/11/25"})
+        json!({"name": "Siddharth Kumar Mansour", "birthdate": "1987-11-25"})
     );
     let verification = &verified[0]["verification"];
     assert_eq!(verification["trust_framework"], "eidas");
@@ -261,7 +261,7 @@ async fn verified_exchange_filters_by_trust_framework_values() {
         .unwrap();
     let claims = verify_kyc(&result.encrypted_kyc);
     assert_eq!(
-        claims["birthdate"], "1987/11/25",
+        claims["birthdate"], "1987-11-25",
         "only eidas-verified: top level"
     );
     assert_eq!(

@@ -25,6 +25,37 @@ pub struct Server {
     pub http: reqwest::Client,
 }
 
+impl Server {
+    /// Stops the process and hands back its data directory.
+    pub fn stop(mut self) -> tempfile::TempDir {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let placeholder = tempfile::tempdir().unwrap();
+        std::mem::replace(&mut self.data, placeholder)
+    }
+}
+
+/// Runs an `esignet` command (not `serve`) against a data directory; returns status, stdout,
+/// stderr.
+pub fn run_cli(args: &[&str], data: &std::path::Path, extra_env: &[(&str, &str)]) -> (i32, String, String) {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_esignet"));
+    command
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("ESIGNET_DATA__DIR", data)
+        .env("ESIGNET_LOG", "warn");
+    for (key, value) in extra_env {
+        command.env(key, value);
+    }
+    let output = command.output().expect("the esignet binary runs");
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
 impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -39,7 +70,11 @@ fn free_port() -> u16 {
 impl Server {
     /// Starts the binary with extra `ESIGNET_*` variables.
     pub async fn start(extra_env: &[(&str, &str)]) -> Server {
-        let data = tempfile::tempdir().unwrap();
+        Server::start_in(tempfile::tempdir().unwrap(), extra_env).await
+    }
+
+    /// Starts the binary on an existing data directory (to test restarts).
+    pub async fn start_in(data: tempfile::TempDir, extra_env: &[(&str, &str)]) -> Server {
         let port = free_port();
         let base = format!("http://127.0.0.1:{port}");
         let mut command = Command::new(env!("CARGO_BIN_EXE_esignet"));

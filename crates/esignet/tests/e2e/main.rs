@@ -1,5 +1,6 @@
 //! End-to-end tests: the real binary over loopback HTTP.
 
+mod cli;
 mod errors;
 mod flows;
 mod harness;
