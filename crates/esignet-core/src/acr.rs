@@ -77,7 +77,8 @@ impl AcrMapping {
             .filter(|acr| {
                 self.amr_names(acr).is_some_and(|amrs| {
                     amrs.iter().all(|amr| {
-                        self.factors(amr).is_some_and(|factors| covers(factors, presented))
+                        self.factors(amr)
+                            .is_some_and(|factors| covers(factors, presented))
                     })
                 })
             })
@@ -89,7 +90,7 @@ impl AcrMapping {
 fn covers(factors: &[AuthFactor], presented: &[String]) -> bool {
     factors
         .iter()
-        .all(|factor| presented.iter().any(|p| *p == factor.factor_type))
+        .all(|factor| presented.contains(&factor.factor_type))
 }
 
 /// Resolves a transaction's ACRs: `claims.id_token.acr.values` ∩ registered, else `acr_values`
@@ -180,9 +181,15 @@ mod tests {
             resolve(claims.as_object(), Some("gen"), &registered).unwrap(),
             s(&["static"])
         );
-        assert_eq!(resolve(None, Some("x gen"), &registered).unwrap(), s(&["gen"]));
+        assert_eq!(
+            resolve(None, Some("x gen"), &registered).unwrap(),
+            s(&["gen"])
+        );
         assert_eq!(resolve(None, Some("x"), &registered).unwrap(), registered);
-        assert_eq!(resolve(None, None, &[]), Err(Error::code(codes::NO_ACR_REGISTERED)));
+        assert_eq!(
+            resolve(None, None, &[]),
+            Err(Error::code(codes::NO_ACR_REGISTERED))
+        );
     }
 
     #[test]
@@ -199,7 +206,10 @@ mod tests {
             mapping.satisfied(&s(&["gen", "static", "strong"]), &s(&["OTP", "PIN"])),
             s(&["gen", "static", "strong"])
         );
-        assert_eq!(mapping.satisfied(&s(&["gen", "strong"]), &s(&["OTP"])), s(&["gen"]));
+        assert_eq!(
+            mapping.satisfied(&s(&["gen", "strong"]), &s(&["OTP"])),
+            s(&["gen"])
+        );
         assert_eq!(
             mapping.factor_sets(&s(&["broken"])),
             Err(Error::code(codes::ACR_AMR_MAPPING_NOT_FOUND))

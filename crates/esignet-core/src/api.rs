@@ -35,7 +35,9 @@ pub struct OAuthDetailsRequest {
 }
 
 /// The UI sends `maxAge` as a string; eSignet coerces numeric strings.
-fn number_or_numeric_string<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<u64>, D::Error> {
+fn number_or_numeric_string<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<u64>, D::Error> {
     match Option::<Value>::deserialize(deserializer)? {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Number(n)) => n
@@ -47,7 +49,9 @@ fn number_or_numeric_string<'de, D: Deserializer<'de>>(deserializer: D) -> Resul
             .parse()
             .map(Some)
             .map_err(|_| serde::de::Error::custom("maxAge must be a non-negative integer")),
-        Some(_) => Err(serde::de::Error::custom("maxAge must be a non-negative integer")),
+        Some(_) => Err(serde::de::Error::custom(
+            "maxAge must be a non-negative integer",
+        )),
     }
 }
 

@@ -7,8 +7,8 @@ use std::time::Duration;
 use esignet_spi::{AuditAction, KycAuthRequest};
 
 use crate::api::{
-    AuthCodeRequest, AuthCodeResponse, AuthenticateRequest, AuthenticateResponse, ClaimDetailsResponse,
-    SendOtpRequest, SendOtpResponse,
+    AuthCodeRequest, AuthCodeResponse, AuthenticateRequest, AuthenticateResponse,
+    ClaimDetailsResponse, SendOtpRequest, SendOtpResponse,
 };
 use crate::error::{Error, Result};
 use crate::service::{Core, individual_id_hash};
@@ -63,14 +63,20 @@ impl Core {
         headers: DetailsHeaders<'_>,
         body_transaction_id: Option<&str>,
     ) -> Result<Transaction> {
-        let key = headers.key.filter(|k| !k.is_empty()).ok_or(Error::code(codes::INVALID_TRANSACTION))?;
+        let key = headers
+            .key
+            .filter(|k| !k.is_empty())
+            .ok_or(Error::code(codes::INVALID_TRANSACTION))?;
         let transaction: Transaction = self
             .flow
             .get(stage_name, key)
             .await?
             .ok_or(Error::code(codes::INVALID_TRANSACTION))?;
         let hash = headers.hash.unwrap_or_default();
-        if !esignet_jose::constant_time_eq(hash.as_bytes(), transaction.oauth_details_hash.as_bytes()) {
+        if !esignet_jose::constant_time_eq(
+            hash.as_bytes(),
+            transaction.oauth_details_hash.as_bytes(),
+        ) {
             return Err(Error::code(codes::INVALID_REQUEST));
         }
         // Stricter than eSignet 1.7: the body must name the same transaction as the header.
@@ -94,7 +100,9 @@ impl Core {
                 if matches!(api, UiApi::SendOtp | UiApi::Authenticate)
                     && let Some(hash) = transaction.individual_id_hash.as_deref()
                 {
-                    self.flow.first_use(stage::BLOCKED, hash, self.config.block_ttl).await?;
+                    self.flow
+                        .first_use(stage::BLOCKED, hash, self.config.block_ttl)
+                        .await?;
                 }
                 return Err(Error::code(codes::NO_ATTEMPTS_LEFT));
             }
@@ -122,7 +130,11 @@ impl Core {
     }
 
     /// `POST /authorization/send-otp`.
-    pub async fn send_otp(&self, headers: DetailsHeaders<'_>, request: SendOtpRequest) -> Result<SendOtpResponse> {
+    pub async fn send_otp(
+        &self,
+        headers: DetailsHeaders<'_>,
+        request: SendOtpRequest,
+    ) -> Result<SendOtpResponse> {
         let outcome = self.send_otp_inner(headers, &request).await;
         let hash = request.individual_id.as_deref().map(individual_id_hash);
         self.audit(
@@ -135,25 +147,40 @@ impl Core {
         outcome
     }
 
-    async fn send_otp_inner(&self, headers: DetailsHeaders<'_>, request: &SendOtpRequest) -> Result<SendOtpResponse> {
-        let transaction_id = non_blank(request.transaction_id.as_deref(), codes::INVALID_TRANSACTION_ID)?;
+    async fn send_otp_inner(
+        &self,
+        headers: DetailsHeaders<'_>,
+        request: &SendOtpRequest,
+    ) -> Result<SendOtpResponse> {
+        let transaction_id = non_blank(
+            request.transaction_id.as_deref(),
+            codes::INVALID_TRANSACTION_ID,
+        )?;
         let individual_id = non_blank(request.individual_id.as_deref(), codes::INVALID_IDENTIFIER)?;
         if request.otp_channels.is_empty()
-            || request
-                .otp_channels
-                .iter()
-                .any(|channel| !self.authenticator.is_supported_otp_channel(&channel.to_lowercase()))
+            || request.otp_channels.iter().any(|channel| {
+                !self
+                    .authenticator
+                    .is_supported_otp_channel(&channel.to_lowercase())
+            })
         {
             return Err(Error::code(codes::INVALID_OTP_CHANNEL));
         }
         let mut transaction = self
-            .guarded_transaction(UiApi::SendOtp, stage::PREAUTH, headers, Some(transaction_id))
+            .guarded_transaction(
+                UiApi::SendOtp,
+                stage::PREAUTH,
+                headers,
+                Some(transaction_id),
+            )
             .await?;
         let hash = individual_id_hash(individual_id);
         self.ensure_not_blocked(&hash).await?;
         transaction.individual_id_hash = Some(hash);
         let remaining = self.preauth_remaining(&transaction)?;
-        self.flow.put(stage::PREAUTH, transaction_id, &transaction, remaining).await?;
+        self.flow
+            .put(stage::PREAUTH, transaction_id, &transaction, remaining)
+            .await?;
         let result = self
             .authenticator
             .send_otp(
@@ -162,7 +189,11 @@ impl Core {
                 esignet_spi::SendOtpRequest {
                     transaction_id: transaction.auth_transaction_id.clone(),
                     individual_id: individual_id.to_owned(),
-                    otp_channels: request.otp_channels.iter().map(|c| c.to_lowercase()).collect(),
+                    otp_channels: request
+                        .otp_channels
+                        .iter()
+                        .map(|c| c.to_lowercase())
+                        .collect(),
                 },
             )
             .await?;
@@ -201,18 +232,28 @@ impl Core {
         headers: DetailsHeaders<'_>,
         request: AuthenticateRequest,
     ) -> Result<AuthenticateResponse> {
-        let transaction_id = non_blank(request.transaction_id.as_deref(), codes::INVALID_TRANSACTION_ID)?;
+        let transaction_id = non_blank(
+            request.transaction_id.as_deref(),
+            codes::INVALID_TRANSACTION_ID,
+        )?;
         let individual_id = non_blank(request.individual_id.as_deref(), codes::INVALID_IDENTIFIER)?;
         challenge::validate(&request.challenge_list)?;
         let mut transaction = self
-            .guarded_transaction(UiApi::Authenticate, stage::PREAUTH, headers, Some(transaction_id))
+            .guarded_transaction(
+                UiApi::Authenticate,
+                stage::PREAUTH,
+                headers,
+                Some(transaction_id),
+            )
             .await?;
         let hash = individual_id_hash(individual_id);
         if transaction.individual_id_hash.is_none() {
             // Record who is trying before the attempt, so exhausting attempts blocks them.
             transaction.individual_id_hash = Some(hash.clone());
             let remaining = self.preauth_remaining(&transaction)?;
-            self.flow.put(stage::PREAUTH, transaction_id, &transaction, remaining).await?;
+            self.flow
+                .put(stage::PREAUTH, transaction_id, &transaction, remaining)
+                .await?;
         }
         self.ensure_not_blocked(&hash).await?;
         let presented: Vec<String> = request
@@ -221,11 +262,12 @@ impl Core {
             .map(|c| c.auth_factor_type.clone())
             .collect();
         acr::check_factors(&transaction.auth_factors, &presented)?;
-        let metadata_required = transaction
-            .claims
-            .userinfo
-            .keys()
-            .any(|claim| transaction.claims.detail(claim).is_some_and(|d| d.verification.is_some()));
+        let metadata_required = transaction.claims.userinfo.keys().any(|claim| {
+            transaction
+                .claims
+                .detail(claim)
+                .is_some_and(|d| d.verification.is_some())
+        });
         let result = self
             .authenticator
             .kyc_auth(
@@ -242,20 +284,29 @@ impl Core {
         if result.kyc_token.is_empty() || result.partner_specific_user_token.is_empty() {
             return Err(Error::code(codes::AUTH_FAILED));
         }
-        transaction.individual_id_sealed = Some(self.seal_individual_id(individual_id, transaction_id)?);
+        transaction.individual_id_sealed =
+            Some(self.seal_individual_id(individual_id, transaction_id)?);
         transaction.individual_id_hash = Some(hash);
         transaction.kyc_token = Some(result.kyc_token);
         transaction.psut = Some(result.partner_specific_user_token);
         transaction.auth_time = Some(self.now_unix());
         transaction.claims_metadata = result.claims_metadata;
-        transaction.satisfied_acrs = self.config.acr.satisfied(&transaction.acr_values, &presented);
+        transaction.satisfied_acrs = self
+            .config
+            .acr
+            .satisfied(&transaction.acr_values, &presented);
         let consent_action = match version {
             AuthenticateVersion::V1 => None,
             AuthenticateVersion::V2OrV3 => Some(self.evaluate_consent(&mut transaction).await?),
         };
         transaction.consent_action = consent_action;
         self.flow
-            .put(stage::AUTHENTICATED, transaction_id, &transaction, self.config.authenticated_ttl)
+            .put(
+                stage::AUTHENTICATED,
+                transaction_id,
+                &transaction,
+                self.config.authenticated_ttl,
+            )
             .await?;
         self.flow.delete(stage::PREAUTH, transaction_id).await?;
         Ok(AuthenticateResponse {
@@ -279,33 +330,70 @@ impl Core {
                 claim_status,
             }
         });
-        self.audit(AuditAction::ClaimDetails, outcome.as_ref().map(|_| ()), headers.key, None, None);
+        self.audit(
+            AuditAction::ClaimDetails,
+            outcome.as_ref().map(|_| ()),
+            headers.key,
+            None,
+            None,
+        );
         outcome
     }
 
     /// `POST /authorization/auth-code`: records the consent and issues the authorization code.
-    pub async fn auth_code(&self, headers: DetailsHeaders<'_>, request: AuthCodeRequest) -> Result<AuthCodeResponse> {
+    pub async fn auth_code(
+        &self,
+        headers: DetailsHeaders<'_>,
+        request: AuthCodeRequest,
+    ) -> Result<AuthCodeResponse> {
         let outcome = self.auth_code_inner(headers, request).await;
-        self.audit(AuditAction::GetAuthCode, outcome.as_ref().map(|_| ()), headers.key, None, None);
+        self.audit(
+            AuditAction::GetAuthCode,
+            outcome.as_ref().map(|_| ()),
+            headers.key,
+            None,
+            None,
+        );
         outcome
     }
 
-    async fn auth_code_inner(&self, headers: DetailsHeaders<'_>, request: AuthCodeRequest) -> Result<AuthCodeResponse> {
-        let transaction_id = non_blank(request.transaction_id.as_deref(), codes::INVALID_TRANSACTION_ID)?;
+    async fn auth_code_inner(
+        &self,
+        headers: DetailsHeaders<'_>,
+        request: AuthCodeRequest,
+    ) -> Result<AuthCodeResponse> {
+        let transaction_id = non_blank(
+            request.transaction_id.as_deref(),
+            codes::INVALID_TRANSACTION_ID,
+        )?;
         if request.accepted_claims.iter().any(|c| c.trim().is_empty()) {
             return Err(Error::code(codes::INVALID_ACCEPTED_CLAIM));
         }
-        if request.permitted_authorize_scopes.iter().any(|s| s.trim().is_empty()) {
+        if request
+            .permitted_authorize_scopes
+            .iter()
+            .any(|s| s.trim().is_empty())
+        {
             return Err(Error::code(codes::INVALID_PERMITTED_SCOPE));
         }
         let mut transaction = self
-            .guarded_transaction(UiApi::AuthCode, stage::AUTHENTICATED, headers, Some(transaction_id))
+            .guarded_transaction(
+                UiApi::AuthCode,
+                stage::AUTHENTICATED,
+                headers,
+                Some(transaction_id),
+            )
             .await?;
         if transaction.consent_action != Some(ConsentAction::Nocapture) {
             let requested: Vec<&String> = transaction.claims.userinfo.keys().collect();
             let essential = transaction.claims.essential();
-            if essential.iter().any(|claim| !request.accepted_claims.contains(claim))
-                || request.accepted_claims.iter().any(|claim| !requested.contains(&claim))
+            if essential
+                .iter()
+                .any(|claim| !request.accepted_claims.contains(claim))
+                || request
+                    .accepted_claims
+                    .iter()
+                    .any(|claim| !requested.contains(&claim))
             {
                 return Err(Error::code(codes::INVALID_ACCEPTED_CLAIM));
             }
@@ -320,7 +408,8 @@ impl Core {
             transaction.permitted_scopes = dedup(request.permitted_authorize_scopes);
         }
         // Single use: only the caller that removes the authenticated entry gets a code.
-        let taken: Option<Transaction> = self.flow.take(stage::AUTHENTICATED, transaction_id).await?;
+        let taken: Option<Transaction> =
+            self.flow.take(stage::AUTHENTICATED, transaction_id).await?;
         if taken.is_none() {
             return Err(Error::code(codes::INVALID_TRANSACTION));
         }
@@ -330,7 +419,12 @@ impl Core {
         let code = esignet_jose::random_id();
         let code_key = esignet_jose::sha256_b64url(code.as_bytes());
         self.flow
-            .put(stage::AUTH_CODE, &code_key, &transaction, self.config.auth_code_lifetime)
+            .put(
+                stage::AUTH_CODE,
+                &code_key,
+                &transaction,
+                self.config.auth_code_lifetime,
+            )
             .await?;
         Ok(AuthCodeResponse {
             nonce: transaction.nonce,
@@ -342,7 +436,9 @@ impl Core {
 }
 
 fn non_blank<'a>(value: Option<&'a str>, code: &'static str) -> Result<&'a str> {
-    value.filter(|v| !v.trim().is_empty()).ok_or(Error::code(code))
+    value
+        .filter(|v| !v.trim().is_empty())
+        .ok_or(Error::code(code))
 }
 
 fn dedup(items: Vec<String>) -> Vec<String> {

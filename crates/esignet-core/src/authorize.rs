@@ -6,7 +6,9 @@ use esignet_spi::{AuditAction, ClientRecord, UserinfoResponseType};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::api::{OAuthDetailsRequest, OAuthDetailsResponse, ParForm, ParOAuthDetailsRequest, ParResponse};
+use crate::api::{
+    OAuthDetailsRequest, OAuthDetailsResponse, ParForm, ParOAuthDetailsRequest, ParResponse,
+};
 use crate::codes;
 use crate::error::{Error, Result};
 use crate::service::Core;
@@ -70,7 +72,9 @@ impl Core {
         version: DetailsVersion,
         request: OAuthDetailsRequest,
     ) -> Result<OAuthDetailsOutcome> {
-        if version == DetailsVersion::V1 && (request.code_challenge.is_some() || request.code_challenge_method.is_some()) {
+        if version == DetailsVersion::V1
+            && (request.code_challenge.is_some() || request.code_challenge_method.is_some())
+        {
             return Err(Error::code(codes::UNKNOWN_ERROR));
         }
         if version != DetailsVersion::V3 && request.id_token_hint.is_some() {
@@ -86,7 +90,9 @@ impl Core {
         }
         self.check_id_token_hint(request.id_token_hint.as_deref())?;
         let client_id = request.client_id.as_deref().unwrap_or_default();
-        let client = self.active_client(client_id, codes::INVALID_CLIENT_ID).await?;
+        let client = self
+            .active_client(client_id, codes::INVALID_CLIENT_ID)
+            .await?;
         if self.requires_par(&client) {
             return Err(Error::code(codes::INVALID_REQUEST));
         }
@@ -107,7 +113,13 @@ impl Core {
     ) -> Result<ParResponse> {
         let client_id = form.client_id.clone().unwrap_or_default();
         let outcome = self.par_inner(form, dpop_jkt).await;
-        self.audit(AuditAction::ParRequest, outcome.as_ref().map(|_| ()), None, Some(&client_id), None);
+        self.audit(
+            AuditAction::ParRequest,
+            outcome.as_ref().map(|_| ()),
+            None,
+            Some(&client_id),
+            None,
+        );
         outcome
     }
 
@@ -116,11 +128,17 @@ impl Core {
             return Err(Error::code(codes::INVALID_REQUEST));
         }
         let claims = match form.claims.as_deref().filter(|c| !c.is_empty()) {
-            Some(text) => Some(serde_json::from_str::<Value>(text).map_err(|_| Error::code(codes::INVALID_CLAIM))?),
+            Some(text) => Some(
+                serde_json::from_str::<Value>(text)
+                    .map_err(|_| Error::code(codes::INVALID_CLAIM))?,
+            ),
             None => None,
         };
         let max_age = match form.max_age.as_deref().filter(|m| !m.is_empty()) {
-            Some(text) => Some(text.parse::<u64>().map_err(|_| Error::code(codes::INVALID_REQUEST))?),
+            Some(text) => Some(
+                text.parse::<u64>()
+                    .map_err(|_| Error::code(codes::INVALID_REQUEST))?,
+            ),
             None => None,
         };
         let request = OAuthDetailsRequest {
@@ -142,15 +160,27 @@ impl Core {
             id_token_hint: form.id_token_hint,
             dpop_jkt: None,
         };
-        let client_id = request.client_id.clone().filter(|c| !c.is_empty()).ok_or(Error::code(codes::INVALID_CLIENT_ID))?;
+        let client_id = request
+            .client_id
+            .clone()
+            .filter(|c| !c.is_empty())
+            .ok_or(Error::code(codes::INVALID_CLIENT_ID))?;
         validate_fields(&request)?;
-        pkce::validate_challenge(request.code_challenge.as_deref(), request.code_challenge_method.as_deref(), false)?;
+        pkce::validate_challenge(
+            request.code_challenge.as_deref(),
+            request.code_challenge_method.as_deref(),
+            false,
+        )?;
         self.check_id_token_hint(request.id_token_hint.as_deref())?;
-        let client = self.active_client(&client_id, codes::INVALID_CLIENT_ID).await?;
+        let client = self
+            .active_client(&client_id, codes::INVALID_CLIENT_ID)
+            .await?;
         // RFC 9449 §10: a DPoP proof at PAR binds the code to its key; an explicit dpop_jkt
         // must then agree with it.
         let bound_jkt = match (proof_jkt, form.dpop_jkt.filter(|j| !j.is_empty())) {
-            (Some(proof), Some(explicit)) if proof != explicit => return Err(Error::code(codes::INVALID_DPOP_PROOF)),
+            (Some(proof), Some(explicit)) if proof != explicit => {
+                return Err(Error::code(codes::INVALID_DPOP_PROOF));
+            }
             (Some(proof), _) => Some(proof),
             (None, explicit) => explicit,
         };
@@ -174,9 +204,14 @@ impl Core {
         let id = esignet_jose::random_id();
         let pushed = PushedRequest {
             client_id,
-            request: OAuthDetailsRequest { dpop_jkt: bound_jkt, ..request },
+            request: OAuthDetailsRequest {
+                dpop_jkt: bound_jkt,
+                ..request
+            },
         };
-        self.flow.put(stage::PAR, &id, &pushed, self.config.par_ttl).await?;
+        self.flow
+            .put(stage::PAR, &id, &pushed, self.config.par_ttl)
+            .await?;
         Ok(ParResponse {
             request_uri: format!("{REQUEST_URI_PREFIX}{id}"),
             expires_in: self.config.par_ttl.as_secs(),
@@ -184,7 +219,10 @@ impl Core {
     }
 
     /// `POST /authorization/par-oauth-details`: consumes a pushed request (single use).
-    pub async fn par_oauth_details(&self, request: ParOAuthDetailsRequest) -> Result<OAuthDetailsOutcome> {
+    pub async fn par_oauth_details(
+        &self,
+        request: ParOAuthDetailsRequest,
+    ) -> Result<OAuthDetailsOutcome> {
         let client_id = request.client_id.clone().unwrap_or_default();
         let outcome = self.par_oauth_details_inner(request).await;
         self.audit(
@@ -197,8 +235,14 @@ impl Core {
         outcome
     }
 
-    async fn par_oauth_details_inner(&self, request: ParOAuthDetailsRequest) -> Result<OAuthDetailsOutcome> {
-        let client_id = request.client_id.filter(|c| !c.trim().is_empty()).ok_or(Error::code(codes::INVALID_CLIENT_ID))?;
+    async fn par_oauth_details_inner(
+        &self,
+        request: ParOAuthDetailsRequest,
+    ) -> Result<OAuthDetailsOutcome> {
+        let client_id = request
+            .client_id
+            .filter(|c| !c.trim().is_empty())
+            .ok_or(Error::code(codes::INVALID_CLIENT_ID))?;
         let id = request
             .request_uri
             .as_deref()
@@ -213,8 +257,11 @@ impl Core {
         if pushed.client_id != client_id {
             return Err(Error::code(codes::INVALID_REQUEST));
         }
-        let client = self.active_client(&client_id, codes::INVALID_CLIENT_ID).await?;
-        self.start_transaction(DetailsVersion::V3, &client, pushed.request).await
+        let client = self
+            .active_client(&client_id, codes::INVALID_CLIENT_ID)
+            .await?;
+        self.start_transaction(DetailsVersion::V3, &client, pushed.request)
+            .await
     }
 
     /// Resolves claims, ACRs and PKCE, stores the transaction in `preauth` and renders the
@@ -275,7 +322,8 @@ impl Core {
             client_name,
             credential_scopes: (version != DetailsVersion::V1).then(Vec::new),
         };
-        let response_json = serde_json::to_string(&response).map_err(|_| Error::code(codes::UNKNOWN_ERROR))?;
+        let response_json =
+            serde_json::to_string(&response).map_err(|_| Error::code(codes::UNKNOWN_ERROR))?;
         let userinfo_response_type = match client
             .additional_config
             .as_ref()
@@ -286,7 +334,10 @@ impl Core {
             _ => UserinfoResponseType::Jws,
         };
         let transaction = Transaction {
-            auth_transaction_id: auth_transaction_id(&transaction_id, self.config.auth_txn_id_length),
+            auth_transaction_id: auth_transaction_id(
+                &transaction_id,
+                self.config.auth_txn_id_length,
+            ),
             transaction_id: transaction_id.clone(),
             client_id: client.client_id.clone(),
             relying_party_id: client.relying_party_id.clone(),
@@ -326,7 +377,12 @@ impl Core {
             permitted_scopes: Vec::new(),
         };
         self.flow
-            .put(stage::PREAUTH, &transaction_id, &transaction, self.config.preauth_ttl)
+            .put(
+                stage::PREAUTH,
+                &transaction_id,
+                &transaction,
+                self.config.preauth_ttl,
+            )
             .await?;
         Ok(OAuthDetailsOutcome {
             transaction_id,
@@ -340,7 +396,11 @@ impl Core {
             return Ok(());
         };
         let key = esignet_jose::sha256_b64url(nonce.as_bytes());
-        if self.flow.first_use(stage::NONCE, &key, self.config.nonce_ttl).await? {
+        if self
+            .flow
+            .first_use(stage::NONCE, &key, self.config.nonce_ttl)
+            .await?
+        {
             Ok(())
         } else {
             Err(Error::code(codes::INVALID_REQUEST))
@@ -351,7 +411,9 @@ impl Core {
     /// OIDC Core §3.1.2.1). It is otherwise only a hint: there is no SSO session to match.
     fn check_id_token_hint(&self, hint: Option<&str>) -> Result<()> {
         match hint.filter(|h| !h.is_empty()) {
-            Some(token) if self.signer.verify_jws(token).is_none() => Err(Error::code("invalid_id_token_hint")),
+            Some(token) if self.signer.verify_jws(token).is_none() => {
+                Err(Error::code("invalid_id_token_hint"))
+            }
             _ => Ok(()),
         }
     }
@@ -368,7 +430,11 @@ fn split_spaces(value: Option<&str>) -> Vec<String> {
 
 /// Field validation shared by oauth-details and PAR (eSignet's bean validation codes).
 fn validate_fields(request: &OAuthDetailsRequest) -> Result<()> {
-    if request.client_id.as_deref().is_none_or(|c| c.trim().is_empty()) {
+    if request
+        .client_id
+        .as_deref()
+        .is_none_or(|c| c.trim().is_empty())
+    {
         return Err(Error::code(codes::INVALID_CLIENT_ID));
     }
     if request.scope.as_deref().is_none_or(|s| s.trim().is_empty()) {
@@ -377,7 +443,11 @@ fn validate_fields(request: &OAuthDetailsRequest) -> Result<()> {
     if request.response_type.as_deref() != Some("code") {
         return Err(Error::code(codes::INVALID_RESPONSE_TYPE));
     }
-    if !request.redirect_uri.as_deref().is_some_and(redirect::is_valid_uri) {
+    if !request
+        .redirect_uri
+        .as_deref()
+        .is_some_and(redirect::is_valid_uri)
+    {
         return Err(Error::code(codes::INVALID_REDIRECT_URI));
     }
     if let Some(display) = request.display.as_deref().filter(|d| !d.is_empty())

@@ -36,7 +36,9 @@ pub fn validate(challenges: &[AuthChallenge]) -> Result<()> {
         if challenge.challenge.trim().is_empty() || length < min || length > max {
             return Err(Error::code(codes::INVALID_CHALLENGE));
         }
-        if challenge.auth_factor_type == "PIN" && !challenge.challenge.bytes().all(|b| b.is_ascii_digit()) {
+        if challenge.auth_factor_type == "PIN"
+            && !challenge.challenge.bytes().all(|b| b.is_ascii_digit())
+        {
             return Err(Error::code(codes::INVALID_CHALLENGE));
         }
     }
@@ -59,7 +61,10 @@ mod tests {
     fn rules() {
         validate(&[challenge("OTP", "111111", "alpha-numeric")]).unwrap();
         validate(&[challenge("PIN", "545411", "number")]).unwrap();
-        assert_eq!(validate(&[]), Err(Error::code(codes::INVALID_NO_OF_CHALLENGES)));
+        assert_eq!(
+            validate(&[]),
+            Err(Error::code(codes::INVALID_NO_OF_CHALLENGES))
+        );
         assert_eq!(
             validate(&vec![challenge("OTP", "111111", "alpha-numeric"); 6]),
             Err(Error::code(codes::INVALID_NO_OF_CHALLENGES))

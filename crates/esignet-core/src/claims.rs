@@ -76,12 +76,16 @@ impl ResolvedClaims {
 /// Validates the shape of a `claims` request object. `None` is a valid absent parameter.
 pub fn validate_request(claims: Option<&Value>) -> Result<()> {
     let Some(claims) = claims else { return Ok(()) };
-    let object = claims.as_object().ok_or(Error::code(codes::INVALID_CLAIM))?;
+    let object = claims
+        .as_object()
+        .ok_or(Error::code(codes::INVALID_CLAIM))?;
     for (member, requests) in object {
         if member != "userinfo" && member != "id_token" {
             return Err(Error::code(codes::INVALID_CLAIM));
         }
-        let requests = requests.as_object().ok_or(Error::code(codes::INVALID_CLAIM))?;
+        let requests = requests
+            .as_object()
+            .ok_or(Error::code(codes::INVALID_CLAIM))?;
         for (name, request) in requests {
             if name == "verified_claims" {
                 validate_verified_claims(request)?;
@@ -127,7 +131,9 @@ fn validate_verified_claims(request: &Value) -> Result<()> {
         _ => return Err(Error::code(codes::INVALID_VERIFIED_CLAIMS)),
     };
     for entry in entries {
-        let entry = entry.as_object().ok_or(Error::code(codes::INVALID_VERIFIED_CLAIMS))?;
+        let entry = entry
+            .as_object()
+            .ok_or(Error::code(codes::INVALID_VERIFIED_CLAIMS))?;
         match entry.get("verification") {
             Some(Value::Object(verification)) if !verification.is_empty() => {}
             _ => return Err(Error::code(codes::INVALID_VERIFICATION)),
@@ -180,7 +186,9 @@ pub fn resolve(
             userinfo.insert(claim.clone(), to_value(&detail));
         }
     }
-    if let Some(verified) = requested_userinfo.and_then(|requested| requested.get("verified_claims")) {
+    if let Some(verified) =
+        requested_userinfo.and_then(|requested| requested.get("verified_claims"))
+    {
         let entries: Vec<&Value> = match verified {
             Value::Array(entries) => entries.iter().collect(),
             other => vec![other],
@@ -244,7 +252,9 @@ pub fn claim_statuses(
             let verified = match (&detail.verification, stored) {
                 (_, None) => false,
                 (None, Some(list)) => !list.is_empty(),
-                (Some(wanted), Some(list)) => list.iter().any(|have| verification_matches(wanted, have)),
+                (Some(wanted), Some(list)) => {
+                    list.iter().any(|have| verification_matches(wanted, have))
+                }
             };
             if detail.essential && detail.verification.is_some() && !verified {
                 profile_update_required = true;
@@ -283,11 +293,16 @@ pub fn verification_matches(wanted: &Value, have: &Value) -> bool {
 /// The details of the accepted claims sent to a verified KYC exchange: each accepted plain claim
 /// with its request, and a `verified_claims` array restricted to accepted inner claims. Returns
 /// an empty map when no accepted claim was requested with verification.
-pub fn accepted_claim_details(resolved: &ResolvedClaims, accepted: &[String]) -> Map<String, Value> {
+pub fn accepted_claim_details(
+    resolved: &ResolvedClaims,
+    accepted: &[String],
+) -> Map<String, Value> {
     let mut details = Map::new();
     let mut verified: Vec<Value> = Vec::new();
     for claim in accepted {
-        let Some(detail) = resolved.detail(claim) else { continue };
+        let Some(detail) = resolved.detail(claim) else {
+            continue;
+        };
         match &detail.verification {
             Some(verification) => {
                 let mut request = detail.clone();

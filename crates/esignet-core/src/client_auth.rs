@@ -41,7 +41,9 @@ impl Core {
         }
         let claims = jws.claims().map_err(|_| invalid())?;
         let text = |name: &str| claims.get(name).and_then(Value::as_str);
-        if text("iss") != Some(client.client_id.as_str()) || text("sub") != Some(client.client_id.as_str()) {
+        if text("iss") != Some(client.client_id.as_str())
+            || text("sub") != Some(client.client_id.as_str())
+        {
             return Err(invalid());
         }
         let audience_ok = match claims.get("aud") {
@@ -57,7 +59,10 @@ impl Core {
         }
         let now = self.now_unix();
         let leeway = self.config.client_assertion_leeway.as_secs() as i64;
-        let exp = claims.get("exp").and_then(Value::as_i64).ok_or_else(invalid)?;
+        let exp = claims
+            .get("exp")
+            .and_then(Value::as_i64)
+            .ok_or_else(invalid)?;
         if exp + leeway < now {
             return Err(invalid());
         }
@@ -70,8 +75,13 @@ impl Core {
             return Err(invalid());
         }
         let jti = text("jti").filter(|j| !j.is_empty()).ok_or_else(invalid)?;
-        let replay_key = esignet_jose::sha256_b64url(format!("ca\0{}\0{jti}", client.client_id).as_bytes());
-        if !self.flow.first_use(stage::JTI, &replay_key, self.config.jti_ttl).await? {
+        let replay_key =
+            esignet_jose::sha256_b64url(format!("ca\0{}\0{jti}", client.client_id).as_bytes());
+        if !self
+            .flow
+            .first_use(stage::JTI, &replay_key, self.config.jti_ttl)
+            .await?
+        {
             return Err(invalid());
         }
         Ok(())

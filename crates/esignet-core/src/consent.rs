@@ -38,7 +38,11 @@ fn canonical_json(value: &Value) -> String {
             Value::Object(map) => {
                 let mut keys: Vec<&String> = map.keys().collect();
                 keys.sort_by_key(|k| k.to_lowercase());
-                Value::Object(keys.into_iter().map(|k| (k.clone(), canonical(&map[k]))).collect())
+                Value::Object(
+                    keys.into_iter()
+                        .map(|k| (k.clone(), canonical(&map[k])))
+                        .collect(),
+                )
             }
             Value::Array(items) => {
                 let mut items: Vec<Value> = items.iter().map(canonical).collect();
@@ -56,7 +60,10 @@ fn canonical_json(value: &Value) -> String {
 impl Core {
     /// Decides whether consent must be captured for an authenticated transaction, filling the
     /// accepted lists from a stored consent when it can be reused.
-    pub(crate) async fn evaluate_consent(&self, transaction: &mut Transaction) -> Result<ConsentAction> {
+    pub(crate) async fn evaluate_consent(
+        &self,
+        transaction: &mut Transaction,
+    ) -> Result<ConsentAction> {
         if transaction.claims.is_empty() && transaction.authorize_scopes.is_empty() {
             transaction.accepted_claims.clear();
             transaction.permitted_scopes.clear();
@@ -66,10 +73,17 @@ impl Core {
             return Ok(ConsentAction::Capture);
         }
         let psut = transaction.psut.clone().unwrap_or_default();
-        let Some(stored) = self.consents.get_consent(&transaction.client_id, &psut).await? else {
+        let Some(stored) = self
+            .consents
+            .get_consent(&transaction.client_id, &psut)
+            .await?
+        else {
             return Ok(ConsentAction::Capture);
         };
-        if stored.expires_at.is_some_and(|expiry| expiry <= self.clock.now()) {
+        if stored
+            .expires_at
+            .is_some_and(|expiry| expiry <= self.clock.now())
+        {
             return Ok(ConsentAction::Capture);
         }
         if stored.hash != request_hash(transaction) {
@@ -85,10 +99,16 @@ impl Core {
     pub(crate) async fn save_consent(&self, transaction: &Transaction) -> Result<()> {
         let psut = transaction.psut.clone().unwrap_or_default();
         if transaction.claims.is_empty() && transaction.authorize_scopes.is_empty() {
-            self.consents.delete_consent(&transaction.client_id, &psut).await?;
+            self.consents
+                .delete_consent(&transaction.client_id, &psut)
+                .await?;
             return Ok(());
         }
-        let now = self.clock.now().replace_nanosecond(0).unwrap_or_else(|_| self.clock.now());
+        let now = self
+            .clock
+            .now()
+            .replace_nanosecond(0)
+            .unwrap_or_else(|_| self.clock.now());
         let expires_at = transaction
             .consent_expire_minutes
             .map(|minutes| now + time::Duration::minutes(minutes as i64));
@@ -128,6 +148,9 @@ mod tests {
         let a = serde_json::json!({"b": ["y", "x"], "A": {"d": 1, "c": null}});
         let b = serde_json::json!({"A": {"c": null, "d": 1}, "b": ["x", "y"]});
         assert_eq!(canonical_json(&a), canonical_json(&b));
-        assert_ne!(canonical_json(&a), canonical_json(&serde_json::json!({"b": ["x"]})));
+        assert_ne!(
+            canonical_json(&a),
+            canonical_json(&serde_json::json!({"b": ["x"]}))
+        );
     }
 }

@@ -83,14 +83,16 @@ impl Core {
         match self.authenticator.kyc_signing_certificates().await {
             Ok(certificates) => {
                 for certificate in certificates {
-                    if let Some(jwk) = certificate_jwk(&certificate) {
-                        if !keys.iter().any(|k| k.get("kid") == jwk.get("kid")) {
-                            keys.push(jwk);
-                        }
+                    if let Some(jwk) = certificate_jwk(&certificate)
+                        && !keys.iter().any(|k| k.get("kid") == jwk.get("kid"))
+                    {
+                        keys.push(jwk);
                     }
                 }
             }
-            Err(error) => tracing::warn!(code = %error.code, "identity system certificates unavailable"),
+            Err(error) => {
+                tracing::warn!(code = %error.code, "identity system certificates unavailable")
+            }
         }
         json!({ "keys": keys })
     }
@@ -101,12 +103,17 @@ fn certificate_jwk(certificate: &esignet_spi::SigningCertificate) -> Option<Valu
     let x509 = openssl::x509::X509::from_pem(certificate.certificate_pem.as_bytes()).ok()?;
     let der = x509.to_der().ok()?;
     let public_key = x509.public_key().ok()?;
-    let mut jwk = esignet_jose::PublicJwk::from_openssl(&public_key).ok()?.to_json();
+    let mut jwk = esignet_jose::PublicJwk::from_openssl(&public_key)
+        .ok()?
+        .to_json();
     let object = jwk.as_object_mut()?;
     object.insert("kid".into(), Value::String(certificate.key_id.clone()));
     object.insert("use".into(), Value::String("sig".into()));
     object.insert("exp".into(), json!(certificate.expires_at.unix_timestamp()));
     object.insert("x5c".into(), json!([openssl::base64::encode_block(&der)]));
-    object.insert("x5t#S256".into(), Value::String(esignet_jose::sha256_b64url(&der)));
+    object.insert(
+        "x5t#S256".into(),
+        Value::String(esignet_jose::sha256_b64url(&der)),
+    );
     Some(jwk)
 }

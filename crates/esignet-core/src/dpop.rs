@@ -24,7 +24,12 @@ impl Core {
     /// Validates the `DPoP` header values of a request to `htu` with method `htm`. `None` when
     /// the request carries no DPoP header. More than one header, or any defect, is
     /// `invalid_dpop_proof`; the proof's `jti` is recorded so it cannot be replayed.
-    pub async fn validate_dpop_proof(&self, headers: &[&str], htm: &str, htu: &str) -> Result<Option<DpopProof>> {
+    pub async fn validate_dpop_proof(
+        &self,
+        headers: &[&str],
+        htm: &str,
+        htu: &str,
+    ) -> Result<Option<DpopProof>> {
         let proof = match headers {
             [] => return Ok(None),
             [one] => *one,
@@ -58,7 +63,10 @@ impl Core {
         }
         let now = self.now_unix();
         let skew = self.config.dpop_clock_skew.as_secs() as i64;
-        let iat = claims.get("iat").and_then(Value::as_i64).ok_or_else(invalid)?;
+        let iat = claims
+            .get("iat")
+            .and_then(Value::as_i64)
+            .ok_or_else(invalid)?;
         // RFC 9449 §11.1: limit the proof's lifetime (eSignet 1.7 does not check iat).
         if iat > now + skew || iat < now - self.config.dpop_iat_window.as_secs() as i64 {
             return Err(invalid());
@@ -76,7 +84,11 @@ impl Core {
         let jti = text("jti").filter(|j| !j.is_empty()).ok_or_else(invalid)?;
         let jkt = key.thumbprint();
         let replay_key = esignet_jose::sha256_b64url(format!("dpop\0{jkt}\0{jti}").as_bytes());
-        if !self.flow.first_use(stage::JTI, &replay_key, self.config.jti_ttl).await? {
+        if !self
+            .flow
+            .first_use(stage::JTI, &replay_key, self.config.jti_ttl)
+            .await?
+        {
             return Err(invalid());
         }
         Ok(Some(DpopProof {
@@ -95,7 +107,9 @@ impl Core {
                 return Ok(());
             }
         }
-        Err(Error::UseDpopNonce(self.issue_dpop_nonce(&proof.jkt).await?))
+        Err(Error::UseDpopNonce(
+            self.issue_dpop_nonce(&proof.jkt).await?,
+        ))
     }
 
     /// Issues a fresh server nonce for a key (also sent on successful responses so the next

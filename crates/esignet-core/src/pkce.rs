@@ -10,7 +10,10 @@ pub fn validate_challenge(
     method: Option<&str>,
     required: bool,
 ) -> Result<Option<String>> {
-    match (challenge.filter(|c| !c.is_empty()), method.filter(|m| !m.is_empty())) {
+    match (
+        challenge.filter(|c| !c.is_empty()),
+        method.filter(|m| !m.is_empty()),
+    ) {
         (None, None) if required => Err(Error::code(codes::INVALID_PKCE_CHALLENGE)),
         (None, None) => Ok(None),
         (Some(_), None) | (None, Some(_)) => Err(Error::code(codes::INVALID_PKCE_CHALLENGE)),

@@ -77,21 +77,42 @@ mod tests {
     #[test]
     fn double_star_spans_segments() {
         let registered = vec!["http://localhost:5000/**".to_owned()];
-        assert!(matches_any(&registered, "http://localhost:5000/userprofile"));
+        assert!(matches_any(
+            &registered,
+            "http://localhost:5000/userprofile"
+        ));
         assert!(matches_any(&registered, "http://localhost:5000/a/b/c"));
         assert!(matches_any(&registered, "http://localhost:5000"));
         assert!(!matches_any(&registered, "http://localhost:5001/a"));
-        assert!(!matches_any(&registered, "http://localhost:5000.evil.example/a"));
+        assert!(!matches_any(
+            &registered,
+            "http://localhost:5000.evil.example/a"
+        ));
     }
 
     #[test]
     fn single_star_stays_in_one_segment() {
         let registered = vec!["http://localhost:3000/registration/*".to_owned()];
-        assert!(matches_any(&registered, "http://localhost:3000/registration/done"));
-        assert!(!matches_any(&registered, "http://localhost:3000/registration/a/b"));
-        assert!(matches_pattern("https://rp.example/cb?", "https://rp.example/cb1"));
-        assert!(!matches_pattern("https://rp.example/cb?", "https://rp.example/cb12"));
-        assert!(matches_pattern("https://*.example/cb", "https://rp.example/cb"));
+        assert!(matches_any(
+            &registered,
+            "http://localhost:3000/registration/done"
+        ));
+        assert!(!matches_any(
+            &registered,
+            "http://localhost:3000/registration/a/b"
+        ));
+        assert!(matches_pattern(
+            "https://rp.example/cb?",
+            "https://rp.example/cb1"
+        ));
+        assert!(!matches_pattern(
+            "https://rp.example/cb?",
+            "https://rp.example/cb12"
+        ));
+        assert!(matches_pattern(
+            "https://*.example/cb",
+            "https://rp.example/cb"
+        ));
     }
 
     #[test]

@@ -24,7 +24,11 @@ impl ScopeSet {
 /// Parses and validates a space-separated scope string against the configured scope lists.
 ///
 /// Valid iff at least one known scope is present and any OpenID-family scope comes with `openid`.
-pub fn parse(scope: &str, openid_scopes: &[String], authorize_scopes: &[String]) -> Result<ScopeSet> {
+pub fn parse(
+    scope: &str,
+    openid_scopes: &[String],
+    authorize_scopes: &[String],
+) -> Result<ScopeSet> {
     let mut set = ScopeSet::default();
     for scope in scope.split(' ').filter(|s| !s.is_empty()) {
         if openid_scopes.iter().any(|known| known == scope) {
@@ -81,7 +85,9 @@ mod tests {
 
     fn lists() -> (Vec<String>, Vec<String>) {
         (
-            ["openid", "profile", "email", "phone", "address"].map(String::from).to_vec(),
+            ["openid", "profile", "email", "phone", "address"]
+                .map(String::from)
+                .to_vec(),
             ["Manage-VID"].map(String::from).to_vec(),
         )
     }
@@ -97,9 +103,15 @@ mod tests {
     #[test]
     fn rejects_empty_and_openid_family_without_openid() {
         let (o, a) = lists();
-        assert_eq!(parse("unknown", &o, &a), Err(Error::code(codes::INVALID_SCOPE)));
+        assert_eq!(
+            parse("unknown", &o, &a),
+            Err(Error::code(codes::INVALID_SCOPE))
+        );
         assert_eq!(parse("", &o, &a), Err(Error::code(codes::INVALID_SCOPE)));
-        assert_eq!(parse("profile", &o, &a), Err(Error::code(codes::INVALID_SCOPE)));
+        assert_eq!(
+            parse("profile", &o, &a),
+            Err(Error::code(codes::INVALID_SCOPE))
+        );
         assert!(parse("Manage-VID", &o, &a).is_ok());
     }
 }

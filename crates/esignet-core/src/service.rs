@@ -165,7 +165,11 @@ impl Core {
     }
 
     /// An ACTIVE client, or `code` if unknown or inactive.
-    pub(crate) async fn active_client(&self, client_id: &str, code: &'static str) -> Result<ClientRecord> {
+    pub(crate) async fn active_client(
+        &self,
+        client_id: &str,
+        code: &'static str,
+    ) -> Result<ClientRecord> {
         match self.clients.get_client(client_id).await? {
             Some(client) if client.status == ClientStatus::Active => Ok(client),
             _ => Err(Error::code(code)),
@@ -208,7 +212,8 @@ impl Core {
 
     /// PAR required for this client (its flag or the FAPI 2.0 profile).
     pub(crate) fn requires_par(&self, client: &ClientRecord) -> bool {
-        self.config.fapi2_profile || Self::client_flag(client, "require_pushed_authorization_requests")
+        self.config.fapi2_profile
+            || Self::client_flag(client, "require_pushed_authorization_requests")
     }
 
     /// PKCE required for this client.
@@ -222,17 +227,27 @@ impl Core {
     }
 
     /// Seals an individual id for the flow cache.
-    pub(crate) fn seal_individual_id(&self, individual_id: &str, transaction_id: &str) -> Result<String> {
-        esignet_jose::aead::seal(&self.transaction_key, individual_id.as_bytes(), transaction_id.as_bytes())
-            .map(|sealed| esignet_jose::b64url_encode(&sealed))
-            .map_err(|_| Error::code(codes::UNKNOWN_ERROR))
+    pub(crate) fn seal_individual_id(
+        &self,
+        individual_id: &str,
+        transaction_id: &str,
+    ) -> Result<String> {
+        esignet_jose::aead::seal(
+            &self.transaction_key,
+            individual_id.as_bytes(),
+            transaction_id.as_bytes(),
+        )
+        .map(|sealed| esignet_jose::b64url_encode(&sealed))
+        .map_err(|_| Error::code(codes::UNKNOWN_ERROR))
     }
 
     /// Opens an individual id sealed by [`Core::seal_individual_id`].
     pub(crate) fn open_individual_id(&self, sealed: &str, transaction_id: &str) -> Result<String> {
-        let bytes = esignet_jose::b64url_decode(sealed).map_err(|_| Error::code(codes::INVALID_TRANSACTION))?;
-        let plain = esignet_jose::aead::open(&self.transaction_key, &bytes, transaction_id.as_bytes())
+        let bytes = esignet_jose::b64url_decode(sealed)
             .map_err(|_| Error::code(codes::INVALID_TRANSACTION))?;
+        let plain =
+            esignet_jose::aead::open(&self.transaction_key, &bytes, transaction_id.as_bytes())
+                .map_err(|_| Error::code(codes::INVALID_TRANSACTION))?;
         String::from_utf8(plain).map_err(|_| Error::code(codes::INVALID_TRANSACTION))
     }
 }

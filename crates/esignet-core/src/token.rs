@@ -5,7 +5,9 @@
 use std::sync::Arc;
 
 use esignet_jose::PublicJwk;
-use esignet_spi::{AuditAction, ClientRecord, KycExchangeRequest, TokenSigner, UserinfoResponseType};
+use esignet_spi::{
+    AuditAction, ClientRecord, KycExchangeRequest, TokenSigner, UserinfoResponseType,
+};
 use serde_json::{Value, json};
 
 use crate::api::{TokenForm, TokenResponse};
@@ -36,14 +38,34 @@ pub struct TokenOutcome {
 
 impl Core {
     /// Handles a token request. `proof` is the validated DPoP proof of the request, if any.
-    pub async fn token(&self, version: TokenVersion, form: TokenForm, proof: Option<DpopProof>) -> Result<TokenOutcome> {
+    pub async fn token(
+        &self,
+        version: TokenVersion,
+        form: TokenForm,
+        proof: Option<DpopProof>,
+    ) -> Result<TokenOutcome> {
         let outcome = self.token_inner(version, form, proof).await;
-        self.audit(AuditAction::GenerateToken, outcome.as_ref().map(|_| ()), None, None, None);
+        self.audit(
+            AuditAction::GenerateToken,
+            outcome.as_ref().map(|_| ()),
+            None,
+            None,
+            None,
+        );
         outcome
     }
 
-    async fn token_inner(&self, version: TokenVersion, form: TokenForm, proof: Option<DpopProof>) -> Result<TokenOutcome> {
-        let code = form.code.as_deref().filter(|c| !c.is_empty()).ok_or(Error::code(codes::INVALID_GRANT))?;
+    async fn token_inner(
+        &self,
+        version: TokenVersion,
+        form: TokenForm,
+        proof: Option<DpopProof>,
+    ) -> Result<TokenOutcome> {
+        let code = form
+            .code
+            .as_deref()
+            .filter(|c| !c.is_empty())
+            .ok_or(Error::code(codes::INVALID_GRANT))?;
         if form.grant_type.as_deref() != Some("authorization_code") {
             return Err(Error::code(codes::UNSUPPORTED_GRANT_TYPE));
         }
@@ -64,33 +86,56 @@ impl Core {
             .get(stage::AUTH_CODE, &code_key)
             .await?
             .ok_or(Error::code(codes::INVALID_GRANT))?;
-        if form.client_id.as_deref().is_some_and(|id| !id.is_empty() && id != transaction.client_id) {
+        if form
+            .client_id
+            .as_deref()
+            .is_some_and(|id| !id.is_empty() && id != transaction.client_id)
+        {
             return Err(Error::invalid_grant(codes::INVALID_CLIENT_ID));
         }
         if redirect_uri != transaction.redirect_uri {
             return Err(Error::invalid_grant(codes::INVALID_REDIRECT_URI));
         }
         match version {
-            TokenVersion::V2 => crate::pkce::verify(transaction.code_challenge.as_deref(), form.code_verifier.as_deref())?,
+            TokenVersion::V2 => crate::pkce::verify(
+                transaction.code_challenge.as_deref(),
+                form.code_verifier.as_deref(),
+            )?,
             TokenVersion::V1 if transaction.code_challenge.is_some() => {
                 return Err(Error::invalid_grant(codes::INVALID_PKCE_CODE_VERIFIER));
             }
             TokenVersion::V1 => {}
         }
-        let client = self.active_client(&transaction.client_id, codes::INVALID_CLIENT).await?;
-        let proof = if version == TokenVersion::V1 { None } else { proof };
+        let client = self
+            .active_client(&transaction.client_id, codes::INVALID_CLIENT)
+            .await?;
+        let proof = if version == TokenVersion::V1 {
+            None
+        } else {
+            proof
+        };
         if proof.is_none() && (transaction.dpop_required || transaction.dpop_jkt.is_some()) {
             return Err(Error::code(codes::INVALID_DPOP_PROOF));
         }
         if let Some(proof) = &proof {
-            if transaction.dpop_jkt.as_deref().is_some_and(|bound| bound != proof.jkt) {
+            if transaction
+                .dpop_jkt
+                .as_deref()
+                .is_some_and(|bound| bound != proof.jkt)
+            {
                 return Err(Error::code(codes::INVALID_DPOP_PROOF));
             }
             self.require_dpop_nonce(proof).await?;
         }
         let audiences: Vec<String> = match version {
-            TokenVersion::V2 => vec![self.config.token_endpoint.clone(), self.config.issuer.clone()],
-            TokenVersion::V1 => vec![self.config.token_endpoint_v1.clone(), self.config.issuer.clone()],
+            TokenVersion::V2 => vec![
+                self.config.token_endpoint.clone(),
+                self.config.issuer.clone(),
+            ],
+            TokenVersion::V1 => vec![
+                self.config.token_endpoint_v1.clone(),
+                self.config.issuer.clone(),
+            ],
         };
         let audience_refs: Vec<&str> = audiences.iter().map(String::as_str).collect();
         self.authenticate_client(
@@ -109,8 +154,9 @@ impl Core {
         let minted = self.mint_tokens(&transaction, jkt.clone()).await?;
         let token_hash = esignet_jose::sha256_b64url(minted.access_token.as_bytes());
         let sealing_key = userinfo_sealing_key(&minted.access_token);
-        let sealed = esignet_jose::aead::seal(&sealing_key, userinfo.as_bytes(), token_hash.as_bytes())
-            .map_err(|_| Error::code(codes::UNKNOWN_ERROR))?;
+        let sealed =
+            esignet_jose::aead::seal(&sealing_key, userinfo.as_bytes(), token_hash.as_bytes())
+                .map_err(|_| Error::code(codes::UNKNOWN_ERROR))?;
         let entry = UserinfoEntry {
             client_id: transaction.client_id.clone(),
             psut: transaction.psut.clone().unwrap_or_default(),
@@ -119,7 +165,9 @@ impl Core {
             sealed_userinfo: esignet_jose::b64url_encode(&sealed),
         };
         let lifetime = std::time::Duration::from_secs(minted.access_token_lifetime.max(1) as u64);
-        self.flow.put(stage::USERINFO, &token_hash, &entry, lifetime).await?;
+        self.flow
+            .put(stage::USERINFO, &token_hash, &entry, lifetime)
+            .await?;
         let dpop_nonce = match &jkt {
             Some(jkt) => Some(self.issue_dpop_nonce(jkt).await?),
             None => None,
@@ -136,12 +184,17 @@ impl Core {
     }
 
     /// Fetches the consented claims from the identity system and encrypts them for JWE clients.
-    async fn exchange_kyc(&self, transaction: &Transaction, client: &ClientRecord) -> Result<String> {
+    async fn exchange_kyc(
+        &self,
+        transaction: &Transaction,
+        client: &ClientRecord,
+    ) -> Result<String> {
         let individual_id = match transaction.individual_id_sealed.as_deref() {
             Some(sealed) => self.open_individual_id(sealed, &transaction.transaction_id)?,
             None => return Err(Error::code(codes::INVALID_GRANT)),
         };
-        let details = claims::accepted_claim_details(&transaction.claims, &transaction.accepted_claims);
+        let details =
+            claims::accepted_claim_details(&transaction.claims, &transaction.accepted_claims);
         let request = KycExchangeRequest {
             transaction_id: transaction.auth_transaction_id.clone(),
             kyc_token: transaction.kyc_token.clone().unwrap_or_default(),
@@ -154,14 +207,25 @@ impl Core {
         let verified = !request.accepted_claim_details.is_empty();
         let result = if verified {
             self.authenticator
-                .verified_kyc_exchange(&transaction.relying_party_id, &transaction.client_id, request)
+                .verified_kyc_exchange(
+                    &transaction.relying_party_id,
+                    &transaction.client_id,
+                    request,
+                )
                 .await
         } else {
             self.authenticator
-                .kyc_exchange(&transaction.relying_party_id, &transaction.client_id, request)
+                .kyc_exchange(
+                    &transaction.relying_party_id,
+                    &transaction.client_id,
+                    request,
+                )
                 .await
         };
-        let audited: Result<()> = result.as_ref().map(|_| ()).map_err(|e| Error::from(e.clone()));
+        let audited: Result<()> = result
+            .as_ref()
+            .map(|_| ())
+            .map_err(|e| Error::from(e.clone()));
         self.audit(
             AuditAction::DoKycExchange,
             audited.as_ref().map(|_| ()),
@@ -188,7 +252,8 @@ impl Core {
                     key
                 }
             };
-            let key = PublicJwk::from_json(&key_json).map_err(|_| Error::code(codes::FAILED_TO_CREATE_JWE))?;
+            let key = PublicJwk::from_json(&key_json)
+                .map_err(|_| Error::code(codes::FAILED_TO_CREATE_JWE))?;
             return esignet_jose::encrypt_compact(kyc.as_bytes(), &key, Some("JWT"))
                 .map_err(|_| Error::code(codes::FAILED_TO_CREATE_JWE));
         }
@@ -196,7 +261,11 @@ impl Core {
     }
 
     /// Signs the ID token and access token off the async runtime (RSA signing is CPU work).
-    async fn mint_tokens(&self, transaction: &Transaction, jkt: Option<String>) -> Result<MintedTokens> {
+    async fn mint_tokens(
+        &self,
+        transaction: &Transaction,
+        jkt: Option<String>,
+    ) -> Result<MintedTokens> {
         let now = self.now_unix();
         let cap = transaction.consent_expire_minutes.map(|m| (m * 60) as i64);
         let lifetime = |configured: std::time::Duration| {
@@ -240,8 +309,11 @@ impl Core {
                 .sign_jws(Some("at+jwt"), access_claims.to_string().as_bytes())
                 .map_err(sign_error)?;
             let mut id_claims = id_claims_base;
-            id_claims["at_hash"] = Value::String(esignet_jose::half_sha256_b64url(access_token.as_bytes()));
-            let id_token = signer.sign_jws(Some("JWT"), id_claims.to_string().as_bytes()).map_err(sign_error)?;
+            id_claims["at_hash"] =
+                Value::String(esignet_jose::half_sha256_b64url(access_token.as_bytes()));
+            let id_token = signer
+                .sign_jws(Some("JWT"), id_claims.to_string().as_bytes())
+                .map_err(sign_error)?;
             Ok((access_token, id_token))
         })
         .await

@@ -8,8 +8,8 @@
 use std::time::Duration;
 
 use esignet_spi::{Cache, UserinfoResponseType};
-use serde::{Deserialize, Serialize};
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::acr::AuthFactor;
@@ -155,7 +155,13 @@ impl FlowCache {
     }
 
     /// Stores a value under `stage`.
-    pub async fn put<T: Serialize>(&self, stage: &str, key: &str, value: &T, ttl: Duration) -> Result<()> {
+    pub async fn put<T: Serialize>(
+        &self,
+        stage: &str,
+        key: &str,
+        value: &T,
+        ttl: Duration,
+    ) -> Result<()> {
         let bytes = serde_json::to_vec(value).map_err(|e| Error::Unavailable(e.to_string()))?;
         self.cache.put(stage, key, bytes, ttl).await?;
         Ok(())
@@ -185,7 +191,10 @@ impl FlowCache {
 
     /// Records `key` as used; `false` if it was already used (replay).
     pub async fn first_use(&self, namespace: &str, key: &str, ttl: Duration) -> Result<bool> {
-        Ok(self.cache.put_if_absent(namespace, key, b"1".to_vec(), ttl).await?)
+        Ok(self
+            .cache
+            .put_if_absent(namespace, key, b"1".to_vec(), ttl)
+            .await?)
     }
 }
 
@@ -203,7 +212,10 @@ fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Option<T> {
 /// Derives the short auth transaction id given to the identity system (eSignet §8.14): drop
 /// `-` and `_`, then take characters from the end backwards, wrapping, until `length`.
 pub fn auth_transaction_id(transaction_id: &str, length: usize) -> String {
-    let chars: Vec<char> = transaction_id.chars().filter(|c| *c != '-' && *c != '_').collect();
+    let chars: Vec<char> = transaction_id
+        .chars()
+        .filter(|c| *c != '-' && *c != '_')
+        .collect();
     if chars.is_empty() {
         return String::new();
     }

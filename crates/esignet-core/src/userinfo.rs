@@ -24,23 +24,50 @@ impl Core {
     /// Serves userinfo. Errors: `invalid_token` (unknown, expired, forged, wrong scheme),
     /// `invalid_dpop_proof` (missing or mismatched proof for a DPoP-bound token),
     /// [`Error::UseDpopNonce`].
-    pub async fn userinfo(&self, scheme: TokenScheme, access_token: &str, proof: Option<DpopProof>) -> Result<String> {
+    pub async fn userinfo(
+        &self,
+        scheme: TokenScheme,
+        access_token: &str,
+        proof: Option<DpopProof>,
+    ) -> Result<String> {
         let outcome = self.userinfo_inner(scheme, access_token, proof).await;
-        self.audit(AuditAction::GetUserinfo, outcome.as_ref().map(|_| ()), None, None, None);
+        self.audit(
+            AuditAction::GetUserinfo,
+            outcome.as_ref().map(|_| ()),
+            None,
+            None,
+            None,
+        );
         outcome
     }
 
-    async fn userinfo_inner(&self, scheme: TokenScheme, access_token: &str, proof: Option<DpopProof>) -> Result<String> {
+    async fn userinfo_inner(
+        &self,
+        scheme: TokenScheme,
+        access_token: &str,
+        proof: Option<DpopProof>,
+    ) -> Result<String> {
         let invalid_token = || Error::code(codes::INVALID_TOKEN);
         if access_token.is_empty() {
             return Err(invalid_token());
         }
         let token_hash = esignet_jose::sha256_b64url(access_token.as_bytes());
-        let entry: UserinfoEntry = self.flow.get(stage::USERINFO, &token_hash).await?.ok_or_else(invalid_token)?;
-        let payload = self.signer.verify_jws(access_token).ok_or_else(invalid_token)?;
-        let claims: serde_json::Map<String, Value> = serde_json::from_slice(&payload).map_err(|_| invalid_token())?;
+        let entry: UserinfoEntry = self
+            .flow
+            .get(stage::USERINFO, &token_hash)
+            .await?
+            .ok_or_else(invalid_token)?;
+        let payload = self
+            .signer
+            .verify_jws(access_token)
+            .ok_or_else(invalid_token)?;
+        let claims: serde_json::Map<String, Value> =
+            serde_json::from_slice(&payload).map_err(|_| invalid_token())?;
         let text = |name: &str| claims.get(name).and_then(Value::as_str);
-        let exp = claims.get("exp").and_then(Value::as_i64).ok_or_else(invalid_token)?;
+        let exp = claims
+            .get("exp")
+            .and_then(Value::as_i64)
+            .ok_or_else(invalid_token)?;
         if exp <= self.now_unix()
             || text("iss") != Some(self.config.issuer.as_str())
             || text("aud") != Some(entry.client_id.as_str())
@@ -49,13 +76,18 @@ impl Core {
         {
             return Err(invalid_token());
         }
-        let bound_jkt = claims.get("cnf").and_then(|cnf| cnf.get("jkt")).and_then(Value::as_str);
+        let bound_jkt = claims
+            .get("cnf")
+            .and_then(|cnf| cnf.get("jkt"))
+            .and_then(Value::as_str);
         if bound_jkt != entry.jkt.as_deref() {
             return Err(invalid_token());
         }
         match (bound_jkt, scheme) {
             (None, TokenScheme::Bearer) => {}
-            (None, TokenScheme::Dpop) | (Some(_), TokenScheme::Bearer) => return Err(invalid_token()),
+            (None, TokenScheme::Dpop) | (Some(_), TokenScheme::Bearer) => {
+                return Err(invalid_token());
+            }
             (Some(jkt), TokenScheme::Dpop) => {
                 let proof = proof.ok_or(Error::code(codes::INVALID_DPOP_PROOF))?;
                 let expected_ath = esignet_jose::sha256_b64url(access_token.as_bytes());
@@ -70,9 +102,14 @@ impl Core {
                 self.require_dpop_nonce(&proof).await?;
             }
         }
-        let sealed = esignet_jose::b64url_decode(&entry.sealed_userinfo).map_err(|_| invalid_token())?;
-        let body = esignet_jose::aead::open(&userinfo_sealing_key(access_token), &sealed, token_hash.as_bytes())
-            .map_err(|_| invalid_token())?;
+        let sealed =
+            esignet_jose::b64url_decode(&entry.sealed_userinfo).map_err(|_| invalid_token())?;
+        let body = esignet_jose::aead::open(
+            &userinfo_sealing_key(access_token),
+            &sealed,
+            token_hash.as_bytes(),
+        )
+        .map_err(|_| invalid_token())?;
         String::from_utf8(body).map_err(|_| invalid_token())
     }
 }

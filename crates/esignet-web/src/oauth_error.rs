@@ -29,7 +29,10 @@ fn no_store(response: &mut Response) {
     let headers = response.headers_mut();
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
 }
 
 impl IntoResponse for OAuthError {
@@ -38,8 +41,16 @@ impl IntoResponse for OAuthError {
             Error::Code(code) if STANDARD_CODES.contains(&code.as_ref()) => {
                 (StatusCode::BAD_REQUEST, code.to_string(), code.to_string())
             }
-            Error::Code(code) => (StatusCode::BAD_REQUEST, codes::INVALID_REQUEST.to_owned(), code.to_string()),
-            Error::OAuth { error, description } => (StatusCode::BAD_REQUEST, (*error).to_owned(), description.to_string()),
+            Error::Code(code) => (
+                StatusCode::BAD_REQUEST,
+                codes::INVALID_REQUEST.to_owned(),
+                code.to_string(),
+            ),
+            Error::OAuth { error, description } => (
+                StatusCode::BAD_REQUEST,
+                (*error).to_owned(),
+                description.to_string(),
+            ),
             Error::UseDpopNonce(_) => (
                 StatusCode::BAD_REQUEST,
                 codes::USE_DPOP_NONCE.to_owned(),

@@ -37,7 +37,12 @@ pub struct AppState(Arc<Inner>);
 
 impl AppState {
     /// Builds the state.
-    pub fn new(core: Arc<Core>, config: WebConfig, admin: AdminAuth, clients: ClientManager) -> Self {
+    pub fn new(
+        core: Arc<Core>,
+        config: WebConfig,
+        admin: AdminAuth,
+        clients: ClientManager,
+    ) -> Self {
         Self(Arc::new(Inner {
             core,
             config,

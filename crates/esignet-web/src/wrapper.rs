@@ -105,7 +105,10 @@ impl IntoResponse for WrappedError {
 pub fn json_response(status: StatusCode, body: String) -> Response {
     let mut response = (status, body).into_response();
     let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
 }
@@ -123,24 +126,50 @@ pub fn wrapped_raw(state: &AppState, response_json: &str) -> Response {
 
 /// A successful wrapped response.
 pub fn wrapped<T: Serialize>(state: &AppState, response: &T) -> Result<Response, WrappedError> {
-    let json = serde_json::to_string(response).map_err(|_| WrappedError::code(state, codes::UNKNOWN_ERROR))?;
+    let json = serde_json::to_string(response)
+        .map_err(|_| WrappedError::code(state, codes::UNKNOWN_ERROR))?;
     Ok(wrapped_raw(state, &json))
 }
 
 /// Parses a wrapped request body: malformed JSON or unknown fields → `unknown_error` (with the
 /// parser's message, as eSignet), bad or stale `requestTime` or missing `request` →
 /// `invalid_request`.
-pub fn parse_wrapped<T: DeserializeOwned>(state: &AppState, body: &Bytes) -> Result<T, WrappedError> {
+pub fn parse_wrapped<T: DeserializeOwned>(
+    state: &AppState,
+    body: &Bytes,
+) -> Result<T, WrappedError> {
     let mut envelope: serde_json::Map<String, Value> = match serde_json::from_slice(body) {
         Ok(Value::Object(map)) => map,
-        Ok(_) => return Err(WrappedError::with_message(state, codes::UNKNOWN_ERROR, "request body must be a JSON object")),
-        Err(error) => return Err(WrappedError::with_message(state, codes::UNKNOWN_ERROR, &error.to_string())),
+        Ok(_) => {
+            return Err(WrappedError::with_message(
+                state,
+                codes::UNKNOWN_ERROR,
+                "request body must be a JSON object",
+            ));
+        }
+        Err(error) => {
+            return Err(WrappedError::with_message(
+                state,
+                codes::UNKNOWN_ERROR,
+                &error.to_string(),
+            ));
+        }
     };
-    if let Some(unknown) = envelope.keys().find(|k| *k != "requestTime" && *k != "request") {
+    if let Some(unknown) = envelope
+        .keys()
+        .find(|k| *k != "requestTime" && *k != "request")
+    {
         let message = format!("unknown field `{unknown}`, expected `requestTime` or `request`");
-        return Err(WrappedError::with_message(state, codes::UNKNOWN_ERROR, &message));
+        return Err(WrappedError::with_message(
+            state,
+            codes::UNKNOWN_ERROR,
+            &message,
+        ));
     }
-    let request_time = envelope.get("requestTime").and_then(Value::as_str).and_then(parse_timestamp);
+    let request_time = envelope
+        .get("requestTime")
+        .and_then(Value::as_str)
+        .and_then(parse_timestamp);
     let leeway = state.config().request_time_leeway;
     let now = state.now();
     let fresh = request_time.is_some_and(|t| {
@@ -148,14 +177,23 @@ pub fn parse_wrapped<T: DeserializeOwned>(state: &AppState, body: &Bytes) -> Res
         skew <= time::Duration::try_from(leeway).unwrap_or(time::Duration::ZERO)
     });
     if !fresh {
-        return Err(WrappedError::with_message(state, codes::INVALID_REQUEST, "requestTime: invalid_request"));
+        return Err(WrappedError::with_message(
+            state,
+            codes::INVALID_REQUEST,
+            "requestTime: invalid_request",
+        ));
     }
     let request = envelope.remove("request").unwrap_or(Value::Null);
     if request.is_null() {
-        return Err(WrappedError::with_message(state, codes::INVALID_REQUEST, "request: invalid_request"));
+        return Err(WrappedError::with_message(
+            state,
+            codes::INVALID_REQUEST,
+            "request: invalid_request",
+        ));
     }
-    serde_json::from_value(request)
-        .map_err(|error| WrappedError::with_message(state, codes::UNKNOWN_ERROR, &error.to_string()))
+    serde_json::from_value(request).map_err(|error| {
+        WrappedError::with_message(state, codes::UNKNOWN_ERROR, &error.to_string())
+    })
 }
 
 #[cfg(test)]

@@ -31,15 +31,28 @@ pub struct App {
 }
 
 /// Opens the store and the key-encryption key.
-pub async fn open_store(settings: &Settings) -> anyhow::Result<(Arc<SqliteStore>, Arc<KeyEncryptionKey>)> {
+pub async fn open_store(
+    settings: &Settings,
+) -> anyhow::Result<(Arc<SqliteStore>, Arc<KeyEncryptionKey>)> {
     let store = SqliteStore::open(&settings.sqlite_path())
         .await
-        .with_context(|| format!("cannot open the store at {}", settings.sqlite_path().display()))?;
+        .with_context(|| {
+            format!(
+                "cannot open the store at {}",
+                settings.sqlite_path().display()
+            )
+        })?;
     let kek = match &settings.keys.encryption_key {
         Some(key) => KeyEncryptionKey::from_base64(&esignet_jose::b64url_encode(key.expose()))
             .context("invalid keys.encryption_key")?,
-        None => KeyEncryptionKey::load_or_create(&settings.encryption_key_file())
-            .with_context(|| format!("cannot load the key-encryption key {}", settings.encryption_key_file().display()))?,
+        None => KeyEncryptionKey::load_or_create(&settings.encryption_key_file()).with_context(
+            || {
+                format!(
+                    "cannot load the key-encryption key {}",
+                    settings.encryption_key_file().display()
+                )
+            },
+        )?,
     };
     Ok((Arc::new(store), Arc::new(kek)))
 }
@@ -48,9 +61,16 @@ pub async fn open_store(settings: &Settings) -> anyhow::Result<(Arc<SqliteStore>
 pub fn key_policy(settings: &Settings, common_name: &str) -> anyhow::Result<KeyPolicy> {
     let algorithm = esignet_jose::Algorithm::parse(settings.keys.algorithm.as_str())
         .context("unsupported signing algorithm")?;
-    let validity = time::Duration::try_from(settings.keys.validity).context("key validity out of range")?;
-    let rotate_before = time::Duration::try_from(settings.keys.rotate_before).context("rotation window out of range")?;
-    Ok(KeyPolicy::for_jws(algorithm, validity, rotate_before, common_name.to_owned()))
+    let validity =
+        time::Duration::try_from(settings.keys.validity).context("key validity out of range")?;
+    let rotate_before = time::Duration::try_from(settings.keys.rotate_before)
+        .context("rotation window out of range")?;
+    Ok(KeyPolicy::for_jws(
+        algorithm,
+        validity,
+        rotate_before,
+        common_name.to_owned(),
+    ))
 }
 
 /// Builds the whole application.
@@ -90,7 +110,13 @@ pub async fn build(settings: &Settings) -> anyhow::Result<App> {
         demo_client::seed(settings, store.as_ref(), clock.as_ref()).await?;
     }
     let config = core_config(settings);
-    let known_acrs: Vec<String> = settings.oidc.acr_mapping.acr_amr.iter().map(|(acr, _)| acr.clone()).collect();
+    let known_acrs: Vec<String> = settings
+        .oidc
+        .acr_mapping
+        .acr_amr
+        .iter()
+        .map(|(acr, _)| acr.clone())
+        .collect();
     let clients = ClientManager::new(
         store.clone(),
         clock.clone(),
@@ -113,7 +139,11 @@ pub async fn build(settings: &Settings) -> anyhow::Result<App> {
     ));
     let admin = AdminAuth::new(
         AdminConfig {
-            static_token: settings.admin.static_token.as_ref().map(|t| t.expose().to_owned()),
+            static_token: settings
+                .admin
+                .static_token
+                .as_ref()
+                .map(|t| t.expose().to_owned()),
             iam: settings.admin.iam.as_ref().map(|iam| IamConfig {
                 jwks_url: iam.jwks_url.to_string(),
                 issuer: iam.issuer.clone(),

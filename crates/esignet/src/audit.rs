@@ -17,7 +17,9 @@ impl LogAuditSink {
             while let Some(event) = receiver.recv().await {
                 match serde_json::to_string(&event) {
                     Ok(line) => tracing::info!(target: "audit", "{line}"),
-                    Err(error) => tracing::warn!(target: "audit", %error, "unserializable audit event"),
+                    Err(error) => {
+                        tracing::warn!(target: "audit", %error, "unserializable audit event")
+                    }
                 }
             }
         });

@@ -53,7 +53,10 @@ pub fn core_config(settings: &Settings) -> CoreConfig {
 }
 
 fn algorithms(names: &[esignet_config::SigningAlgorithm]) -> Vec<Algorithm> {
-    names.iter().filter_map(|alg| Algorithm::parse(alg.as_str())).collect()
+    names
+        .iter()
+        .filter_map(|alg| Algorithm::parse(alg.as_str()))
+        .collect()
 }
 
 fn acr_mapping(mapping: &esignet_config::AcrMapping) -> AcrMapping {
@@ -135,6 +138,9 @@ fn ui_configs(settings: &Settings) -> Map<String, Value> {
     for (key, value) in &settings.ui.configs {
         configs.insert(key.clone(), value.clone());
     }
-    configs.insert("issuer".to_owned(), Value::String(settings.issuer().to_owned()));
+    configs.insert(
+        "issuer".to_owned(),
+        Value::String(settings.issuer().to_owned()),
+    );
     configs
 }

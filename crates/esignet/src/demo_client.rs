@@ -11,7 +11,11 @@ use esignet_spi::{ClientRecord, ClientStatus, ClientStore, Clock, StoreError};
 use serde_json::{Map, Value, json};
 
 /// Seeds the demo client unless it exists.
-pub async fn seed(settings: &Settings, store: &dyn ClientStore, clock: &dyn Clock) -> anyhow::Result<()> {
+pub async fn seed(
+    settings: &Settings,
+    store: &dyn ClientStore,
+    clock: &dyn Clock,
+) -> anyhow::Result<()> {
     let demo = &settings.demo;
     if store.get_client(&demo.client_id).await?.is_some() {
         if !demo.private_key_file.exists() {
@@ -28,13 +32,18 @@ pub async fn seed(settings: &Settings, store: &dyn ClientStore, clock: &dyn Cloc
         .context("cannot generate the demo client key")?;
     let public = key.public_jwk();
     let kid = public.thumbprint();
-    let mut private_jwk = key.private_jwk_json().context("cannot export the demo client key")?;
+    let mut private_jwk = key
+        .private_jwk_json()
+        .context("cannot export the demo client key")?;
     if let Some(object) = private_jwk.as_object_mut() {
         object.insert("kid".into(), Value::String(kid.clone()));
         object.insert("alg".into(), Value::String("RS256".into()));
         object.insert("use".into(), Value::String("sig".into()));
     }
-    write_private_file(&demo.private_key_file, &serde_json::to_vec_pretty(&private_jwk)?)?;
+    write_private_file(
+        &demo.private_key_file,
+        &serde_json::to_vec_pretty(&private_jwk)?,
+    )?;
     let mut name = Map::new();
     name.insert("@none".into(), Value::String(demo.client_name.clone()));
     name.insert("eng".into(), Value::String(demo.client_name.clone()));
@@ -87,7 +96,8 @@ fn demo_origin(redirect_uris: &[String]) -> String {
 
 fn write_private_file(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("cannot create {}", parent.display()))?;
     }
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);
@@ -96,7 +106,9 @@ fn write_private_file(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
         use std::os::unix::fs::OpenOptionsExt;
         options.mode(0o600);
     }
-    let mut file = options.open(path).with_context(|| format!("cannot write {}", path.display()))?;
+    let mut file = options
+        .open(path)
+        .with_context(|| format!("cannot write {}", path.display()))?;
     file.write_all(contents)?;
     Ok(())
 }

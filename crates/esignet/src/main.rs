@@ -21,7 +21,11 @@ use esignet_keys::KeyManager;
 use esignet_spi::{Clock, SystemClock};
 
 #[derive(Parser)]
-#[command(name = "esignet", version, about = "An OpenID Connect provider for digital identity, wire-compatible with MOSIP eSignet")]
+#[command(
+    name = "esignet",
+    version,
+    about = "An OpenID Connect provider for digital identity, wire-compatible with MOSIP eSignet"
+)]
 struct Cli {
     /// The TOML configuration file (defaults and ESIGNET_* variables apply without one).
     #[arg(long, global = true, env = "ESIGNET_CONFIG")]
@@ -61,7 +65,8 @@ enum KeysCommand {
 }
 
 fn load_settings(cli: &Cli) -> Result<Settings, String> {
-    esignet_config::load(cli.config.as_deref(), std::env::vars()).map_err(|errors| errors.to_string())
+    esignet_config::load(cli.config.as_deref(), std::env::vars())
+        .map_err(|errors| errors.to_string())
 }
 
 fn main() -> ExitCode {
@@ -73,12 +78,18 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    if let Some(Command::Config { command: ConfigCommand::Check }) = &cli.command {
+    if let Some(Command::Config {
+        command: ConfigCommand::Check,
+    }) = &cli.command
+    {
         println!("configuration is valid");
         return ExitCode::SUCCESS;
     }
     init_tracing(&settings);
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(error) => {
             eprintln!("cannot start the runtime: {error}");
@@ -105,7 +116,9 @@ fn init_tracing(settings: &Settings) {
     let filter = std::env::var("ESIGNET_LOG").unwrap_or_else(|_| settings.logging.level.clone());
     let filter = tracing_subscriber::EnvFilter::try_new(&filter)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     if settings.logging.format.as_str() == "json" {
         builder.json().init();
     } else {
@@ -168,7 +181,10 @@ async fn keys(settings: &Settings, command: KeysCommand) -> anyhow::Result<()> {
         let info = manager.rotate().await.context("rotation failed")?;
         println!("rotated: new current key {}", info.kid);
     }
-    println!("{:<45} {:<6} {:<22} {:<22} current", "kid", "alg", "not before", "not after");
+    println!(
+        "{:<45} {:<6} {:<22} {:<22} current",
+        "kid", "alg", "not before", "not after"
+    );
     for key in manager.keys() {
         println!(
             "{:<45} {:<6} {:<22} {:<22} {}",

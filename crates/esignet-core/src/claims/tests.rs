@@ -7,7 +7,14 @@ fn strings(items: &[&str]) -> Vec<String> {
 }
 
 fn registered() -> Vec<String> {
-    strings(&["name", "email", "phone_number", "birthdate", "address", "picture"])
+    strings(&[
+        "name",
+        "email",
+        "phone_number",
+        "birthdate",
+        "address",
+        "picture",
+    ])
 }
 
 #[test]
@@ -51,7 +58,10 @@ fn verified_claims_carry_their_verification() {
     .unwrap();
     assert_eq!(resolved.essential(), vec!["name"]);
     let detail = resolved.detail("birthdate").unwrap();
-    assert_eq!(detail.verification, Some(json!({"trust_framework": {"value": "income-tax"}})));
+    assert_eq!(
+        detail.verification,
+        Some(json!({"trust_framework": {"value": "income-tax"}}))
+    );
 
     let details = accepted_claim_details(&resolved, &strings(&["name"]));
     assert_eq!(
@@ -67,15 +77,37 @@ fn malformed_requests_are_rejected_with_their_codes() {
         (json!("x"), codes::INVALID_CLAIM),
         (json!({"other": {}}), codes::INVALID_CLAIM),
         (json!({"userinfo": {"name": 5}}), codes::INVALID_CLAIM),
-        (json!({"userinfo": {"name": {"essential": "yes"}}}), codes::INVALID_CLAIM),
-        (json!({"userinfo": {"name": {"purpose": "no"}}}), codes::INVALID_PURPOSE),
-        (json!({"userinfo": {"name": {"purpose": "x".repeat(301)}}}), codes::INVALID_PURPOSE),
-        (json!({"userinfo": {"verified_claims": {"claims": {"name": null}}}}), codes::INVALID_VERIFICATION),
-        (json!({"userinfo": {"verified_claims": {"verification": {"trust_framework": null}, "claims": {}}}}), codes::INVALID_VERIFIED_CLAIMS),
-        (json!({"userinfo": {"verified_claims": []}}), codes::INVALID_VERIFIED_CLAIMS),
+        (
+            json!({"userinfo": {"name": {"essential": "yes"}}}),
+            codes::INVALID_CLAIM,
+        ),
+        (
+            json!({"userinfo": {"name": {"purpose": "no"}}}),
+            codes::INVALID_PURPOSE,
+        ),
+        (
+            json!({"userinfo": {"name": {"purpose": "x".repeat(301)}}}),
+            codes::INVALID_PURPOSE,
+        ),
+        (
+            json!({"userinfo": {"verified_claims": {"claims": {"name": null}}}}),
+            codes::INVALID_VERIFICATION,
+        ),
+        (
+            json!({"userinfo": {"verified_claims": {"verification": {"trust_framework": null}, "claims": {}}}}),
+            codes::INVALID_VERIFIED_CLAIMS,
+        ),
+        (
+            json!({"userinfo": {"verified_claims": []}}),
+            codes::INVALID_VERIFIED_CLAIMS,
+        ),
     ];
     for (claims, code) in cases {
-        assert_eq!(validate_request(Some(&claims)), Err(Error::code(code)), "{claims}");
+        assert_eq!(
+            validate_request(Some(&claims)),
+            Err(Error::code(code)),
+            "{claims}"
+        );
     }
 }
 
@@ -99,12 +131,36 @@ fn claim_status_follows_metadata() {
     });
     let (statuses, update) = claim_statuses(&resolved, metadata.as_object().unwrap());
     let find = |claim: &str| statuses.iter().find(|s| s.claim == claim).unwrap().clone();
-    assert_eq!(find("name"), ClaimStatus { claim: "name".into(), verified: true, available: true });
-    assert_eq!(find("birthdate"), ClaimStatus { claim: "birthdate".into(), verified: false, available: true });
-    assert_eq!(find("email"), ClaimStatus { claim: "email".into(), verified: false, available: true });
+    assert_eq!(
+        find("name"),
+        ClaimStatus {
+            claim: "name".into(),
+            verified: true,
+            available: true
+        }
+    );
+    assert_eq!(
+        find("birthdate"),
+        ClaimStatus {
+            claim: "birthdate".into(),
+            verified: false,
+            available: true
+        }
+    );
+    assert_eq!(
+        find("email"),
+        ClaimStatus {
+            claim: "email".into(),
+            verified: false,
+            available: true
+        }
+    );
     assert!(!update);
 
     let unverified = json!({"name": [], "birthdate": []});
     let (_, update) = claim_statuses(&resolved, unverified.as_object().unwrap());
-    assert!(update, "essential verified claim without verification requires a profile update");
+    assert!(
+        update,
+        "essential verified claim without verification requires a profile update"
+    );
 }

@@ -7,7 +7,10 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use esignet_core::api::{AuthCodeRequest, AuthenticateRequest, OAuthDetailsRequest, ParOAuthDetailsRequest, SendOtpRequest};
+use esignet_core::api::{
+    AuthCodeRequest, AuthenticateRequest, OAuthDetailsRequest, ParOAuthDetailsRequest,
+    SendOtpRequest,
+};
 use esignet_core::{AuthenticateVersion, DetailsHeaders, DetailsVersion};
 
 use crate::state::AppState;
@@ -30,12 +33,20 @@ pub fn routes() -> Router<AppState> {
 
 fn details_headers(headers: &HeaderMap) -> DetailsHeaders<'_> {
     DetailsHeaders {
-        key: headers.get("oauth-details-key").and_then(|v| v.to_str().ok()),
-        hash: headers.get("oauth-details-hash").and_then(|v| v.to_str().ok()),
+        key: headers
+            .get("oauth-details-key")
+            .and_then(|v| v.to_str().ok()),
+        hash: headers
+            .get("oauth-details-hash")
+            .and_then(|v| v.to_str().ok()),
     }
 }
 
-async fn oauth_details(state: AppState, version: DetailsVersion, body: Bytes) -> Result<Response, WrappedError> {
+async fn oauth_details(
+    state: AppState,
+    version: DetailsVersion,
+    body: Bytes,
+) -> Result<Response, WrappedError> {
     let request: OAuthDetailsRequest = parse_wrapped(&state, &body)?;
     let outcome = state
         .core()
@@ -45,19 +56,31 @@ async fn oauth_details(state: AppState, version: DetailsVersion, body: Bytes) ->
     Ok(wrapped_raw(&state, &outcome.response_json))
 }
 
-async fn oauth_details_v1(State(state): State<AppState>, body: Bytes) -> Result<Response, WrappedError> {
+async fn oauth_details_v1(
+    State(state): State<AppState>,
+    body: Bytes,
+) -> Result<Response, WrappedError> {
     oauth_details(state, DetailsVersion::V1, body).await
 }
 
-async fn oauth_details_v2(State(state): State<AppState>, body: Bytes) -> Result<Response, WrappedError> {
+async fn oauth_details_v2(
+    State(state): State<AppState>,
+    body: Bytes,
+) -> Result<Response, WrappedError> {
     oauth_details(state, DetailsVersion::V2, body).await
 }
 
-async fn oauth_details_v3(State(state): State<AppState>, body: Bytes) -> Result<Response, WrappedError> {
+async fn oauth_details_v3(
+    State(state): State<AppState>,
+    body: Bytes,
+) -> Result<Response, WrappedError> {
     oauth_details(state, DetailsVersion::V3, body).await
 }
 
-async fn par_oauth_details(State(state): State<AppState>, body: Bytes) -> Result<Response, WrappedError> {
+async fn par_oauth_details(
+    State(state): State<AppState>,
+    body: Bytes,
+) -> Result<Response, WrappedError> {
     let request: ParOAuthDetailsRequest = parse_wrapped(&state, &body)?;
     let outcome = state
         .core()
@@ -67,7 +90,11 @@ async fn par_oauth_details(State(state): State<AppState>, body: Bytes) -> Result
     Ok(wrapped_raw(&state, &outcome.response_json))
 }
 
-async fn send_otp(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<Response, WrappedError> {
+async fn send_otp(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, WrappedError> {
     let request: SendOtpRequest = parse_wrapped(&state, &body)?;
     let response = state
         .core()
@@ -87,7 +114,11 @@ async fn authenticate(
     let request: AuthenticateRequest = parse_wrapped(&state, &body)?;
     if !allow_captcha && request.captcha_token.is_some() {
         // Only v3 has the field; eSignet's older DTOs reject it as unknown.
-        return Err(WrappedError::with_message(&state, esignet_core::codes::UNKNOWN_ERROR, "unknown field `captchaToken`"));
+        return Err(WrappedError::with_message(
+            &state,
+            esignet_core::codes::UNKNOWN_ERROR,
+            "unknown field `captchaToken`",
+        ));
     }
     let response = state
         .core()
@@ -97,15 +128,27 @@ async fn authenticate(
     wrapped(&state, &response)
 }
 
-async fn authenticate_v1(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<Response, WrappedError> {
+async fn authenticate_v1(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, WrappedError> {
     authenticate(state, AuthenticateVersion::V1, headers, body, false).await
 }
 
-async fn authenticate_v2(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<Response, WrappedError> {
+async fn authenticate_v2(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, WrappedError> {
     authenticate(state, AuthenticateVersion::V2OrV3, headers, body, false).await
 }
 
-async fn authenticate_v3(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<Response, WrappedError> {
+async fn authenticate_v3(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, WrappedError> {
     authenticate(state, AuthenticateVersion::V2OrV3, headers, body, true).await
 }
 
@@ -116,7 +159,11 @@ async fn claim_details(State(state): State<AppState>, headers: HeaderMap) -> Res
     }
 }
 
-async fn auth_code(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<Response, WrappedError> {
+async fn auth_code(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, WrappedError> {
     let request: AuthCodeRequest = parse_wrapped(&state, &body)?;
     let response = state
         .core()

@@ -197,7 +197,7 @@ mod tests {
         KycExchangeResult, ManualClock, PluginError, SendOtpRequest, SendOtpResult, SignerError,
         SigningCertificate, StoreError, Subscription, TokenSigner,
     };
-    use serde_json::{Value, json};
+    use serde_json::{Map, Value, json};
     use time::macros::datetime;
     use tower::ServiceExt;
 

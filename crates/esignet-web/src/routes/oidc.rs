@@ -17,8 +17,14 @@ use crate::state::AppState;
 /// Routes under the base path.
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/oidc/.well-known/openid-configuration", get(openid_configuration))
-        .route("/oauth/.well-known/oauth-authorization-server", get(authorization_server_metadata))
+        .route(
+            "/oidc/.well-known/openid-configuration",
+            get(openid_configuration),
+        )
+        .route(
+            "/oauth/.well-known/oauth-authorization-server",
+            get(authorization_server_metadata),
+        )
         .route("/oauth/.well-known/jwks.json", get(jwks))
         .route("/oauth/par", post(par))
         .route("/oauth/v2/token", post(token_v2))
@@ -29,17 +35,32 @@ pub fn routes() -> Router<AppState> {
 /// The root `/.well-known/*` aliases (what eSignet's nginx maps).
 pub fn well_known_routes() -> Router<AppState> {
     Router::new()
-        .route("/.well-known/openid-configuration", get(openid_configuration))
-        .route("/.well-known/oauth-authorization-server", get(authorization_server_metadata))
+        .route(
+            "/.well-known/openid-configuration",
+            get(openid_configuration),
+        )
+        .route(
+            "/.well-known/oauth-authorization-server",
+            get(authorization_server_metadata),
+        )
         .route("/.well-known/jwks.json", get(jwks))
 }
 
 fn public_json(body: serde_json::Value) -> Response {
     let mut response = (StatusCode::OK, body.to_string()).into_response();
     let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=300"));
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=300"),
+    );
     response
 }
 
@@ -55,26 +76,39 @@ async fn jwks(State(state): State<AppState>) -> Response {
     public_json(state.core().jwks().await)
 }
 
+/// Why a form body was refused.
+#[derive(Debug, Clone, Copy)]
+enum FormRejection {
+    /// Not `application/x-www-form-urlencoded` (HTTP 415).
+    UnsupportedMediaType,
+    /// Undecodable, or a parameter repeated (RFC 6749 §3.1).
+    Malformed,
+}
+
+impl IntoResponse for FormRejection {
+    fn into_response(self) -> Response {
+        let mut response = OAuthError(Error::code(codes::INVALID_REQUEST)).into_response();
+        if let FormRejection::UnsupportedMediaType = self {
+            *response.status_mut() = StatusCode::UNSUPPORTED_MEDIA_TYPE;
+        }
+        response
+    }
+}
+
 /// Parses an `application/x-www-form-urlencoded` body (the only type the OAuth endpoints take).
-/// A repeated parameter is rejected (RFC 6749 §3.1).
-fn parse_form<T: DeserializeOwned>(headers: &HeaderMap, body: &Bytes) -> Result<T, Response> {
+fn parse_form<T: DeserializeOwned>(headers: &HeaderMap, body: &Bytes) -> Result<T, FormRejection> {
     let is_form = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split(';').next())
-        .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/x-www-form-urlencoded"));
+        .is_some_and(|v| {
+            v.trim()
+                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+        });
     if !is_form {
-        return Err(OAuthError(Error::code(codes::INVALID_REQUEST)).into_response_with_status(StatusCode::UNSUPPORTED_MEDIA_TYPE));
+        return Err(FormRejection::UnsupportedMediaType);
     }
-    serde_urlencoded::from_bytes(body).map_err(|_| OAuthError(Error::code(codes::INVALID_REQUEST)).into_response())
-}
-
-impl OAuthError {
-    fn into_response_with_status(self, status: StatusCode) -> Response {
-        let mut response = self.into_response();
-        *response.status_mut() = status;
-        response
-    }
+    serde_urlencoded::from_bytes(body).map_err(|_| FormRejection::Malformed)
 }
 
 /// Every `DPoP` header value (there must be at most one).
@@ -86,7 +120,12 @@ fn dpop_headers(headers: &HeaderMap) -> Vec<&str> {
         .collect()
 }
 
-async fn validate_proof(state: &AppState, headers: &HeaderMap, method: &str, htu: &str) -> Result<Option<DpopProof>, Error> {
+async fn validate_proof(
+    state: &AppState,
+    headers: &HeaderMap,
+    method: &str,
+    htu: &str,
+) -> Result<Option<DpopProof>, Error> {
     let values = dpop_headers(headers);
     state.core().validate_dpop_proof(&values, method, htu).await
 }
@@ -99,13 +138,24 @@ async fn par(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> 
     };
     let form: ParForm = match parse_form(&headers, &body) {
         Ok(form) => form,
-        Err(response) => return response,
+        Err(rejection) => return rejection.into_response(),
     };
-    match state.core().pushed_authorization_request(form, proof.map(|p| p.jkt)).await {
+    match state
+        .core()
+        .pushed_authorization_request(form, proof.map(|p| p.jkt))
+        .await
+    {
         Ok(response) => {
-            let mut response = (StatusCode::CREATED, serde_json::to_string(&response).unwrap_or_default()).into_response();
+            let mut response = (
+                StatusCode::CREATED,
+                serde_json::to_string(&response).unwrap_or_default(),
+            )
+                .into_response();
             let headers = response.headers_mut();
-            headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            headers.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
             headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
             response
         }
@@ -121,7 +171,12 @@ async fn token_v1(State(state): State<AppState>, headers: HeaderMap, body: Bytes
     token(state, TokenVersion::V1, headers, body).await
 }
 
-async fn token(state: AppState, version: TokenVersion, headers: HeaderMap, body: Bytes) -> Response {
+async fn token(
+    state: AppState,
+    version: TokenVersion,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let proof = if version == TokenVersion::V2 {
         let htu = state.core().config().token_endpoint.clone();
         match validate_proof(&state, &headers, "POST", &htu).await {
@@ -133,18 +188,31 @@ async fn token(state: AppState, version: TokenVersion, headers: HeaderMap, body:
     };
     let form: TokenForm = match parse_form(&headers, &body) {
         Ok(form) => form,
-        Err(response) => return response,
+        Err(rejection) => return rejection.into_response(),
     };
     match state.core().token(version, form, proof).await {
         Ok(outcome) => {
-            let mut response = (StatusCode::OK, serde_json::to_string(&outcome.response).unwrap_or_default()).into_response();
+            let mut response = (
+                StatusCode::OK,
+                serde_json::to_string(&outcome.response).unwrap_or_default(),
+            )
+                .into_response();
             let headers = response.headers_mut();
-            headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            headers.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
             headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
             headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
-            if let Some(nonce) = outcome.dpop_nonce.and_then(|n| HeaderValue::from_str(&n).ok()) {
+            if let Some(nonce) = outcome
+                .dpop_nonce
+                .and_then(|n| HeaderValue::from_str(&n).ok())
+            {
                 headers.insert("DPoP-Nonce", nonce);
-                headers.insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, HeaderValue::from_static("DPoP-Nonce"));
+                headers.insert(
+                    header::ACCESS_CONTROL_EXPOSE_HEADERS,
+                    HeaderValue::from_static("DPoP-Nonce"),
+                );
             }
             response
         }
@@ -185,13 +253,35 @@ async fn userinfo(State(state): State<AppState>, method: Method, headers: Header
         .filter_map(|v| v.to_str().ok())
         .collect();
     let (scheme, token) = match authorizations.as_slice() {
-        [] => return userinfo_error(StatusCode::UNAUTHORIZED, format!("Bearer, DPoP algs=\"{algs}\""), None),
+        [] => {
+            return userinfo_error(
+                StatusCode::UNAUTHORIZED,
+                format!("Bearer, DPoP algs=\"{algs}\""),
+                None,
+            );
+        }
         [one] => match one.split_once(' ') {
-            Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") => (TokenScheme::Bearer, token.trim()),
-            Some((scheme, token)) if scheme.eq_ignore_ascii_case("dpop") => (TokenScheme::Dpop, token.trim()),
-            _ => return userinfo_error(StatusCode::UNAUTHORIZED, "Bearer error=\"invalid_token\"".into(), None),
+            Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") => {
+                (TokenScheme::Bearer, token.trim())
+            }
+            Some((scheme, token)) if scheme.eq_ignore_ascii_case("dpop") => {
+                (TokenScheme::Dpop, token.trim())
+            }
+            _ => {
+                return userinfo_error(
+                    StatusCode::UNAUTHORIZED,
+                    "Bearer error=\"invalid_token\"".into(),
+                    None,
+                );
+            }
         },
-        _ => return userinfo_error(StatusCode::BAD_REQUEST, "Bearer error=\"invalid_request\"".into(), None),
+        _ => {
+            return userinfo_error(
+                StatusCode::BAD_REQUEST,
+                "Bearer error=\"invalid_request\"".into(),
+                None,
+            );
+        }
     };
     let htu = state.core().config().userinfo_endpoint.clone();
     let proof = match validate_proof(&state, &headers, method.as_str(), &htu).await {
@@ -204,7 +294,11 @@ async fn userinfo(State(state): State<AppState>, method: Method, headers: Header
             );
         }
     };
-    let scheme_name = if scheme == TokenScheme::Dpop { "DPoP" } else { "Bearer" };
+    let scheme_name = if scheme == TokenScheme::Dpop {
+        "DPoP"
+    } else {
+        "Bearer"
+    };
     match state.core().userinfo(scheme, token, proof).await {
         Ok(body) => {
             let mut response = (StatusCode::OK, body).into_response();

@@ -25,10 +25,18 @@ fn config_check_lists_every_problem_at_once() {
         ],
     );
     assert_eq!(status, 1, "{stderr}");
-    for key in ["server.public_url", "keys.algorithm", "keys.rotate_before_days", "ESIGNET_SERVR__BIND"] {
+    for key in [
+        "server.public_url",
+        "keys.algorithm",
+        "keys.rotate_before_days",
+        "ESIGNET_SERVR__BIND",
+    ] {
         assert!(stderr.contains(key), "{key} missing from:\n{stderr}");
     }
-    assert!(!data.path().join("esignet.db").exists(), "config check starts nothing");
+    assert!(
+        !data.path().join("esignet.db").exists(),
+        "config check starts nothing"
+    );
 }
 
 #[tokio::test]
@@ -41,14 +49,27 @@ async fn rotated_keys_overlap_so_earlier_tokens_still_verify() {
         redirect_uri: "http://127.0.0.1:8090/callback".into(),
     };
     let (verifier, challenge) = pkce_pair();
-    let request = authorize_request(&rp.client_id, &rp.redirect_uri, "openid email", Some(&challenge));
-    let browser = Browser::start(&server, "/authorization/v3/oauth-details", request).await.unwrap();
+    let request = authorize_request(
+        &rp.client_id,
+        &rp.redirect_uri,
+        "openid email",
+        Some(&challenge),
+    );
+    let browser = Browser::start(&server, "/authorization/v3/oauth-details", request)
+        .await
+        .unwrap();
     assert_eq!(browser.otp_login("3519847260").await["errors"], json!([]));
-    let code = browser.auth_code(&["email"], &[]).await["response"]["code"].as_str().unwrap().to_owned();
+    let code = browser.auth_code(&["email"], &[]).await["response"]["code"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let (status, _, tokens) = rp.token(&code, Some(&verifier), None).await;
     assert_eq!(status, 200);
     let old_id_token = tokens["id_token"].as_str().unwrap().to_owned();
-    let old_kid = jsonwebtoken::decode_header(&old_id_token).unwrap().kid.unwrap();
+    let old_kid = jsonwebtoken::decode_header(&old_id_token)
+        .unwrap()
+        .kid
+        .unwrap();
     drop(rp);
     let data = server.stop();
 
@@ -58,7 +79,14 @@ async fn rotated_keys_overlap_so_earlier_tokens_still_verify() {
     let (status, listing, _) = run_cli(&["keys", "list"], data.path(), &[]);
     assert_eq!(status, 0);
     assert!(listing.contains(&old_kid), "{listing}");
-    assert_eq!(listing.lines().filter(|l| l.trim_end().ends_with("yes")).count(), 1, "{listing}");
+    assert_eq!(
+        listing
+            .lines()
+            .filter(|l| l.trim_end().ends_with("yes"))
+            .count(),
+        1,
+        "{listing}"
+    );
 
     let server = Server::start_in(data, &[]).await;
     let set = jwks(&server).await;
@@ -72,10 +100,20 @@ async fn rotated_keys_overlap_so_earlier_tokens_still_verify() {
         redirect_uri: "http://127.0.0.1:8090/callback".into(),
     };
     let (verifier, challenge) = pkce_pair();
-    let request = authorize_request(&rp.client_id, &rp.redirect_uri, "openid email", Some(&challenge));
-    let browser = Browser::start(&server, "/authorization/v3/oauth-details", request).await.unwrap();
+    let request = authorize_request(
+        &rp.client_id,
+        &rp.redirect_uri,
+        "openid email",
+        Some(&challenge),
+    );
+    let browser = Browser::start(&server, "/authorization/v3/oauth-details", request)
+        .await
+        .unwrap();
     assert_eq!(browser.otp_login("3519847260").await["errors"], json!([]));
-    let code = browser.auth_code(&["email"], &[]).await["response"]["code"].as_str().unwrap().to_owned();
+    let code = browser.auth_code(&["email"], &[]).await["response"]["code"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let (_, _, tokens) = rp.token(&code, Some(&verifier), None).await;
     let new_token = tokens["id_token"].as_str().unwrap();
     let new_kid = jsonwebtoken::decode_header(new_token).unwrap().kid.unwrap();

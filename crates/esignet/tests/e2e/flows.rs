@@ -19,13 +19,25 @@ async fn plain_otp_login_with_the_seeded_demo_client() {
         redirect_uri: "http://127.0.0.1:8090/callback".into(),
     };
     let (verifier, challenge) = pkce_pair();
-    let mut request = authorize_request(&rp.client_id, &rp.redirect_uri, "openid profile", Some(&challenge));
+    let mut request = authorize_request(
+        &rp.client_id,
+        &rp.redirect_uri,
+        "openid profile",
+        Some(&challenge),
+    );
     request["claims"] = json!({"userinfo": {"name": {"essential": true}, "email": null, "birthdate": {"essential": false}}});
     let nonce = request["nonce"].as_str().unwrap().to_owned();
-    let browser = Browser::start(&server, "/authorization/v3/oauth-details", request).await.unwrap();
+    let browser = Browser::start(&server, "/authorization/v3/oauth-details", request)
+        .await
+        .unwrap();
     let details = &browser.details;
     assert_eq!(details["essentialClaims"], json!(["name"]));
-    assert!(details["voluntaryClaims"].as_array().unwrap().contains(&json!("email")));
+    assert!(
+        details["voluntaryClaims"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("email"))
+    );
     assert_eq!(details["authFactors"][0][0]["type"], "OTP");
     assert_eq!(details["clientName"]["@none"], "Health Services Portal");
     assert_eq!(details["configs"]["issuer"], json!(server.base));
@@ -39,7 +51,10 @@ async fn plain_otp_login_with_the_seeded_demo_client() {
     assert_eq!(code_response["errors"], json!([]), "{code_response}");
     let code = code_response["response"]["code"].as_str().unwrap();
     assert_eq!(code_response["response"]["state"], "state-123");
-    assert_eq!(code_response["response"]["redirectUri"], json!(rp.redirect_uri));
+    assert_eq!(
+        code_response["response"]["redirectUri"],
+        json!(rp.redirect_uri)
+    );
 
     let (status, headers, tokens) = rp.token(code, Some(&verifier), None).await;
     assert_eq!(status, 200, "{tokens}");
@@ -47,13 +62,18 @@ async fn plain_otp_login_with_the_seeded_demo_client() {
     assert_eq!(tokens["token_type"], "Bearer");
     assert_eq!(tokens["expires_in"], 3600);
     let set = jwks(&server).await;
-    let (id_header, id_token) = verify_jws(&set, tokens["id_token"].as_str().unwrap(), Some(&rp.client_id));
+    let (id_header, id_token) = verify_jws(
+        &set,
+        tokens["id_token"].as_str().unwrap(),
+        Some(&rp.client_id),
+    );
     assert_eq!(id_header.alg, jsonwebtoken::Algorithm::RS256);
     assert_eq!(id_token["iss"], json!(server.base));
     assert_eq!(id_token["nonce"], json!(nonce));
     assert_eq!(id_token["acr"], "mosip:idp:acr:generated-code");
     let access_token = tokens["access_token"].as_str().unwrap();
-    let expected_at_hash = crate::harness::b64url(&crate::harness::sha256(access_token.as_bytes())[..16]);
+    let expected_at_hash =
+        crate::harness::b64url(&crate::harness::sha256(access_token.as_bytes())[..16]);
     assert_eq!(id_token["at_hash"], json!(expected_at_hash));
     let (at_header, at_claims) = verify_jws(&set, access_token, Some(&rp.client_id));
     assert_eq!(at_header.typ.as_deref(), Some("at+jwt"));
@@ -68,37 +88,72 @@ async fn plain_otp_login_with_the_seeded_demo_client() {
     assert_eq!(claims["sub"], id_token["sub"]);
     assert_eq!(claims["name"], "Siddharth Kumar Mansour");
     assert_eq!(claims["email"], "siddharth.mansour@example.com");
-    assert!(claims.get("birthdate").is_none(), "a voluntary claim not accepted is not released");
+    assert!(
+        claims.get("birthdate").is_none(),
+        "a voluntary claim not accepted is not released"
+    );
 
     // The code is single use.
     let (status, _, body) = rp.token(code, Some(&verifier), None).await;
-    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")));
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
 
     // A second login by the same person reuses the stored consent.
     let (verifier, challenge) = pkce_pair();
-    let mut request = authorize_request(&rp.client_id, &rp.redirect_uri, "openid profile", Some(&challenge));
+    let mut request = authorize_request(
+        &rp.client_id,
+        &rp.redirect_uri,
+        "openid profile",
+        Some(&challenge),
+    );
     request["claims"] = json!({"userinfo": {"name": {"essential": true}, "email": null, "birthdate": {"essential": false}}});
-    let browser = Browser::start(&server, "/authorization/v3/oauth-details", request.clone()).await.unwrap();
+    let browser = Browser::start(&server, "/authorization/v3/oauth-details", request.clone())
+        .await
+        .unwrap();
     let authenticated = browser.otp_login(MANSOUR).await;
-    assert_eq!(authenticated["response"]["consentAction"], "NOCAPTURE", "{authenticated}");
-    let code = browser.auth_code(&[], &[]).await["response"]["code"].as_str().unwrap().to_owned();
+    assert_eq!(
+        authenticated["response"]["consentAction"], "NOCAPTURE",
+        "{authenticated}"
+    );
+    let code = browser.auth_code(&[], &[]).await["response"]["code"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let (status, _, tokens) = rp.token(&code, Some(&verifier), None).await;
     assert_eq!(status, 200);
-    let (_, _, userinfo) = rp.userinfo(&format!("Bearer {}", tokens["access_token"].as_str().unwrap()), None).await;
+    let (_, _, userinfo) = rp
+        .userinfo(
+            &format!("Bearer {}", tokens["access_token"].as_str().unwrap()),
+            None,
+        )
+        .await;
     let (_, claims) = verify_jws(&set, &userinfo, None);
-    assert_eq!(claims["email"], "siddharth.mansour@example.com", "stored accepted claims are reused");
+    assert_eq!(
+        claims["email"], "siddharth.mansour@example.com",
+        "stored accepted claims are reused"
+    );
 
     // prompt=consent forces capture; a changed request too.
     // (A different claims request: with only `openid`, profile claims are no longer implied.)
-    for change in [json!({"prompt": "consent"}), json!({"scope": "openid", "claims": {"userinfo": {"name": {"essential": true}}}})] {
+    for change in [
+        json!({"prompt": "consent"}),
+        json!({"scope": "openid", "claims": {"userinfo": {"name": {"essential": true}}}}),
+    ] {
         let mut changed = request.clone();
         changed["nonce"] = json!(crate::harness::uuid());
         for (key, value) in change.as_object().unwrap() {
             changed[key] = value.clone();
         }
-        let browser = Browser::start(&server, "/authorization/v3/oauth-details", changed).await.unwrap();
+        let browser = Browser::start(&server, "/authorization/v3/oauth-details", changed)
+            .await
+            .unwrap();
         let authenticated = browser.otp_login(MANSOUR).await;
-        assert_eq!(authenticated["response"]["consentAction"], "CAPTURE", "{change}");
+        assert_eq!(
+            authenticated["response"]["consentAction"], "CAPTURE",
+            "{change}"
+        );
     }
 }
 
@@ -123,8 +178,16 @@ async fn fapi_login_with_par_dpop_pkce_and_encrypted_userinfo() {
     let dpop_key = new_ec_key();
     let (verifier, challenge) = pkce_pair();
     // Without PAR the client is refused.
-    let plain = authorize_request(&rp.client_id, &rp.redirect_uri, "openid profile", Some(&challenge));
-    let refused = Browser::start(&server, "/authorization/v3/oauth-details", plain).await.err().unwrap();
+    let plain = authorize_request(
+        &rp.client_id,
+        &rp.redirect_uri,
+        "openid profile",
+        Some(&challenge),
+    );
+    let refused = Browser::start(&server, "/authorization/v3/oauth-details", plain)
+        .await
+        .err()
+        .unwrap();
     assert_eq!(refused["errors"][0]["errorCode"], "invalid_request");
 
     let params = vec![
@@ -134,7 +197,10 @@ async fn fapi_login_with_par_dpop_pkce_and_encrypted_userinfo() {
         ("state", "fapi-state".to_owned()),
         ("nonce", crate::harness::uuid()),
         ("acr_values", "mosip:idp:acr:static-code".to_owned()),
-        ("claims", json!({"userinfo": {"name": {"essential": true}, "phone_number": null}}).to_string()),
+        (
+            "claims",
+            json!({"userinfo": {"name": {"essential": true}, "phone_number": null}}).to_string(),
+        ),
         ("claims_locales", "en km".to_owned()),
         ("code_challenge", challenge.clone()),
         ("code_challenge_method", "S256".to_owned()),
@@ -153,8 +219,13 @@ async fn fapi_login_with_par_dpop_pkce_and_encrypted_userinfo() {
     )
     .await
     .unwrap();
-    assert_eq!(browser.details["authFactors"], json!([[{"type": "PIN", "count": 0, "subTypes": null}]]));
-    let authenticated = browser.authenticate(SREYMOM, "PIN", "739201", "number").await;
+    assert_eq!(
+        browser.details["authFactors"],
+        json!([[{"type": "PIN", "count": 0, "subTypes": null}]])
+    );
+    let authenticated = browser
+        .authenticate(SREYMOM, "PIN", "739201", "number")
+        .await;
     assert_eq!(authenticated["errors"], json!([]), "{authenticated}");
     let code = browser.auth_code(&["name", "phone_number"], &[]).await["response"]["code"]
         .as_str()
@@ -175,18 +246,35 @@ async fn fapi_login_with_par_dpop_pkce_and_encrypted_userinfo() {
     // First token call: the server demands a DPoP nonce.
     let proof = dpop_proof(&dpop_key, "POST", &server.token_endpoint(), None, None);
     let (status, headers, body) = rp.token(&code, Some(&verifier), Some(proof)).await;
-    assert_eq!((status, body["error"].as_str()), (400, Some("use_dpop_nonce")), "{body}");
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("use_dpop_nonce")),
+        "{body}"
+    );
     let nonce = headers["dpop-nonce"].to_str().unwrap().to_owned();
     // A proof from another key is refused: the code is bound to the PAR key.
     let other = new_ec_key();
     let proof = dpop_proof(&other, "POST", &server.token_endpoint(), Some(&nonce), None);
     let (status, _, body) = rp.token(&code, Some(&verifier), Some(proof)).await;
-    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_dpop_proof")), "{body}");
-    let proof = dpop_proof(&dpop_key, "POST", &server.token_endpoint(), Some(&nonce), None);
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_dpop_proof")),
+        "{body}"
+    );
+    let proof = dpop_proof(
+        &dpop_key,
+        "POST",
+        &server.token_endpoint(),
+        Some(&nonce),
+        None,
+    );
     let (status, headers, tokens) = rp.token(&code, Some(&verifier), Some(proof)).await;
     assert_eq!(status, 200, "{tokens}");
     assert_eq!(tokens["token_type"], "DPoP");
-    assert_eq!(tokens["expires_in"], 600, "consent_expire_in_mins caps the lifetime");
+    assert_eq!(
+        tokens["expires_in"], 600,
+        "consent_expire_in_mins caps the lifetime"
+    );
     let set = jwks(&server).await;
     let access_token = tokens["access_token"].as_str().unwrap();
     let (_, at_claims) = verify_jws(&set, access_token, Some(&rp.client_id));
@@ -196,9 +284,22 @@ async fn fapi_login_with_par_dpop_pkce_and_encrypted_userinfo() {
     // Bearer use of a DPoP-bound token is refused.
     let (status, headers, _) = rp.userinfo(&format!("Bearer {access_token}"), None).await;
     assert_eq!(status, 401);
-    assert!(headers["www-authenticate"].to_str().unwrap().contains("invalid_token"));
-    let proof = dpop_proof(&dpop_key, "GET", &server.userinfo_endpoint(), Some(&userinfo_nonce), Some(access_token));
-    let (status, headers, body) = rp.userinfo(&format!("DPoP {access_token}"), Some(proof)).await;
+    assert!(
+        headers["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .contains("invalid_token")
+    );
+    let proof = dpop_proof(
+        &dpop_key,
+        "GET",
+        &server.userinfo_endpoint(),
+        Some(&userinfo_nonce),
+        Some(access_token),
+    );
+    let (status, headers, body) = rp
+        .userinfo(&format!("DPoP {access_token}"), Some(proof))
+        .await;
     assert_eq!(status, 200, "{body} {headers:?}");
     assert_eq!(body.split('.').count(), 5, "userinfo is a compact JWE");
     let inner = decrypt_jwe(&rp.key, &body);
@@ -221,7 +322,8 @@ async fn verified_claims_are_released_with_their_verification() {
         redirect_uri: "https://rp.example/wild/done".into(),
     };
     let (verifier, challenge) = pkce_pair();
-    let mut request = authorize_request(&rp.client_id, &rp.redirect_uri, "openid", Some(&challenge));
+    let mut request =
+        authorize_request(&rp.client_id, &rp.redirect_uri, "openid", Some(&challenge));
     request["claims"] = json!({"userinfo": {
         "email": null,
         "verified_claims": {
@@ -229,7 +331,9 @@ async fn verified_claims_are_released_with_their_verification() {
             "claims": {"name": {"essential": true, "purpose": "To open your account"}, "birthdate": null}
         }
     }});
-    let browser = Browser::start(&server, "/authorization/v3/oauth-details", request).await.unwrap();
+    let browser = Browser::start(&server, "/authorization/v3/oauth-details", request)
+        .await
+        .unwrap();
     assert_eq!(browser.details["essentialClaims"], json!(["name"]));
     let authenticated = browser.otp_login(MANSOUR).await;
     assert_eq!(authenticated["errors"], json!([]), "{authenticated}");
@@ -246,15 +350,23 @@ async fn verified_claims_are_released_with_their_verification() {
     assert_eq!(status_of("name")["verified"], true, "{statuses}");
     assert_eq!(statuses["response"]["profileUpdateRequired"], false);
     // claim-details is served once per transaction.
-    assert_eq!(browser.claim_details().await["errors"][0]["errorCode"], "no_attempts_left");
-    let code = browser.auth_code(&["name", "birthdate", "email"], &[]).await["response"]["code"]
+    assert_eq!(
+        browser.claim_details().await["errors"][0]["errorCode"],
+        "no_attempts_left"
+    );
+    let code = browser
+        .auth_code(&["name", "birthdate", "email"], &[])
+        .await["response"]["code"]
         .as_str()
         .unwrap()
         .to_owned();
     let (status, _, tokens) = rp.token(&code, Some(&verifier), None).await;
     assert_eq!(status, 200, "{tokens}");
     let (_, _, userinfo) = rp
-        .userinfo(&format!("Bearer {}", tokens["access_token"].as_str().unwrap()), None)
+        .userinfo(
+            &format!("Bearer {}", tokens["access_token"].as_str().unwrap()),
+            None,
+        )
         .await;
     let (_, claims) = verify_jws(&jwks(&server).await, &userinfo, None);
     let verified: &Value = &claims["verified_claims"];
@@ -263,6 +375,9 @@ async fn verified_claims_are_released_with_their_verification() {
     assert_eq!(entry["verification"]["trust_framework"], "eidas");
     assert_eq!(entry["claims"]["name"], "Siddharth Kumar Mansour");
     assert!(entry["claims"]["birthdate"].is_string());
-    assert!(claims.get("name").is_none(), "verified claims are not repeated at the top level");
+    assert!(
+        claims.get("name").is_none(),
+        "verified claims are not repeated at the top level"
+    );
     assert_eq!(claims["email"], "siddharth.mansour@example.com");
 }

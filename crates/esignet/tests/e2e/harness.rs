@@ -37,7 +37,11 @@ impl Server {
 
 /// Runs an `esignet` command (not `serve`) against a data directory; returns status, stdout,
 /// stderr.
-pub fn run_cli(args: &[&str], data: &std::path::Path, extra_env: &[(&str, &str)]) -> (i32, String, String) {
+pub fn run_cli(
+    args: &[&str],
+    data: &std::path::Path,
+    extra_env: &[(&str, &str)],
+) -> (i32, String, String) {
     let mut command = Command::new(env!("CARGO_BIN_EXE_esignet"));
     command
         .args(args)
@@ -64,7 +68,11 @@ impl Drop for Server {
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 impl Server {
@@ -98,7 +106,12 @@ impl Server {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap();
-        let server = Server { child, base, data, http };
+        let server = Server {
+            child,
+            base,
+            data,
+            http,
+        };
         server.wait_ready().await;
         server
     }
@@ -140,12 +153,27 @@ impl Server {
     }
 
     /// Posts a wrapped request.
-    pub async fn post_wrapped(&self, path: &str, request: Value, headers: HeaderMap) -> (u16, Value) {
-        self.post_wrapped_raw(path, json!({"requestTime": now_timestamp(), "request": request}), headers).await
+    pub async fn post_wrapped(
+        &self,
+        path: &str,
+        request: Value,
+        headers: HeaderMap,
+    ) -> (u16, Value) {
+        self.post_wrapped_raw(
+            path,
+            json!({"requestTime": now_timestamp(), "request": request}),
+            headers,
+        )
+        .await
     }
 
     /// Posts a raw JSON body.
-    pub async fn post_wrapped_raw(&self, path: &str, body: Value, headers: HeaderMap) -> (u16, Value) {
+    pub async fn post_wrapped_raw(
+        &self,
+        path: &str,
+        body: Value,
+        headers: HeaderMap,
+    ) -> (u16, Value) {
         let response = self
             .http
             .post(self.url(path))
@@ -159,7 +187,12 @@ impl Server {
     }
 
     /// Registers a client through the admin API; returns its private key.
-    pub async fn register_client(&self, client_id: &str, additional_config: Value, key: &Jwk) -> Value {
+    pub async fn register_client(
+        &self,
+        client_id: &str,
+        additional_config: Value,
+        key: &Jwk,
+    ) -> Value {
         let public = public_jwk(key);
         let request = json!({
             "clientId": client_id,
@@ -176,8 +209,13 @@ impl Server {
             "additionalConfig": additional_config,
         });
         let mut headers = HeaderMap::new();
-        headers.insert("authorization", format!("Bearer {ADMIN_TOKEN}").parse().unwrap());
-        let (status, body) = self.post_wrapped("/client-mgmt/client", request, headers).await;
+        headers.insert(
+            "authorization",
+            format!("Bearer {ADMIN_TOKEN}").parse().unwrap(),
+        );
+        let (status, body) = self
+            .post_wrapped("/client-mgmt/client", request, headers)
+            .await;
         assert_eq!(status, 200, "{body}");
         assert_eq!(body["errors"], json!([]), "{body}");
         body
@@ -192,7 +230,9 @@ pub fn now_timestamp() -> String {
 /// eSignet's requestTime format, `offset_secs` from now.
 pub fn timestamp_at(offset_secs: i64) -> String {
     let now = time::OffsetDateTime::now_utc() + time::Duration::seconds(offset_secs);
-    let format = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
+    let format = time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
+    );
     now.format(format).unwrap()
 }
 
@@ -248,7 +288,13 @@ pub fn client_assertion(key: &Jwk, client_id: &str, aud: &str) -> String {
 }
 
 /// A DPoP proof (ES256, josekit).
-pub fn dpop_proof(key: &Jwk, htm: &str, htu: &str, nonce: Option<&str>, access_token: Option<&str>) -> String {
+pub fn dpop_proof(
+    key: &Jwk,
+    htm: &str,
+    htu: &str,
+    nonce: Option<&str>,
+    access_token: Option<&str>,
+) -> String {
     let mut header = JwsHeader::new();
     header.set_token_type("dpop+jwt");
     let public = Jwk::from_map(public_jwk(key).as_object().unwrap().clone()).unwrap();

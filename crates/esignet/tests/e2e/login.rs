@@ -50,9 +50,15 @@ pub fn details_hash(response: &Value) -> String {
 
 impl<'a> Browser<'a> {
     /// Starts with `/authorization/<path>` (v3/oauth-details or par-oauth-details).
-    pub async fn start(server: &'a Server, path: &str, request: Value) -> Result<Browser<'a>, Value> {
+    pub async fn start(
+        server: &'a Server,
+        path: &str,
+        request: Value,
+    ) -> Result<Browser<'a>, Value> {
         let csrf = csrf_token(server).await;
-        let (status, body) = server.post_wrapped(path, request, csrf_headers(&csrf)).await;
+        let (status, body) = server
+            .post_wrapped(path, request, csrf_headers(&csrf))
+            .await;
         assert_eq!(status, 200);
         if body["errors"] != json!([]) {
             return Err(body);
@@ -75,7 +81,10 @@ impl<'a> Browser<'a> {
     }
 
     pub async fn call(&self, path: &str, request: Value) -> Value {
-        let (status, body) = self.server.post_wrapped(path, request, self.headers()).await;
+        let (status, body) = self
+            .server
+            .post_wrapped(path, request, self.headers())
+            .await;
         assert_eq!(status, 200, "{body}");
         body
     }
@@ -88,7 +97,13 @@ impl<'a> Browser<'a> {
         .await
     }
 
-    pub async fn authenticate(&self, individual_id: &str, factor: &str, challenge: &str, format: &str) -> Value {
+    pub async fn authenticate(
+        &self,
+        individual_id: &str,
+        factor: &str,
+        challenge: &str,
+        format: &str,
+    ) -> Value {
         self.call(
             "/authorization/v3/authenticate",
             json!({"transactionId": self.transaction_id, "individualId": individual_id,
@@ -100,7 +115,8 @@ impl<'a> Browser<'a> {
     pub async fn otp_login(&self, individual_id: &str) -> Value {
         let sent = self.send_otp(individual_id).await;
         assert_eq!(sent["errors"], json!([]), "{sent}");
-        self.authenticate(individual_id, "OTP", crate::harness::OTP, "alpha-numeric").await
+        self.authenticate(individual_id, "OTP", crate::harness::OTP, "alpha-numeric")
+            .await
     }
 
     pub async fn claim_details(&self) -> Value {
@@ -137,23 +153,37 @@ pub struct Rp<'a> {
 
 impl Rp<'_> {
     /// POSTs the token request; returns status, headers and body.
-    pub async fn token(&self, code: &str, verifier: Option<&str>, dpop: Option<String>) -> (u16, HeaderMap, Value) {
+    pub async fn token(
+        &self,
+        code: &str,
+        verifier: Option<&str>,
+        dpop: Option<String>,
+    ) -> (u16, HeaderMap, Value) {
         let assertion = client_assertion(&self.key, &self.client_id, &self.server.token_endpoint());
         let mut form = vec![
             ("grant_type", "authorization_code".to_owned()),
             ("code", code.to_owned()),
             ("redirect_uri", self.redirect_uri.clone()),
             ("client_id", self.client_id.clone()),
-            ("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer".to_owned()),
+            (
+                "client_assertion_type",
+                "urn:ietf:params:oauth:client-assertion-type:jwt-bearer".to_owned(),
+            ),
             ("client_assertion", assertion),
         ];
         if let Some(verifier) = verifier {
             form.push(("code_verifier", verifier.to_owned()));
         }
-        self.post_form(&self.server.token_endpoint(), &form, dpop).await
+        self.post_form(&self.server.token_endpoint(), &form, dpop)
+            .await
     }
 
-    pub async fn post_form(&self, url: &str, form: &[(&str, String)], dpop: Option<String>) -> (u16, HeaderMap, Value) {
+    pub async fn post_form(
+        &self,
+        url: &str,
+        form: &[(&str, String)],
+        dpop: Option<String>,
+    ) -> (u16, HeaderMap, Value) {
         let mut request = self.server.http.post(url).form(form);
         if let Some(proof) = dpop {
             request = request.header("DPoP", proof);
@@ -161,11 +191,19 @@ impl Rp<'_> {
         let response = request.send().await.unwrap();
         let status = response.status().as_u16();
         let headers = response.headers().clone();
-        (status, headers, response.json().await.unwrap_or(Value::Null))
+        (
+            status,
+            headers,
+            response.json().await.unwrap_or(Value::Null),
+        )
     }
 
     /// GETs userinfo.
-    pub async fn userinfo(&self, authorization: &str, dpop: Option<String>) -> (u16, HeaderMap, String) {
+    pub async fn userinfo(
+        &self,
+        authorization: &str,
+        dpop: Option<String>,
+    ) -> (u16, HeaderMap, String) {
         let mut request = self
             .server
             .http
@@ -181,18 +219,35 @@ impl Rp<'_> {
     }
 
     /// Pushes an authorization request; returns status, headers and body.
-    pub async fn par(&self, params: &[(&str, String)], dpop_key: Option<&Jwk>) -> (u16, HeaderMap, Value) {
+    pub async fn par(
+        &self,
+        params: &[(&str, String)],
+        dpop_key: Option<&Jwk>,
+    ) -> (u16, HeaderMap, Value) {
         let mut form: Vec<(&str, String)> = params.to_vec();
         form.push(("client_id", self.client_id.clone()));
-        form.push(("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer".to_owned()));
-        form.push(("client_assertion", client_assertion(&self.key, &self.client_id, &self.server.par_endpoint())));
-        let proof = dpop_key.map(|key| dpop_proof(key, "POST", &self.server.par_endpoint(), None, None));
-        self.post_form(&self.server.par_endpoint(), &form, proof).await
+        form.push((
+            "client_assertion_type",
+            "urn:ietf:params:oauth:client-assertion-type:jwt-bearer".to_owned(),
+        ));
+        form.push((
+            "client_assertion",
+            client_assertion(&self.key, &self.client_id, &self.server.par_endpoint()),
+        ));
+        let proof =
+            dpop_key.map(|key| dpop_proof(key, "POST", &self.server.par_endpoint(), None, None));
+        self.post_form(&self.server.par_endpoint(), &form, proof)
+            .await
     }
 }
 
 /// A v3 oauth-details request body.
-pub fn authorize_request(client_id: &str, redirect_uri: &str, scope: &str, challenge: Option<&str>) -> Value {
+pub fn authorize_request(
+    client_id: &str,
+    redirect_uri: &str,
+    scope: &str,
+    challenge: Option<&str>,
+) -> Value {
     let mut request = json!({
         "clientId": client_id,
         "scope": scope,

@@ -1,4 +1,7 @@
 //! End-to-end tests: the real binary over loopback HTTP.
+// Test support code panics on purpose when the system under test misbehaves, and it talks to a
+// real server process, so it reads the real clock rather than an injected one.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::disallowed_methods)]
 
 mod cli;
 mod errors;

@@ -19,10 +19,16 @@ pub async fn jwks(server: &Server) -> JwkSet {
 }
 
 /// Verifies a JWS against the server's JWKS with `jsonwebtoken` and returns header and claims.
-pub fn verify_jws(set: &JwkSet, token: &str, audience: Option<&str>) -> (jsonwebtoken::Header, Value) {
+pub fn verify_jws(
+    set: &JwkSet,
+    token: &str,
+    audience: Option<&str>,
+) -> (jsonwebtoken::Header, Value) {
     let header = jsonwebtoken::decode_header(token).expect("a JWS header");
     let kid = header.kid.clone().expect("tokens carry a kid");
-    let jwk = set.find(&kid).unwrap_or_else(|| panic!("kid {kid} is in the JWKS"));
+    let jwk = set
+        .find(&kid)
+        .unwrap_or_else(|| panic!("kid {kid} is in the JWKS"));
     let key = DecodingKey::from_jwk(jwk).unwrap();
     let mut validation = Validation::new(header.alg);
     validation.algorithms = vec![Algorithm::RS256, Algorithm::PS256, Algorithm::ES256];
@@ -45,7 +51,9 @@ pub fn verify_jws(set: &JwkSet, token: &str, audience: Option<&str>) -> (jsonweb
 fn token_has_claim(token: &str, claim: &str) -> bool {
     use base64::Engine;
     let payload = token.split('.').nth(1).unwrap_or_default();
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).unwrap_or_default();
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .unwrap_or_default();
     serde_json::from_slice::<Value>(&bytes).is_ok_and(|claims| claims.get(claim).is_some())
 }
 
@@ -55,7 +63,8 @@ pub fn decrypt_jwe(key: &josekit::jwk::Jwk, jwe: &str) -> String {
     let mut key = key.clone();
     key.set_algorithm("RSA-OAEP-256");
     let decrypter = josekit::jwe::RSA_OAEP_256.decrypter_from_jwk(&key).unwrap();
-    let (payload, header) = josekit::jwe::deserialize_compact(jwe, &decrypter).expect("JWE decrypts");
+    let (payload, header) =
+        josekit::jwe::deserialize_compact(jwe, &decrypter).expect("JWE decrypts");
     assert_eq!(header.content_encryption(), Some("A256GCM"));
     String::from_utf8(payload).unwrap()
 }
