@@ -195,7 +195,10 @@ impl AdminAuth {
         let Some(iam) = &self.iam else {
             return Err(invalid("token not accepted"));
         };
-        let claims = iam.verify(token, self.clock.as_ref()).await?;
+        let claims = iam
+            .verify(token, self.clock.as_ref())
+            .await
+            .inspect_err(|rejection| tracing::info!(?rejection, "admin token rejected"))?;
         if granted_scopes(&claims).any(|scope| scope == required_scope) {
             Ok(())
         } else {
@@ -490,7 +493,7 @@ mod tests {
 
     use axum::Router;
     use axum::routing::get;
-    use esignet_jose::{Algorithm, PrivateKey, sign_compact};
+    use esignet_jose::{Algorithm, PrivateKey, b64url_encode, sign_compact};
     use esignet_spi::ManualClock;
     use serde_json::json;
     use time::macros::datetime;
@@ -499,8 +502,9 @@ mod tests {
 
     const ISSUER: &str = "https://iam.example.org/auth/realms/mosip";
     const AUDIENCE: &str = "esignet-admin";
-    const STATIC_TOKEN: &str = "s3cr3t-admin-token-0123456789abcdef";
+    const STATIC: &str = "s3cr3t-admin-token-0123456789abcdef";
     const START: OffsetDateTime = datetime!(2025-03-01 10:00:00 UTC);
+    const ADD: &str = SCOPE_ADD_CLIENT;
 
     /// A JWKS endpoint on 127.0.0.1 whose answer can be changed and whose hits are counted.
     struct TestIam {
@@ -518,8 +522,8 @@ mod tests {
                 "/certs",
                 get(move || {
                     counter.fetch_add(1, Ordering::SeqCst);
-                    let (status, body) = served.lock().unwrap().clone();
-                    async move { (status, body) }
+                    let answer = served.lock().unwrap().clone();
+                    async move { answer }
                 }),
             );
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -543,26 +547,29 @@ mod tests {
 
     /// A JWKS with the given signing keys, plus an encryption key that must be skipped.
     fn jwks(keys: &[(&PrivateKey, &str)]) -> String {
-        let enc = PrivateKey::generate_ec_p256()
-            .unwrap()
-            .public_jwk()
-            .to_json();
         let mut listed: Vec<Value> = keys
             .iter()
             .map(|(key, kid)| key.public_jwk().with_kid(*kid).to_json())
             .collect();
-        listed.push(json!({"kid": "enc", "use": "enc", "kty": "EC", "crv": "P-256", "x": enc["x"], "y": enc["y"]}));
+        let mut enc = PrivateKey::generate_ec_p256()
+            .unwrap()
+            .public_jwk()
+            .with_kid("enc")
+            .to_json();
+        enc["use"] = json!("enc");
+        listed.push(enc);
         json!({ "keys": listed }).to_string()
     }
 
     fn iam_config(url: &str, audience: Option<&str>) -> AdminConfig {
+        let iam = IamConfig {
+            jwks_url: url.to_owned(),
+            issuer: ISSUER.to_owned(),
+            audience: audience.map(str::to_owned),
+        };
         AdminConfig {
             static_token: None,
-            iam: Some(IamConfig {
-                jwks_url: url.to_owned(),
-                issuer: ISSUER.to_owned(),
-                audience: audience.map(str::to_owned),
-            }),
+            iam: Some(iam),
         }
     }
 
@@ -574,33 +581,47 @@ mod tests {
     fn claims() -> Value {
         let now = START.unix_timestamp();
         json!({
-            "iss": ISSUER,
-            "aud": ["account", AUDIENCE],
-            "iat": now,
-            "exp": now + 300,
+            "iss": ISSUER, "aud": ["account", AUDIENCE], "iat": now, "exp": now + 300,
             "scope": "profile add_oidc_client update_oidc_client",
         })
-    }
-
-    fn token(key: &PrivateKey, alg: Algorithm, kid: Option<&str>, claims: &Value) -> String {
-        let mut header = Map::new();
-        header.insert("typ".into(), json!("JWT"));
-        if let Some(kid) = kid {
-            header.insert("kid".into(), json!(kid));
-        }
-        sign_compact(key, alg, &header, claims.to_string().as_bytes()).unwrap()
-    }
-
-    fn bearer(value: &str) -> HeaderMap {
-        let mut headers = HeaderMap::new();
-        headers.insert(header::AUTHORIZATION, HeaderValue::from_str(value).unwrap());
-        headers
     }
 
     fn with_claim(name: &str, value: Value) -> Value {
         let mut claims = claims();
         claims[name] = value;
         claims
+    }
+
+    /// `Bearer <JWT>` signed with `key`.
+    fn jwt(key: &PrivateKey, alg: Algorithm, kid: Option<&str>, claims: &Value) -> String {
+        let mut header = Map::new();
+        header.insert("typ".into(), json!("JWT"));
+        if let Some(kid) = kid {
+            header.insert("kid".into(), json!(kid));
+        }
+        let token = sign_compact(key, alg, &header, claims.to_string().as_bytes()).unwrap();
+        format!("Bearer {token}")
+    }
+
+    fn es256(key: &PrivateKey, kid: &str, claims: &Value) -> String {
+        jwt(key, Algorithm::ES256, Some(kid), claims)
+    }
+
+    fn headers(authorization: &str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_str(authorization).unwrap(),
+        );
+        headers
+    }
+
+    async fn check(
+        auth: &AdminAuth,
+        authorization: &str,
+        scope: &str,
+    ) -> Result<(), AdminRejection> {
+        auth.authorize(&headers(authorization), scope).await
     }
 
     fn is_invalid(result: Result<(), AdminRejection>) -> bool {
@@ -610,45 +631,38 @@ mod tests {
     #[tokio::test]
     async fn static_token_grants_every_scope_and_nothing_else_passes() {
         let (auth, _) = guard(AdminConfig {
-            static_token: Some(STATIC_TOKEN.to_owned()),
+            static_token: Some(STATIC.to_owned()),
             iam: None,
         });
         for scope in [SCOPE_ADD_CLIENT, SCOPE_UPDATE_CLIENT] {
             assert_eq!(
-                auth.authorize(&bearer(&format!("Bearer {STATIC_TOKEN}")), scope)
-                    .await,
+                check(&auth, &format!("Bearer {STATIC}"), scope).await,
                 Ok(())
             );
         }
-        assert_eq!(
-            auth.authorize(&bearer(&format!("bearer {STATIC_TOKEN}")), SCOPE_ADD_CLIENT)
-                .await,
-            Ok(())
-        );
-
-        let rejected = [
-            bearer("Bearer wrong-token"),
-            bearer(&format!("Bearer {STATIC_TOKEN}x")),
-            bearer(&format!("Bearer {}", &STATIC_TOKEN[1..])),
-            bearer(&format!("Basic {STATIC_TOKEN}")),
-            bearer(STATIC_TOKEN),
-            bearer("Bearer "),
-            bearer(&format!("Bearer {STATIC_TOKEN} extra")),
-            HeaderMap::new(),
-        ];
-        for headers in rejected {
+        assert_eq!(check(&auth, &format!("bearer {STATIC}"), ADD).await, Ok(()));
+        for authorization in [
+            "Bearer wrong-token".to_owned(),
+            format!("Bearer {STATIC}x"),
+            format!("Bearer {}", &STATIC[1..]),
+            format!("Basic {STATIC}"),
+            STATIC.to_owned(),
+            "Bearer ".to_owned(),
+            format!("Bearer {STATIC} extra"),
+        ] {
             assert!(
-                is_invalid(auth.authorize(&headers, SCOPE_ADD_CLIENT).await),
-                "{headers:?}"
+                is_invalid(check(&auth, &authorization, ADD).await),
+                "{authorization}"
             );
         }
-        let mut twice = bearer(&format!("Bearer {STATIC_TOKEN}"));
+        assert!(is_invalid(auth.authorize(&HeaderMap::new(), ADD).await));
+        let mut twice = headers(&format!("Bearer {STATIC}"));
         twice.append(
             header::AUTHORIZATION,
             HeaderValue::from_static("Bearer other"),
         );
-        assert!(is_invalid(auth.authorize(&twice, SCOPE_ADD_CLIENT).await));
-        assert!(!format!("{auth:?}").contains(STATIC_TOKEN));
+        assert!(is_invalid(auth.authorize(&twice, ADD).await));
+        assert!(!format!("{auth:?}").contains(STATIC));
     }
 
     #[tokio::test]
@@ -658,13 +672,9 @@ mod tests {
                 static_token,
                 iam: None,
             });
-            for headers in [
-                HeaderMap::new(),
-                bearer("Bearer "),
-                bearer("Bearer anything"),
-                bearer(&format!("Bearer {STATIC_TOKEN}")),
-            ] {
-                assert!(is_invalid(auth.authorize(&headers, SCOPE_ADD_CLIENT).await));
+            assert!(is_invalid(auth.authorize(&HeaderMap::new(), ADD).await));
+            for authorization in ["Bearer ", "Bearer anything", &format!("Bearer {STATIC}")] {
+                assert!(is_invalid(check(&auth, authorization, ADD).await));
             }
         }
     }
@@ -681,29 +691,24 @@ mod tests {
             (&ec, Algorithm::ES256, Some("ec-1")),
             (&ec, Algorithm::ES256, None),
         ] {
-            let token = token(key, alg, kid, &claims());
+            let token = jwt(key, alg, kid, &claims());
             assert_eq!(
-                auth.authorize(&bearer(&format!("Bearer {token}")), SCOPE_UPDATE_CLIENT)
-                    .await,
+                check(&auth, &token, SCOPE_UPDATE_CLIENT).await,
                 Ok(()),
                 "{alg}"
             );
         }
         // Scopes as an array, or in `scp`; a single audience string.
+        let mut scp = claims();
+        scp.as_object_mut().unwrap().remove("scope");
+        scp["scp"] = json!(ADD);
         for claims in [
-            with_claim("scope", json!(["openid", SCOPE_ADD_CLIENT])),
+            with_claim("scope", json!(["openid", ADD])),
             with_claim("aud", json!(AUDIENCE)),
-            {
-                let mut claims = claims();
-                claims.as_object_mut().unwrap().remove("scope");
-                claims["scp"] = json!(SCOPE_ADD_CLIENT);
-                claims
-            },
+            scp,
         ] {
-            let token = token(&ec, Algorithm::ES256, Some("ec-1"), &claims);
             assert_eq!(
-                auth.authorize(&bearer(&format!("Bearer {token}")), SCOPE_ADD_CLIENT)
-                    .await,
+                check(&auth, &es256(&ec, "ec-1", &claims), ADD).await,
                 Ok(()),
                 "{claims}"
             );
@@ -714,13 +719,12 @@ mod tests {
     #[tokio::test]
     async fn iam_tokens_are_checked_for_issuer_audience_time_and_signature() {
         let key = PrivateKey::generate_ec_p256().unwrap();
-        let other = PrivateKey::generate_ec_p256().unwrap();
         let iam = TestIam::serving(&[(&key, "k1")]).await;
         let (auth, clock) = guard(iam_config(&iam.url, Some(AUDIENCE)));
         let now = START.unix_timestamp();
         let mut without_exp = claims();
         without_exp.as_object_mut().unwrap().remove("exp");
-        let bad_claims = [
+        for claims in [
             with_claim("iss", json!("https://evil.example.org/auth/realms/mosip")),
             with_claim("iss", Value::Null),
             with_claim("aud", json!("account")),
@@ -731,61 +735,42 @@ mod tests {
             without_exp,
             with_claim("nbf", json!(now + 61)),
             with_claim("nbf", json!("now")),
-        ];
-        for claims in bad_claims {
-            let token = token(&key, Algorithm::ES256, Some("k1"), &claims);
+        ] {
             assert!(
-                is_invalid(
-                    auth.authorize(&bearer(&format!("Bearer {token}")), SCOPE_ADD_CLIENT)
-                        .await
-                ),
+                is_invalid(check(&auth, &es256(&key, "k1", &claims), ADD).await),
                 "{claims}"
             );
         }
-        // Signed by a key that claims the known kid; a token with its signature cut off; an
-        // HMAC token; not a JWT at all.
-        let forged = token(&other, Algorithm::ES256, Some("k1"), &claims());
-        let good = token(&key, Algorithm::ES256, Some("k1"), &claims());
+        // A key claiming the known kid; the signature cut off; HMAC; not a JWT at all.
+        let forged = es256(&PrivateKey::generate_ec_p256().unwrap(), "k1", &claims());
+        let good = es256(&key, "k1", &claims());
         let (unsigned, _) = good.rsplit_once('.').unwrap();
-        let hmac_header = esignet_jose::b64url_encode(br#"{"alg":"HS256","kid":"k1"}"#);
         let hmac = format!(
-            "{hmac_header}.{}.AAAA",
-            esignet_jose::b64url_encode(claims().to_string().as_bytes())
+            "Bearer {}.{}.AAAA",
+            b64url_encode(br#"{"alg":"HS256","kid":"k1"}"#),
+            b64url_encode(claims().to_string().as_bytes())
         );
-        for token in [forged, format!("{unsigned}."), hmac, "not-a-jwt".to_owned()] {
-            assert!(is_invalid(
-                auth.authorize(&bearer(&format!("Bearer {token}")), SCOPE_ADD_CLIENT)
-                    .await
-            ));
+        for token in [
+            forged,
+            format!("{unsigned}."),
+            hmac,
+            "Bearer not-a-jwt".to_owned(),
+        ] {
+            assert!(is_invalid(check(&auth, &token, ADD).await), "{token}");
         }
 
         // Expiry follows the injected clock.
-        assert_eq!(
-            auth.authorize(&bearer(&format!("Bearer {good}")), SCOPE_ADD_CLIENT)
-                .await,
-            Ok(())
-        );
+        assert_eq!(check(&auth, &good, ADD).await, Ok(()));
         clock.advance(time::Duration::seconds(300));
         assert_eq!(
-            auth.authorize(&bearer(&format!("Bearer {good}")), SCOPE_ADD_CLIENT)
-                .await,
+            check(&auth, &good, ADD).await,
             Err(AdminRejection::InvalidToken("token expired"))
         );
 
         // Without a configured audience any `aud` passes.
-        let (open_audience, _) = guard(iam_config(&iam.url, None));
-        let token = token(
-            &key,
-            Algorithm::ES256,
-            Some("k1"),
-            &with_claim("aud", json!("account")),
-        );
-        assert_eq!(
-            open_audience
-                .authorize(&bearer(&format!("Bearer {token}")), SCOPE_ADD_CLIENT)
-                .await,
-            Ok(())
-        );
+        let (any_audience, _) = guard(iam_config(&iam.url, None));
+        let token = es256(&key, "k1", &with_claim("aud", json!("account")));
+        assert_eq!(check(&any_audience, &token, ADD).await, Ok(()));
     }
 
     #[tokio::test]
@@ -799,20 +784,9 @@ mod tests {
             json!(42),
             Value::Null,
         ] {
-            let token = token(
-                &key,
-                Algorithm::ES256,
-                Some("k1"),
-                &with_claim("scope", scope.clone()),
-            );
-            assert_eq!(
-                auth.authorize(&bearer(&format!("Bearer {token}")), SCOPE_ADD_CLIENT)
-                    .await,
-                Err(AdminRejection::InsufficientScope(
-                    SCOPE_ADD_CLIENT.to_owned()
-                )),
-                "{scope}"
-            );
+            let token = es256(&key, "k1", &with_claim("scope", scope.clone()));
+            let forbidden = Err(AdminRejection::InsufficientScope(ADD.to_owned()));
+            assert_eq!(check(&auth, &token, ADD).await, forbidden, "{scope}");
         }
     }
 
@@ -822,38 +796,21 @@ mod tests {
         let new = PrivateKey::generate_ec_p256().unwrap();
         let iam = TestIam::serving(&[(&old, "old")]).await;
         let (auth, clock) = guard(iam_config(&iam.url, None));
-        let old_token = format!(
-            "Bearer {}",
-            token(&old, Algorithm::ES256, Some("old"), &claims())
-        );
-        let new_token = format!(
-            "Bearer {}",
-            token(&new, Algorithm::ES256, Some("new"), &claims())
-        );
-        assert_eq!(
-            auth.authorize(&bearer(&old_token), SCOPE_ADD_CLIENT).await,
-            Ok(())
-        );
+        let (old_token, new_token) = (es256(&old, "old", &claims()), es256(&new, "new", &claims()));
+        assert_eq!(check(&auth, &old_token, ADD).await, Ok(()));
         assert_eq!(iam.fetches(), 1);
 
         // The IAM rotates. Right after the first fetch the throttle holds.
         iam.serve(StatusCode::OK, jwks(&[(&new, "new")]));
-        assert!(is_invalid(
-            auth.authorize(&bearer(&new_token), SCOPE_ADD_CLIENT).await
-        ));
+        assert!(is_invalid(check(&auth, &new_token, ADD).await));
         assert_eq!(iam.fetches(), 1);
 
         clock.advance(time::Duration::seconds(30));
-        assert_eq!(
-            auth.authorize(&bearer(&new_token), SCOPE_ADD_CLIENT).await,
-            Ok(())
-        );
+        assert_eq!(check(&auth, &new_token, ADD).await, Ok(()));
         assert_eq!(iam.fetches(), 2);
         // The retired key is now unknown, and asking again so soon fetches nothing.
-        assert_eq!(
-            auth.authorize(&bearer(&old_token), SCOPE_ADD_CLIENT).await,
-            Err(AdminRejection::InvalidToken("unknown signing key"))
-        );
+        let unknown = Err(AdminRejection::InvalidToken("unknown signing key"));
+        assert_eq!(check(&auth, &old_token, ADD).await, unknown);
         assert_eq!(iam.fetches(), 2);
     }
 
@@ -862,62 +819,49 @@ mod tests {
         let key = PrivateKey::generate_ec_p256().unwrap();
         let iam = TestIam::serving(&[(&key, "k1")]).await;
         let (auth, clock) = guard(iam_config(&iam.url, None));
-        let headers = bearer(&format!(
-            "Bearer {}",
-            token(&key, Algorithm::ES256, Some("k1"), &claims())
-        ));
-        // Tokens minted as time goes by, so they stay unexpired.
-        let fresh = |minutes: i64| {
-            let now = (START + time::Duration::minutes(minutes)).unix_timestamp();
-            let claims = json!({"iss": ISSUER, "exp": now + 60, "scope": SCOPE_ADD_CLIENT});
-            bearer(&format!(
-                "Bearer {}",
-                token(&key, Algorithm::ES256, Some("k1"), &claims)
-            ))
+        // A token minted at the clock's current time, so that it is unexpired.
+        let fresh = || {
+            let exp = clock.now().unix_timestamp() + 60;
+            es256(
+                &key,
+                "k1",
+                &json!({"iss": ISSUER, "exp": exp, "scope": ADD}),
+            )
         };
-        assert_eq!(auth.authorize(&headers, SCOPE_ADD_CLIENT).await, Ok(()));
+        assert_eq!(check(&auth, &fresh(), ADD).await, Ok(()));
         clock.advance(time::Duration::minutes(9));
-        assert_eq!(auth.authorize(&fresh(9), SCOPE_ADD_CLIENT).await, Ok(()));
+        assert_eq!(check(&auth, &fresh(), ADD).await, Ok(()));
         assert_eq!(iam.fetches(), 1);
         clock.advance(time::Duration::minutes(1));
-        assert_eq!(auth.authorize(&fresh(10), SCOPE_ADD_CLIENT).await, Ok(()));
+        assert_eq!(check(&auth, &fresh(), ADD).await, Ok(()));
         assert_eq!(iam.fetches(), 2);
 
-        // The IAM breaks: the refresh fails and the known keys stay in use.
+        // The IAM breaks: each refresh fails and the known keys stay in use.
         for (status, body) in [
             (StatusCode::INTERNAL_SERVER_ERROR, "oops".to_owned()),
             (StatusCode::OK, "not json".to_owned()),
             (StatusCode::OK, json!({"no": "keys"}).to_string()),
+            (StatusCode::OK, "x".repeat(JWKS_MAX_BYTES + 1)),
         ] {
             iam.serve(status, body);
             clock.advance(time::Duration::minutes(10));
-            let minutes = (clock.now() - START).whole_minutes();
             let before = iam.fetches();
-            assert_eq!(
-                auth.authorize(&fresh(minutes), SCOPE_ADD_CLIENT).await,
-                Ok(())
-            );
+            assert_eq!(check(&auth, &fresh(), ADD).await, Ok(()));
             assert_eq!(iam.fetches(), before + 1);
         }
     }
 
     #[tokio::test]
     async fn an_unreachable_iam_means_401_without_hanging() {
-        let key = PrivateKey::generate_ec_p256().unwrap();
-        let headers = bearer(&format!(
-            "Bearer {}",
-            token(&key, Algorithm::ES256, Some("k1"), &claims())
-        ));
+        let token = es256(&PrivateKey::generate_ec_p256().unwrap(), "k1", &claims());
 
         // Nothing listens on the port.
         let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let url = format!("http://{}/certs", closed.local_addr().unwrap());
         drop(closed);
         let (auth, _) = guard(iam_config(&url, None));
-        assert_eq!(
-            auth.authorize(&headers, SCOPE_ADD_CLIENT).await,
-            Err(AdminRejection::InvalidToken("unknown signing key"))
-        );
+        let unknown = Err(AdminRejection::InvalidToken("unknown signing key"));
+        assert_eq!(check(&auth, &token, ADD).await, unknown);
 
         // Something accepts the connection and never answers: the fetch timeout ends it.
         let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -929,7 +873,7 @@ mod tests {
             Duration::from_millis(300),
         );
         let started = Instant::now();
-        assert!(is_invalid(auth.authorize(&headers, SCOPE_ADD_CLIENT).await));
+        assert!(is_invalid(check(&auth, &token, ADD).await));
         assert!(
             started.elapsed() < Duration::from_secs(3),
             "{:?}",
@@ -950,18 +894,14 @@ mod tests {
         let body = axum::body::to_bytes(response.into_body(), 1024)
             .await
             .unwrap();
-        assert_eq!(
-            serde_json::from_slice::<Value>(&body).unwrap(),
-            json!({"error": "invalid_token", "error_description": "token expired"})
-        );
+        let expected = json!({"error": "invalid_token", "error_description": "token expired"});
+        assert_eq!(serde_json::from_slice::<Value>(&body).unwrap(), expected);
 
         let response =
             AdminRejection::InsufficientScope(SCOPE_UPDATE_CLIENT.to_owned()).into_response();
         assert_eq!(response.status(), StatusCode::FORBIDDEN);
-        assert_eq!(
-            response.headers()[header::WWW_AUTHENTICATE],
-            "Bearer error=\"insufficient_scope\", scope=\"update_oidc_client\""
-        );
+        let challenge = "Bearer error=\"insufficient_scope\", scope=\"update_oidc_client\"";
+        assert_eq!(response.headers()[header::WWW_AUTHENTICATE], challenge);
         let body = axum::body::to_bytes(response.into_body(), 1024)
             .await
             .unwrap();

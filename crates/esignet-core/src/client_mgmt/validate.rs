@@ -152,18 +152,40 @@ pub(super) fn public_key(key: Value) -> Result<(Value, String)> {
 }
 
 /// The userinfo encryption key: a public RSA JWK (userinfo is encrypted with `RSA-OAEP-256`
-/// only) whose `use`, if stated, is `enc` and whose `alg`, if stated, is `RSA-OAEP-256`, else
-/// `invalid_public_key`. Rejecting here, not when the first userinfo is encrypted, tells the
-/// administrator at registration time. Returns the canonical JWK.
+/// only, so an EC key is useless), else `invalid_public_key`. Rejecting here, not when the first
+/// userinfo is encrypted, tells the administrator at registration time.
+///
+/// eSignet stores this key as given and encrypts to it whatever its members say. Key generators
+/// often label an RSA key with a signature `alg` (`RS256`) or `use: sig`; such labels describe
+/// another use of the key and are dropped, so the stored key is the one encryption uses. A
+/// different key management algorithm (`RSA-OAEP`, `RSA1_5`) or an unknown `use` is a real
+/// mismatch and is rejected. Returns the canonical JWK.
 pub(super) fn enc_public_key(key: Value) -> Result<Value> {
     let jwk = parse_jwk(&key)?;
-    let usable = jwk.kty() == "RSA"
-        && jwk.key_use().is_none_or(|key_use| key_use == "enc")
-        && jwk.alg().is_none_or(|alg| alg == ENCRYPTION_ALG);
-    if !usable {
+    if jwk.kty() != "RSA" {
         return fail(codes::INVALID_PUBLIC_KEY);
     }
-    Ok(jwk.to_json())
+    let keep_alg = match jwk.alg() {
+        None => false,
+        Some(ENCRYPTION_ALG) => true,
+        Some(alg) if Algorithm::parse(alg).is_some() => false,
+        Some(_) => return fail(codes::INVALID_PUBLIC_KEY),
+    };
+    let keep_use = match jwk.key_use() {
+        None | Some("sig") => false,
+        Some("enc") => true,
+        Some(_) => return fail(codes::INVALID_PUBLIC_KEY),
+    };
+    let mut canonical = jwk.to_json();
+    if let Some(members) = canonical.as_object_mut() {
+        if !keep_alg {
+            members.remove("alg");
+        }
+        if !keep_use {
+            members.remove("use");
+        }
+    }
+    Ok(canonical)
 }
 
 fn parse_jwk(key: &Value) -> Result<PublicJwk> {

@@ -310,7 +310,7 @@ async fn create_rejects_each_invalid_field_with_its_code() {
         ("encPublicKey", ec_key(), INVALID_PUBLIC_KEY),
         (
             "encPublicKey",
-            with_member(rsa_key(), "use", "sig"),
+            with_member(rsa_key(), "use", "wrap"),
             INVALID_PUBLIC_KEY,
         ),
         (

@@ -262,6 +262,32 @@ async fn patch_changes_only_the_given_fields() {
 }
 
 #[tokio::test]
+async fn an_encryption_key_labelled_for_signing_is_stored_for_encryption() {
+    let fixture = Fixture::new().await;
+    fixture.registered("portal").await;
+    // What key generators produce: a signature `alg`, sometimes `use: sig`, and a kid.
+    let labelled = with_member(
+        with_member(with_member(rsa_key(), "alg", "RS256"), "use", "sig"),
+        "kid",
+        "enc-1",
+    );
+    patch(
+        &fixture,
+        "portal",
+        json!({"encPublicKey": labelled.clone()}),
+    )
+    .await
+    .unwrap();
+    let stored = fixture.stored("portal").await.enc_public_key.unwrap();
+    assert_eq!(stored["kid"], "enc-1");
+    assert_eq!(stored.get("alg"), None);
+    assert_eq!(stored.get("use"), None);
+    assert_eq!(stored["n"], labelled["n"]);
+    let key = esignet_jose::PublicJwk::from_json(&stored).unwrap();
+    assert!(esignet_jose::encrypt_compact(b"{}", &key, Some("JWT")).is_ok());
+}
+
+#[tokio::test]
 async fn patch_names_keep_the_other_part() {
     let fixture = Fixture::new().await;
     fixture.registered("portal").await;
@@ -340,7 +366,7 @@ async fn patch_rejects_each_invalid_field_with_its_code() {
         ("encPublicKey", rsa_1024_key(), INVALID_PUBLIC_KEY),
         (
             "encPublicKey",
-            with_member(rsa_key(), "use", "sig"),
+            with_member(rsa_key(), "use", "other"),
             INVALID_PUBLIC_KEY,
         ),
         (
