@@ -166,6 +166,8 @@ impl Core {
         {
             return Err(Error::code(codes::INVALID_OTP_CHANNEL));
         }
+        self.check_send_otp_captcha(request.captcha_token.as_deref())
+            .await?;
         let mut transaction = self
             .guarded_transaction(
                 UiApi::SendOtp,
@@ -238,6 +240,8 @@ impl Core {
         )?;
         let individual_id = non_blank(request.individual_id.as_deref(), codes::INVALID_IDENTIFIER)?;
         challenge::validate(&request.challenge_list)?;
+        self.check_authenticate_captcha(&request.challenge_list, request.captcha_token.as_deref())
+            .await?;
         let mut transaction = self
             .guarded_transaction(
                 UiApi::Authenticate,

@@ -60,5 +60,6 @@ pub const SEND_OTP_FAILED: &str = "send_otp_failed";
 pub const DATA_EXCHANGE_FAILED: &str = "data_exchange_failed";
 pub const FAILED_TO_CREATE_JWE: &str = "failed_to_create_jwe";
 pub const INVALID_CAPTCHA: &str = "invalid_captcha";
+pub const FAILED_TO_VALIDATE_CAPTCHA: &str = "failed_to_validate_captcha";
 pub const LOGIN_REQUIRED: &str = "login_required";
 pub const SERVICE_UNAVAILABLE: &str = "service_unavailable";

@@ -10,6 +10,7 @@ pub mod acr;
 pub mod api;
 mod authenticate;
 mod authorize;
+mod captcha;
 pub mod challenge;
 pub mod claims;
 mod client_auth;
@@ -29,6 +30,7 @@ mod userinfo;
 
 pub use authenticate::{AuthenticateVersion, DetailsHeaders};
 pub use authorize::{DetailsVersion, OAuthDetailsOutcome, REQUEST_URI_PREFIX};
+pub use captcha::CaptchaPolicy;
 pub use client_auth::JWT_BEARER;
 pub use client_mgmt::ClientManager;
 pub use error::{Error, Result};

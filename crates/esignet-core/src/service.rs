@@ -11,6 +11,7 @@ use esignet_spi::{
 use serde_json::{Map, Value};
 
 use crate::acr::AcrMapping;
+use crate::captcha::CaptchaPolicy;
 use crate::codes;
 use crate::error::{Error, Result};
 use crate::transaction::FlowCache;
@@ -126,10 +127,11 @@ pub struct Core {
     pub(crate) audit_sink: Arc<dyn AuditSink>,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) transaction_key: [u8; 32],
+    pub(crate) captcha: CaptchaPolicy,
 }
 
 impl Core {
-    /// Builds the service.
+    /// Builds the service, with captcha off (see [`Core::with_captcha`]).
     pub fn new(config: CoreConfig, deps: CoreDeps) -> Self {
         Self {
             config,
@@ -141,6 +143,7 @@ impl Core {
             audit_sink: deps.audit,
             clock: deps.clock,
             transaction_key: deps.transaction_key,
+            captcha: CaptchaPolicy::disabled(),
         }
     }
 

@@ -3,7 +3,7 @@
 //! Everything that can be swapped lives behind a trait in this crate: the identity system
 //! ([`Authenticator`]), where audit events go ([`AuditSink`]), durable storage ([`ClientStore`],
 //! [`ConsentStore`], [`KeyStore`]), the short-lived flow cache ([`Cache`]), token signing
-//! ([`TokenSigner`]) and time ([`Clock`]).
+//! ([`TokenSigner`]), captcha checks ([`CaptchaVerifier`]) and time ([`Clock`]).
 //!
 //! Why a separate crate: the domain (`esignet-core`) and the HTTP layer (`esignet-web`) are
 //! written against these traits only, so a deployment can run on the embedded store and the
@@ -18,6 +18,7 @@
 mod audit;
 mod authenticator;
 mod cache;
+mod captcha;
 mod clock;
 mod signer;
 mod store;
@@ -29,6 +30,7 @@ pub use authenticator::{
     UserinfoResponseType,
 };
 pub use cache::{Cache, CacheError, Subscription};
+pub use captcha::{CAPTCHA_ACTIONS, CaptchaError, CaptchaVerifier, NoCaptcha};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use signer::{SignerError, TokenSigner};
 pub use store::{

@@ -48,6 +48,57 @@ enum Command {
         #[command(subcommand)]
         command: KeysCommand,
     },
+    /// Runs complete logins against a running server and reports throughput and latency.
+    Bench(Box<BenchArgs>),
+}
+
+#[derive(clap::Args)]
+struct BenchArgs {
+    /// The server's public base URL.
+    #[arg(long, default_value = "http://127.0.0.1:8088")]
+    url: String,
+    /// The API base path.
+    #[arg(long, default_value = "/v1/esignet")]
+    base_path: String,
+    /// The static admin token configured on the server (registers the benchmark client).
+    #[arg(long, env = "ESIGNET_BENCH_ADMIN_TOKEN")]
+    admin_token: String,
+    /// Concurrent virtual residents.
+    #[arg(long, default_value_t = 16)]
+    concurrency: usize,
+    /// Logins to run.
+    #[arg(long, default_value_t = 2000)]
+    logins: u64,
+    /// Maximum duration in seconds.
+    #[arg(long, default_value_t = 120)]
+    duration: u64,
+    /// `plain` (Bearer) or `fapi` (PAR + DPoP).
+    #[arg(long, default_value = "plain")]
+    flow: String,
+    /// Ask for encrypted (JWE) userinfo.
+    #[arg(long)]
+    jwe: bool,
+    /// Client key algorithm: RS256 or ES256.
+    #[arg(long, default_value = "RS256")]
+    client_alg: String,
+    /// Individual ids to log in as (comma separated).
+    #[arg(
+        long,
+        default_value = "8267411571,5860142938,3519847260,7704215589,6102938475"
+    )]
+    individuals: String,
+    /// The identity system's development OTP.
+    #[arg(long, default_value = "111111")]
+    otp: String,
+    /// The server's PID, to report its CPU time and memory from /proc.
+    #[arg(long)]
+    server_pid: Option<u32>,
+    /// Skip the warm-up round.
+    #[arg(long)]
+    no_warmup: bool,
+    /// Write the JSON report here.
+    #[arg(long)]
+    json: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -71,6 +122,9 @@ fn load_settings(cli: &Cli) -> Result<Settings, String> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Some(Command::Bench(args)) = cli.command {
+        return bench(*args);
+    }
     let settings = match load_settings(&cli) {
         Ok(settings) => settings,
         Err(problems) => {
@@ -100,7 +154,7 @@ fn main() -> ExitCode {
         match cli.command {
             None | Some(Command::Serve) => serve(&settings).await,
             Some(Command::Keys { command }) => keys(&settings, command).await,
-            Some(Command::Config { .. }) => Ok(()),
+            Some(Command::Config { .. }) | Some(Command::Bench(_)) => Ok(()),
         }
     });
     match outcome {
@@ -196,4 +250,68 @@ async fn keys(settings: &Settings, command: KeysCommand) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+fn bench(args: BenchArgs) -> ExitCode {
+    let flow = match args.flow.as_str() {
+        "plain" => esignet_bench::FlowKind::Plain,
+        "fapi" => esignet_bench::FlowKind::Fapi,
+        other => {
+            eprintln!("unknown flow {other}: use plain or fapi");
+            return ExitCode::FAILURE;
+        }
+    };
+    let Some(client_alg) = esignet_jose::Algorithm::parse(&args.client_alg) else {
+        eprintln!(
+            "unknown client algorithm {}: use RS256 or ES256",
+            args.client_alg
+        );
+        return ExitCode::FAILURE;
+    };
+    let config = esignet_bench::BenchConfig {
+        url: args.url.trim_end_matches('/').to_owned(),
+        base_path: args.base_path,
+        admin_token: args.admin_token,
+        concurrency: args.concurrency.max(1),
+        logins: args.logins,
+        duration: std::time::Duration::from_secs(args.duration),
+        warmup: !args.no_warmup,
+        flow,
+        jwe: args.jwe,
+        client_alg,
+        individuals: args.individuals.split(',').map(str::to_owned).collect(),
+        otp: args.otp,
+        server_pid: args.server_pid,
+        progress_every: std::time::Duration::from_secs(5),
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("cannot start the runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(esignet_bench::run(config)) {
+        Ok(report) => {
+            print!("{}", report.text);
+            if let Some(path) = args.json
+                && let Err(error) = std::fs::write(&path, report.json.to_string())
+            {
+                eprintln!("cannot write {}: {error}", path.display());
+                return ExitCode::FAILURE;
+            }
+            if report.failed > 0 {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
+        Err(error) => {
+            eprintln!("benchmark failed: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
 }

@@ -3,5 +3,6 @@
 //! code and consent expiry, DPoP proof age, client-assertion expiry.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod captcha;
 mod harness;
 mod time_rules;

@@ -46,6 +46,8 @@ const USERINFO_DPOP_CHALLENGE: &str =
 // Assertions
 
 type OAuthResponse = (u16, HeaderMap, Value);
+/// An `application/x-www-form-urlencoded` body.
+type Form = Vec<(&'static str, String)>;
 type UserinfoResponse = (u16, HeaderMap, String);
 
 fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
@@ -178,11 +180,7 @@ fn assertion_claims(iss: &str, sub: &str, aud: &str) -> Value {
 }
 
 /// `form` with `name` set to `value`, or removed when `None`.
-fn set(
-    mut form: Vec<(&'static str, String)>,
-    name: &'static str,
-    value: Option<&str>,
-) -> Vec<(&'static str, String)> {
+fn set(mut form: Form, name: &'static str, value: Option<&str>) -> Form {
     form.retain(|(key, _)| *key != name);
     if let Some(value) = value {
         form.push((name, value.to_owned()));
@@ -197,7 +195,7 @@ fn token_form(
     redirect: &str,
     verifier: &str,
     assertion: String,
-) -> Vec<(&'static str, String)> {
+) -> Form {
     vec![
         ("grant_type", "authorization_code".to_owned()),
         ("code", code.to_owned()),
@@ -210,7 +208,7 @@ fn token_form(
 }
 
 /// The authorization parameters of a pushed request (without client authentication).
-fn par_params(challenge: &str) -> Vec<(&'static str, String)> {
+fn par_params(challenge: &str) -> Form {
     vec![
         ("scope", "openid profile".to_owned()),
         ("response_type", "code".to_owned()),
@@ -263,6 +261,31 @@ fn hs256_proof(key: &Jwk, claims: Value) -> String {
     header.set_jwk(Jwk::from_map(public_jwk(key).as_object().unwrap().clone()).unwrap());
     let payload = JwtPayload::from_map(claims.as_object().unwrap().clone()).unwrap();
     let signer = HS256.signer_from_bytes(sha256(b"not a dpop key")).unwrap();
+    jwt::encode_with_signer(&payload, &header, &signer).unwrap()
+}
+
+/// A proof whose `jwk` header is the private key (RFC 9449 §4.3 requires a public key).
+fn private_jwk_proof(key: &Jwk, claims: Value) -> String {
+    let mut header = JwsHeader::new();
+    header.set_token_type("dpop+jwt");
+    header.set_jwk(key.clone());
+    let payload = JwtPayload::from_map(claims.as_object().unwrap().clone()).unwrap();
+    jwt::encode_with_signer(&payload, &header, &ES256.signer_from_jwk(key).unwrap()).unwrap()
+}
+
+/// An `alg: none` JWT.
+fn unsigned(claims: Value) -> String {
+    let header = b64url(json!({"alg": "none", "typ": "JWT"}).to_string().as_bytes());
+    format!("{header}.{}.", b64url(claims.to_string().as_bytes()))
+}
+
+/// An HS256 JWT keyed with the RSA public key's modulus (the algorithm-confusion attack).
+fn public_key_mac(key: &Jwk, claims: Value) -> String {
+    let mut header = JwsHeader::new();
+    header.set_token_type("JWT");
+    let payload = JwtPayload::from_map(claims.as_object().unwrap().clone()).unwrap();
+    let modulus = public_jwk(key)["n"].as_str().unwrap().to_owned();
+    let signer = HS256.signer_from_bytes(modulus.as_bytes()).unwrap();
     jwt::encode_with_signer(&payload, &header, &signer).unwrap()
 }
 
@@ -775,6 +798,17 @@ async fn par_errors() {
         ),
         ("assertion without jti", Some(without_jti)),
         ("assertion not a JWT", Some("not.a.jwt".to_owned())),
+        (
+            "unsigned assertion",
+            Some(unsigned(assertion_claims("par-client", "par-client", &par))),
+        ),
+        (
+            "HS256 assertion keyed with the public key",
+            Some(public_key_mac(
+                &key,
+                assertion_claims("par-client", "par-client", &par),
+            )),
+        ),
     ];
     for (case, assertion) in assertions {
         let response = push(&rp, &params(), assertion, None).await;
@@ -808,7 +842,7 @@ async fn par_errors() {
     );
 
     // Request defects, reported as invalid_request with eSignet's code as description.
-    let requests: Vec<(&str, Vec<(&'static str, String)>, &str, &str)> = vec![
+    let requests: Vec<(&str, Form, &str, &str)> = vec![
         (
             "request_uri present",
             set(
@@ -973,6 +1007,10 @@ async fn par_errors() {
             ),
         ),
         ("HS256", hs256_proof(&dpop_key, proof_claims("POST", &par))),
+        (
+            "private key in the header",
+            private_jwk_proof(&dpop_key, proof_claims("POST", &par)),
+        ),
         ("not a JWT", "not-a-proof".to_owned()),
     ];
     for (case, proof) in proofs {
@@ -1549,7 +1587,7 @@ async fn token_errors() {
     assert_eq!(pushed.0, 201, "{}", pushed.2);
     let (wrong_verifier, _) = pkce_pair();
 
-    let cases: Vec<(&str, Vec<(&'static str, String)>, &str, &str)> = vec![
+    let cases: Vec<(&str, Form, &str, &str)> = vec![
         (
             "unknown code",
             set(form(), "code", Some(&uuid())),
@@ -2011,12 +2049,6 @@ async fn userinfo_errors() {
         let response = rp.userinfo(&authorization, proof).await;
         assert_userinfo(case, &response, 401, challenge);
     }
-    let replayed = with_claims(base_claims());
-    let (status, _, body) = rp.userinfo(&authorization, Some(replayed.clone())).await;
-    assert_eq!(status, 200, "a valid proof: {body}");
-    let response = rp.userinfo(&authorization, Some(replayed)).await;
-    assert_userinfo("replayed proof", &response, 401, USERINFO_DPOP_CHALLENGE);
-
     // Server nonces: unknown, or issued to another key, are answered with a fresh one.
     let nonce_challenge = "DPoP error=\"use_dpop_nonce\", error_description=\"Resource server requires nonce in DPoP proof\"";
     let stale: Vec<(&str, Option<&str>)> = vec![
@@ -2036,9 +2068,13 @@ async fn userinfo_errors() {
         let exposed = header(&response.1, "access-control-expose-headers").unwrap_or_default();
         assert!(exposed.contains("DPoP-Nonce"), "{case}: {exposed}");
     }
+    // The challenged nonce works (a just-issued nonce: no case above depends on the 15 s
+    // lifetime of the one sent with the tokens); the same proof cannot be replayed.
     let proof = dpop_proof(&dpop_key, "GET", &endpoint, Some(&fresh), Some(&bound));
-    let (status, _, body) = rp.userinfo(&authorization, Some(proof)).await;
+    let (status, _, body) = rp.userinfo(&authorization, Some(proof.clone())).await;
     assert_eq!(status, 200, "the challenged nonce works: {body}");
+    let response = rp.userinfo(&authorization, Some(proof)).await;
+    assert_userinfo("replayed proof", &response, 401, USERINFO_DPOP_CHALLENGE);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -2078,6 +2114,7 @@ async fn client_mgmt_errors() {
         )
         .await;
         assert_eq!(response.0, 401, "create, {case}: {}", response.1);
+        assert_eq!(response.1["error"], "invalid_token", "create, {case}");
         let response = admin(
             &server,
             Method::PUT,
@@ -2087,6 +2124,7 @@ async fn client_mgmt_errors() {
         )
         .await;
         assert_eq!(response.0, 401, "update, {case}: {}", response.1);
+        assert_eq!(response.1["error"], "invalid_token", "update, {case}");
         let response = admin(
             &server,
             Method::PATCH,
@@ -2096,6 +2134,7 @@ async fn client_mgmt_errors() {
         )
         .await;
         assert_eq!(response.0, 401, "patch, {case}: {}", response.1);
+        assert_eq!(response.1["error"], "invalid_token", "patch, {case}");
     }
     let mut basic = HeaderMap::new();
     basic.insert(
@@ -2350,7 +2389,13 @@ async fn client_mgmt_errors() {
             &signing_key,
         )
         .await;
+    // A key for another key-management algorithm is refused; josekit's generated key (labelled
+    // RS256, a label the server drops) is accepted.
     let enc_key = new_rsa_key();
+    let mut rsa1_5 = public_jwk(&enc_key);
+    rsa1_5["alg"] = json!("RSA1_5");
+    let refused = patch("jwe-client", json!({"encPublicKey": rsa1_5})).await;
+    assert_wrapped("encryption key for RSA1_5", &refused, "invalid_public_key");
     let patched = patch("jwe-client", json!({"encPublicKey": public_jwk(&enc_key)})).await;
     assert_wrapped_ok("patch encPublicKey", &patched);
     assert_eq!(
@@ -2375,11 +2420,16 @@ async fn client_mgmt_errors() {
         .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body.split('.').count(), 5, "a compact JWE");
-    let inner = decrypt_jwe(&enc_key, &body);
+    let mut decryption_key = enc_key.clone();
+    decryption_key.set_algorithm("RSA-OAEP-256");
+    let inner = decrypt_jwe(&decryption_key, &body);
     let (_, claims) = verify_jws(&jwks(&server).await, &inner, Some("jwe-client"));
     assert_eq!(claims["name"], "Siddharth Kumar Mansour");
+    // The signing key's material, presented as a decryption key, must not open it.
+    let mut signing_as_enc = signing_key.clone();
+    signing_as_enc.set_algorithm("RSA-OAEP-256");
     let decrypter = josekit::jwe::RSA_OAEP_256
-        .decrypter_from_jwk(&signing_key)
+        .decrypter_from_jwk(&signing_as_enc)
         .unwrap();
     assert!(
         josekit::jwe::deserialize_compact(&body, &decrypter).is_err(),

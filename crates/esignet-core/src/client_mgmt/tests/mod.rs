@@ -131,6 +131,29 @@ impl ClientStore for ScriptedStore {
     }
 }
 
+/// A stored client as a scripted store returns it.
+fn stored_record(client_id: &str) -> ClientRecord {
+    let key = esignet_jose::PublicJwk::from_json(&ec_key()).unwrap();
+    ClientRecord {
+        client_id: client_id.to_owned(),
+        name: validate::name_object(Some("Portal".to_owned()), Map::new()),
+        relying_party_id: "rp".to_owned(),
+        logo_uri: "https://rp.example.org/logo.png".to_owned(),
+        redirect_uris: vec!["https://rp.example.org/cb".to_owned()],
+        claims: vec!["name".to_owned()],
+        acr_values: vec![ACRS[0].to_owned()],
+        public_key: key.to_json(),
+        public_key_hash: key.identity_hash(),
+        enc_public_key: None,
+        grant_types: vec!["authorization_code".to_owned()],
+        auth_methods: vec!["private_key_jwt".to_owned()],
+        status: ClientStatus::Active,
+        additional_config: None,
+        created_at: datetime!(2025-01-01 00:00:00 UTC),
+        updated_at: None,
+    }
+}
+
 fn scripted(store: ScriptedStore) -> (ClientManager, Arc<RecordingAudit>) {
     let audit = Arc::new(RecordingAudit::default());
     let clock = Arc::new(ManualClock::new(datetime!(2025-03-01 10:00:00 UTC)));

@@ -283,6 +283,9 @@ async fn an_encryption_key_labelled_for_signing_is_stored_for_encryption() {
     assert_eq!(stored.get("alg"), None);
     assert_eq!(stored.get("use"), None);
     assert_eq!(stored["n"], labelled["n"]);
+    // As labelled, the key could not encrypt; as stored, it can.
+    let as_given = esignet_jose::PublicJwk::from_json(&labelled).unwrap();
+    assert!(esignet_jose::encrypt_compact(b"{}", &as_given, Some("JWT")).is_err());
     let key = esignet_jose::PublicJwk::from_json(&stored).unwrap();
     assert!(esignet_jose::encrypt_compact(b"{}", &key, Some("JWT")).is_ok());
 }
@@ -408,7 +411,7 @@ async fn store_failures_on_update() {
     );
 
     // Read fine, write fails: unavailable, deleted in between (race), or a key conflict.
-    let existing = esignet_testkit::sample_client("portal");
+    let existing = stored_record("portal");
     let cases: [(Failure, &str); 3] = [
         (
             || StoreError::Unavailable("timeout".into()),
