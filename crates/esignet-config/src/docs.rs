@@ -43,9 +43,9 @@ built-in mock identity system and a seeded demo client.
   line as `<section.key>: <message>`. `esignet config check` does the same without starting
   the server.
 * **Paths**: relative paths are relative to the working directory.
-* **Secrets** (`keys.encryption_key`, `admin.static_token`) never appear in logs, debug
-  output or error messages. Prefer setting them through the environment, or use the
-  `*_file` alternatives.
+* **Secrets** (`keys.encryption_key`, `admin.static_token`, `captcha.remote_secret`) never
+  appear in logs, debug output or error messages. Prefer setting them through the
+  environment, or use the `*_file` alternatives where they exist.
 "#;
 
 /// The reference documentation (`docs/configuration.md`): an introduction, then one table

@@ -13,6 +13,7 @@
 //! `config.example.toml` from it.
 
 mod acr;
+mod captcha;
 pub mod catalogue;
 mod docs;
 mod error;
@@ -25,19 +26,20 @@ mod validate;
 use std::path::Path;
 
 pub use acr::{AcrMapping, AuthFactorSpec, BUILTIN_ACR_AMR_MAPPING, FACTOR_TYPES};
+pub use captcha::CAPTCHA_ACTIONS;
 pub use docs::{example_toml, reference_markdown};
 pub use error::{ConfigErrors, ConfigProblem};
 pub use raw::{
-    AdminRaw, AuthenticatorRaw, CacheRaw, DataRaw, DemoRaw, KeysRaw, LoggingRaw, OidcRaw,
-    RawConfig, SecurityRaw, ServerRaw, StoreRaw, TokensRaw, TransactionRaw, UiRaw,
+    AdminRaw, AuthenticatorRaw, CacheRaw, CaptchaRaw, DataRaw, DemoRaw, KeysRaw, LoggingRaw,
+    OidcRaw, RawConfig, SecurityRaw, ServerRaw, StoreRaw, TokensRaw, TransactionRaw, UiRaw,
 };
 pub use secret::{EncryptionKey, REDACTED, SecretString};
 pub use settings::{
-    AdminSettings, AuthenticatorKind, AuthenticatorSettings, CacheKind, CacheSettings,
-    CsrfCookieSecure, DataSettings, DemoSettings, IamSettings, KeySettings, LogFormat,
-    LoggingSettings, OidcSettings, SecuritySettings, ServerProfile, ServerSettings, Settings,
-    SigningAlgorithm, StoreKind, StoreSettings, TokenSettings, TransactionSettings, UiSettings,
-    UnknownWord,
+    AdminSettings, AuthenticatorKind, AuthenticatorSettings, CacheKind, CacheSettings, CaptchaKind,
+    CaptchaSettings, CsrfCookieSecure, DataSettings, DemoSettings, IamSettings, KeySettings,
+    LogFormat, LoggingSettings, OidcSettings, RemoteCaptchaProvider, RemoteCaptchaSettings,
+    SecuritySettings, ServerProfile, ServerSettings, Settings, SigningAlgorithm, StoreKind,
+    StoreSettings, TokenSettings, TransactionSettings, UiSettings, UnknownWord,
 };
 pub use sources::{ENV_PREFIX, RESERVED_ENV_VARS};
 

@@ -10,8 +10,8 @@ use serde::{Deserialize, Serialize};
 use crate::catalogue::{KeyDoc, SectionDoc, ValueKind};
 use crate::secret::SecretString;
 use crate::settings::{
-    AuthenticatorKind, CacheKind, CsrfCookieSecure, LogFormat, ServerProfile, SigningAlgorithm,
-    StoreKind,
+    AuthenticatorKind, CacheKind, CaptchaKind, CsrfCookieSecure, LogFormat, RemoteCaptchaProvider,
+    ServerProfile, SigningAlgorithm, StoreKind,
 };
 
 /// Declares a section struct (with serde defaults and `deny_unknown_fields`) and its metadata.
@@ -101,6 +101,8 @@ pub struct RawConfig {
     pub demo: DemoRaw,
     /// `[ui]`.
     pub ui: UiRaw,
+    /// `[captcha]`.
+    pub captcha: CaptchaRaw,
     /// `[logging]`.
     pub logging: LoggingRaw,
 }
@@ -122,6 +124,7 @@ impl Default for RawConfig {
             admin: AdminRaw::default(),
             demo: DemoRaw::default(),
             ui: UiRaw::default(),
+            captcha: CaptchaRaw::default(),
             logging: LoggingRaw::default(),
         }
     }
@@ -157,6 +160,7 @@ pub(crate) const SECTIONS: &[SectionDoc] = &[
     AdminRaw::SECTION,
     DemoRaw::SECTION,
     UiRaw::SECTION,
+    CaptchaRaw::SECTION,
     LoggingRaw::SECTION,
 ];
 
@@ -432,6 +436,44 @@ section! {
         /// in the environment give a JSON object or a TOML inline table.
         configs: serde_json::Map<String, serde_json::Value> = serde_json::Map::new(), ValueKind::Table,
             example = "{ \"resend.otp.delay.secs\" = 180, \"sbi.env\" = \"Developer\" }";
+    }
+}
+
+section! {
+    /// Captcha on the login page's sensitive requests (eSignet's `mosip.esignet.captcha.*`); off by default.
+    /// The login page learns the settings from the oauth-details `configs` keys `captcha.enable`, `captcha.sitekey`,
+    /// `captcha.kind`, `captcha.provider`, `captcha.pow.challenge-url` and `captcha.pow.difficulty`, which are
+    /// derived from this section and take precedence over `[ui] configs`.
+    CaptchaRaw = "captcha" {
+        /// Captcha kind: `none`, `pow` (built-in proof of work: no third party sees the resident) or `remote` (reCAPTCHA, hCaptcha or Turnstile).
+        kind: String = "none".to_owned(), ValueKind::Enum(CaptchaKind::ALL);
+        /// Actions that require a captcha, each one of `send-otp`, `pwd`, `pin`, `kbi`, `bio`.
+        /// `send-otp` guards requesting an OTP; the others guard authenticating with that factor.
+        /// Empty turns captcha off; a non-empty list needs `captcha.kind` other than `none`.
+        required: Vec<String> = Vec::new(), ValueKind::StrList;
+        /// Proof of work: leading zero bits of SHA-256 a solution needs (8 to 32).
+        /// 14 costs a phone about half a second on average; each extra bit doubles the cost.
+        pow_difficulty_bits: u64 = 14, ValueKind::Int;
+        /// Proof of work: seconds an issued challenge stays usable.
+        pow_challenge_ttl_secs: u64 = 300, ValueKind::Int;
+        /// Remote: the widget the login page renders: `recaptcha`, `hcaptcha` or `turnstile`.
+        remote_provider: String = "recaptcha".to_owned(), ValueKind::Enum(RemoteCaptchaProvider::ALL);
+        /// Remote: URL tokens are verified at (the provider's `siteverify` protocol).
+        /// Must be `https`, except for a loopback host.
+        remote_verify_url: Option<String> = None, ValueKind::OptStr,
+            default_doc = "the provider's siteverify URL", example = "\"https://www.google.com/recaptcha/api/siteverify\"";
+        /// Remote: the provider's secret key; required when `captcha.kind` is `remote`.
+        /// Prefer setting it through `ESIGNET_CAPTCHA__REMOTE_SECRET`.
+        remote_secret: Option<SecretString> = None, ValueKind::Secret,
+            example = "\"<provider secret key>\"";
+        /// Remote: the public site key the widget is rendered with; required when `captcha.kind` is `remote`.
+        remote_site_key: Option<String> = None, ValueKind::OptStr, example = "\"<provider site key>\"";
+        /// Remote: the hostname the provider must report the captcha was solved on; unset means not checked.
+        remote_hostname: Option<String> = None, ValueKind::OptStr, example = "\"login.example.org\"";
+        /// Remote: require the action the provider reports to equal the action checked (reCAPTCHA v3, Turnstile).
+        remote_check_action: bool = false, ValueKind::Bool;
+        /// Remote: seconds a verify call may take; slower answers fail with `failed_to_validate_captcha`.
+        remote_timeout_secs: u64 = 5, ValueKind::Int;
     }
 }
 

@@ -44,6 +44,8 @@ pub struct Settings {
     pub demo: DemoSettings,
     /// `[ui]`.
     pub ui: UiSettings,
+    /// `[captcha]`.
+    pub captcha: CaptchaSettings,
     /// `[logging]`.
     pub logging: LoggingSettings,
 }
@@ -287,6 +289,48 @@ pub struct UiSettings {
     pub configs: serde_json::Map<String, serde_json::Value>,
 }
 
+/// `[captcha]`: which captcha protects which actions.
+#[derive(Clone, Debug)]
+pub struct CaptchaSettings {
+    /// The captcha kind; never [`CaptchaKind::None`] while `required` is non-empty.
+    pub kind: CaptchaKind,
+    /// Actions requiring a captcha, lower case, each one of `send-otp`, `pwd`, `pin`, `kbi`,
+    /// `bio`, without duplicates. Empty means captcha is off.
+    pub required: Vec<String>,
+    /// Proof of work: leading zero bits required (8 to 32).
+    pub pow_difficulty_bits: u8,
+    /// Proof of work: lifetime of an issued challenge.
+    pub pow_challenge_ttl: Duration,
+    /// The remote verifier; `Some` exactly when `kind` is [`CaptchaKind::Remote`].
+    pub remote: Option<RemoteCaptchaSettings>,
+}
+
+impl CaptchaSettings {
+    /// Whether any action requires a captcha.
+    pub fn is_enabled(&self) -> bool {
+        !self.required.is_empty()
+    }
+}
+
+/// A validated remote (siteverify) captcha.
+#[derive(Clone, Debug)]
+pub struct RemoteCaptchaSettings {
+    /// The widget the page renders.
+    pub provider: RemoteCaptchaProvider,
+    /// Where tokens are verified (`https`, or `http` on a loopback host).
+    pub verify_url: Url,
+    /// The provider's secret key.
+    pub secret: SecretString,
+    /// The public site key.
+    pub site_key: String,
+    /// The hostname the provider must report, if checked.
+    pub hostname: Option<String>,
+    /// Whether the reported action must equal the checked action.
+    pub check_action: bool,
+    /// Upper bound on one verify call.
+    pub timeout: Duration,
+}
+
 /// `[logging]`.
 #[derive(Clone, Debug)]
 pub struct LoggingSettings {
@@ -422,5 +466,40 @@ config_enum! {
         Always = "always",
         /// Never Secure (plain-http development only).
         Never = "never",
+    }
+}
+
+config_enum! {
+    /// Captcha kind.
+    CaptchaKind {
+        /// No captcha.
+        None = "none",
+        /// The built-in proof-of-work captcha.
+        Pow = "pow",
+        /// A remote provider (reCAPTCHA, hCaptcha, Turnstile).
+        Remote = "remote",
+    }
+}
+
+config_enum! {
+    /// The widget of a remote captcha (all three share the siteverify protocol).
+    RemoteCaptchaProvider {
+        /// Google reCAPTCHA.
+        Recaptcha = "recaptcha",
+        /// hCaptcha.
+        Hcaptcha = "hcaptcha",
+        /// Cloudflare Turnstile.
+        Turnstile = "turnstile",
+    }
+}
+
+impl RemoteCaptchaProvider {
+    /// The provider's public verify endpoint.
+    pub fn default_verify_url(self) -> &'static str {
+        match self {
+            Self::Recaptcha => "https://www.google.com/recaptcha/api/siteverify",
+            Self::Hcaptcha => "https://api.hcaptcha.com/siteverify",
+            Self::Turnstile => "https://challenges.cloudflare.com/turnstile/v0/siteverify",
+        }
     }
 }

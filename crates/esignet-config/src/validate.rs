@@ -77,6 +77,7 @@ pub(crate) fn validate(raw: RawConfig, problems: &mut Problems) -> Settings {
     let ui = UiSettings {
         configs: raw.ui.configs,
     };
+    let captcha = crate::captcha::captcha(raw.captcha, problems);
     let logging = LoggingSettings {
         format: word(problems, "logging.format", &raw.logging.format).unwrap_or(LogFormat::Text),
         level: non_empty(problems, "logging.level", raw.logging.level, "info"),
@@ -95,6 +96,7 @@ pub(crate) fn validate(raw: RawConfig, problems: &mut Problems) -> Settings {
         admin,
         demo,
         ui,
+        captcha,
         logging,
     }
 }
@@ -155,7 +157,7 @@ fn server(raw: raw::ServerRaw, problems: &mut Problems) -> ServerSettings {
 }
 
 /// An absolute `http(s)` URL without credentials, query or fragment.
-fn http_url(text: &str) -> Result<Url, String> {
+pub(crate) fn http_url(text: &str) -> Result<Url, String> {
     let url = Url::parse(text.trim()).map_err(|e| format!("\"{text}\" is not a URL: {e}"))?;
     if !matches!(url.scheme(), "http" | "https") {
         return Err(format!("\"{text}\" must use http or https"));
@@ -673,7 +675,7 @@ fn demo(raw: raw::DemoRaw, data_dir: &Path, problems: &mut Problems) -> DemoSett
 }
 
 /// Parses a word of a closed set; the message lists the accepted words.
-fn word<T: FromStr<Err = UnknownWord>>(
+pub(crate) fn word<T: FromStr<Err = UnknownWord>>(
     problems: &mut Problems,
     key: &str,
     text: &str,
@@ -684,12 +686,12 @@ fn word<T: FromStr<Err = UnknownWord>>(
 }
 
 /// `value` seconds, at least `min` and at most [`MAX_SECS`].
-fn secs(problems: &mut Problems, key: &str, value: u64, min: u64) -> Duration {
+pub(crate) fn secs(problems: &mut Problems, key: &str, value: u64, min: u64) -> Duration {
     Duration::from_secs(bounded(problems, key, value, min, MAX_SECS))
 }
 
 /// `value` if within `min..=max`; otherwise a problem and the nearest bound.
-fn bounded(problems: &mut Problems, key: &str, value: u64, min: u64, max: u64) -> u64 {
+pub(crate) fn bounded(problems: &mut Problems, key: &str, value: u64, min: u64, max: u64) -> u64 {
     if value < min || value > max {
         let range = if min == 1 && value == 0 {
             "must be greater than 0".to_owned()

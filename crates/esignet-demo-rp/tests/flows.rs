@@ -1,5 +1,7 @@
 //! The portal over real HTTP against a fake OpenID provider: both sign-in paths, JWE userinfo,
 //! and the failures a relying party must catch (state, issuer, provider errors, forged tokens).
+// Test support code panics on purpose when the system under test misbehaves.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod fake_op;
 

@@ -141,6 +141,12 @@ pub(crate) fn catalogues() -> &'static [BTreeMap<String, String>] {
     })
 }
 
+/// The raw catalogue text of `locale`, for the duplicate-key test.
+#[cfg(test)]
+pub(crate) fn source_of(locale: &Locale) -> &'static str {
+    locale.source
+}
+
 /// Picks the page language. Order: `ui_locales` (space-separated, the relying party's
 /// preference order; two-letter codes or the three-letter codes eSignet uses), then the
 /// resident's earlier choice (`cookie`), then `Accept-Language` by quality, then `default`,

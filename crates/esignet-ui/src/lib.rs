@@ -17,6 +17,8 @@
 //! See `docs/ui.md` for how the pages map to the API and the stable element ids.
 
 mod assets;
+#[cfg(test)]
+mod completeness;
 mod i18n;
 mod pages;
 mod template;

@@ -72,7 +72,7 @@ impl Page {
         }
     }
 
-    fn title_key(self) -> &'static str {
+    pub(crate) fn title_key(self) -> &'static str {
         match self {
             Page::Authorize => "page.authorize",
             Page::Login => "page.login",

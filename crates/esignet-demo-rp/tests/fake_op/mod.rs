@@ -46,6 +46,9 @@ pub struct Log {
     pub refusals: Vec<String>,
 }
 
+/// A pushed request: its parameters and the DPoP key thumbprint it was bound to.
+type Pushed = (HashMap<String, String>, Option<String>);
+
 struct Grant {
     nonce: String,
     challenge: String,
@@ -62,7 +65,7 @@ pub struct Op {
     forger: PrivateKey,
     pub behaviour: Mutex<Behaviour>,
     pub log: Mutex<Log>,
-    par: Mutex<HashMap<String, (HashMap<String, String>, Option<String>)>>,
+    par: Mutex<HashMap<String, Pushed>>,
     codes: Mutex<HashMap<String, Grant>>,
     tokens: Mutex<HashMap<String, Option<String>>>,
     jtis: Mutex<HashSet<String>>,

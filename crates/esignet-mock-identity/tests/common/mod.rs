@@ -66,7 +66,8 @@ impl Mock {
 
     /// POSTs an unwrapped body; returns the envelope (always HTTP 200).
     pub async fn post(&self, path: &str, body: &Value) -> Value {
-        self.send(reqwest::Method::POST, path, body.to_string()).await
+        self.send(reqwest::Method::POST, path, body.to_string())
+            .await
     }
 
     /// POSTs `request` wrapped with the current `requestTime`.

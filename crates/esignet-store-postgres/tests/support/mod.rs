@@ -8,7 +8,7 @@
 
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use esignet_store_postgres::{PgStoreOptions, PostgresStore};
@@ -141,21 +141,29 @@ impl Proxy {
                         let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
                     }
                 });
-                forwards.lock().unwrap().push(forward);
+                forwards
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .push(forward);
             }
         });
-        *self.accept.lock().unwrap() = Some(accept);
+        *self.accept.lock().unwrap_or_else(PoisonError::into_inner) = Some(accept);
     }
 
     /// Stops listening and cuts every forwarded connection.
     pub async fn stop(&self) {
         // The listener first, so no connection is forwarded after the cut.
-        let accept = self.accept.lock().unwrap().take();
+        let accept = self
+            .accept
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
         if let Some(accept) = accept {
             accept.abort();
             let _ = accept.await;
         }
-        let forwards: Vec<JoinHandle<()>> = std::mem::take(&mut *self.forwards.lock().unwrap());
+        let forwards: Vec<JoinHandle<()>> =
+            std::mem::take(&mut *self.forwards.lock().unwrap_or_else(PoisonError::into_inner));
         for task in forwards {
             task.abort();
             let _ = task.await;

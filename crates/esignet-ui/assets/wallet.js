@@ -1,0 +1,144 @@
+// Wallet (QR) login, eSignet's linked authorization: link-code → QR of the wallet's deep link →
+// link-status (long poll) → link-auth-code → back to the relying party. The code refreshes
+// before it expires, a limited number of times.
+
+import { $, ApiError, announce, call, clone, leaveForStatusPage, redirectWithCode, t } from "./common.js";
+import { qrSvg } from "./qr.js";
+
+const DEFAULT_DEEP_LINK = "io.mosip.residentapp.inji://wla-auth?linkCode=LINK_CODE&linkExpireDateTime=LINK_EXPIRE_DT";
+const LONG_POLL_PAUSE_MS = 1000;
+
+/** The wallet's deep link for a link code. */
+export function deepLink(wallet, linkCode, expireDateTime) {
+  const template = (wallet && wallet["wallet.deep-link-uri"]) || DEFAULT_DEEP_LINK;
+  return template.replace("LINK_CODE", encodeURIComponent(linkCode)).replace("LINK_EXPIRE_DT", encodeURIComponent(expireDateTime));
+}
+
+/** Wallet panel; returns a cleanup that stops polling. */
+export function walletPanel(flow, container, wallet) {
+  const session = flow.session;
+  const configs = session.configs;
+  container.append(clone("tpl-wallet"));
+  const name = (wallet && wallet["wallet.name"]) || t("js.login.wallet_default_name");
+  $("wallet-heading").textContent = t("js.wallet.heading", { wallet: name });
+  const qr = $("wallet-qr");
+  const status = $("wallet-status");
+  const refresh = $("wallet-refresh");
+  const link = $("wallet-deep-link");
+  const download = wallet && wallet["wallet.download-uri"];
+  if (typeof download === "string" && /^https?:\/\//i.test(download)) {
+    $("wallet-download").href = download;
+    $("wallet-download").hidden = false;
+  }
+  const bufferSecs = Number(configs["wallet.qr-code-buffer-in-secs"]) || 10;
+  const refreshLimit = Number(configs["wallet.qr-code.auto-refresh-limit"]) || 3;
+  const linkedWindowSecs = Number(configs["linked-transaction-expire-in-secs"]) || 240;
+  let generation = 0;
+  let refreshes = 0;
+  let refreshTimer = null;
+
+  const stop = () => {
+    generation++;
+    if (refreshTimer) clearTimeout(refreshTimer);
+    refreshTimer = null;
+  };
+  const say = (message) => {
+    status.textContent = message;
+    announce(message);
+  };
+  const unavailable = () => {
+    stop();
+    qr.replaceChildren();
+    link.hidden = true;
+    say(t("js.wallet.unavailable"));
+  };
+  const expired = () => {
+    stop();
+    qr.replaceChildren();
+    link.hidden = true;
+    refresh.hidden = false;
+    say(t("js.wallet.expired"));
+  };
+
+  const poll = async (mine, linkCode, expiresAt) => {
+    // link-status answers when the wallet links the code (or times out); repeat until expiry.
+    while (mine === generation && Date.now() < expiresAt) {
+      let answer = null;
+      try {
+        answer = await call("POST", "/linked-authorization/link-status", { transactionId: session.details.transactionId, linkCode }, session);
+      } catch (error) {
+        if (mine !== generation) return;
+        if (error instanceof ApiError && error.code === "network_error") return leaveForStatusPage(error);
+        await new Promise((resolve) => setTimeout(resolve, LONG_POLL_PAUSE_MS));
+        continue;
+      }
+      if (mine !== generation) return;
+      if (answer && answer.linkStatus === "LINKED") return awaitCode(mine, linkCode);
+    }
+  };
+
+  const awaitCode = async (mine, linkCode) => {
+    if (refreshTimer) clearTimeout(refreshTimer);
+    say(t("js.wallet.linked"));
+    const deadline = Date.now() + linkedWindowSecs * 1000;
+    while (mine === generation && Date.now() < deadline) {
+      try {
+        const result = await call("POST", "/linked-authorization/link-auth-code", { transactionId: session.details.transactionId, linkedCode: linkCode }, session);
+        if (mine !== generation) return;
+        stop();
+        return redirectWithCode(session, result);
+      } catch (error) {
+        if (mine !== generation) return;
+        if (error instanceof ApiError && error.code === "network_error") return leaveForStatusPage(error);
+        await new Promise((resolve) => setTimeout(resolve, LONG_POLL_PAUSE_MS));
+      }
+    }
+    if (mine === generation) expired();
+  };
+
+  const start = async () => {
+    stop();
+    const mine = generation;
+    refresh.hidden = true;
+    say(t("js.wallet.preparing"));
+    let result;
+    try {
+      result = await call("POST", "/linked-authorization/link-code", { transactionId: session.details.transactionId }, session);
+    } catch (error) {
+      if (mine !== generation) return;
+      // The linked-authorization endpoints may not be deployed: say so, keep the other options.
+      if (error instanceof ApiError && error.code === "network_error") return leaveForStatusPage(error);
+      return unavailable();
+    }
+    if (mine !== generation) return;
+    const expiresAt = Date.parse(result.expireDateTime);
+    const lifetimeMs = expiresAt - Date.now();
+    if (!result.linkCode || !(lifetimeMs > 0)) return unavailable();
+    if (bufferSecs * 1000 > lifetimeMs / 2) {
+      stop();
+      return say(t("js.wallet.invalid_config"));
+    }
+    const text = deepLink(wallet, result.linkCode, result.expireDateTime);
+    try {
+      qr.replaceChildren(qrSvg(text, t("js.wallet.qr_label", { wallet: name })));
+    } catch {
+      return unavailable();
+    }
+    link.href = text;
+    link.hidden = false;
+    say(t("js.wallet.scan"));
+    refreshTimer = setTimeout(() => {
+      if (refreshes >= refreshLimit) return expired();
+      refreshes++;
+      start();
+    }, lifetimeMs - bufferSecs * 1000);
+    poll(mine, result.linkCode, expiresAt - bufferSecs * 1000);
+  };
+
+  refresh.addEventListener("click", () => {
+    refreshes = 0;
+    start();
+  });
+  start();
+  return stop;
+}
