@@ -101,11 +101,11 @@ async fn login_at_provider(base: &str, location: &str, id: &str) -> (String, Str
 
 #[tokio::test]
 async fn smoke() {
-    let bin = std::env::var("ESIGNET_BIN").unwrap();
+    let bin = std::env::var("RP_SMOKE_BIN").unwrap();
     let data = tempfile::tempdir().unwrap();
     let base = "http://127.0.0.1:18088";
     let mut child = std::process::Command::new(bin)
-        .arg("serve")
+        .arg("serve").env_remove("RP_SMOKE_BIN")
         .env("ESIGNET_SERVER__BIND", "127.0.0.1:18088")
         .env("ESIGNET_SERVER__PUBLIC_URL", base)
         .env("ESIGNET_DATA__DIR", data.path())

@@ -292,7 +292,9 @@ async fn v3_exchange_encrypts_to_the_partner_key() {
 
     let mut private = josekit::jwk::Jwk::generate_rsa_key(2048).unwrap();
     private.set_key_id("partner-enc-1");
-    let public = private.to_public_key().unwrap();
+    // josekit's public half drops the kid; the registered key carries it.
+    let mut public = private.to_public_key().unwrap();
+    public.set_key_id("partner-enc-1");
     let registered = mock
         .post_wrapped(
             "/partner",

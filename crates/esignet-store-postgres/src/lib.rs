@@ -16,6 +16,10 @@
 //!   included.
 //! - `statement_timeout` (5 s): PostgreSQL's `statement_timeout`, set on every connection, so the
 //!   server itself cancels a statement stuck behind a lock.
+//!
+//! The session settings (`statement_timeout`, `search_path`) are `SET` when a connection opens.
+//! Behind a connection pooler they need session pooling (PgBouncer's `pool_mode = session`);
+//! in transaction pooling they would not stick.
 //! - `schema` (none): a schema to keep the tables in. It is created if missing and put alone on
 //!   the `search_path` of every pooled connection; without it the server's default
 //!   `search_path` applies (normally `public`).
@@ -109,8 +113,8 @@ impl Default for PgStoreOptions {
 #[derive(Clone)]
 pub struct PostgresStore {
     pool: PgPool,
-    /// `SET search_path ...` for every connection, if a schema is set.
-    set_search_path: Option<Arc<str>>,
+    /// The schema, quoted as an SQL identifier, if one is set.
+    schema: Option<String>,
     /// How long opening or taking a connection may take.
     acquire_timeout: Duration,
     /// The deadline of one operation: waiting for a connection plus one statement.
@@ -148,18 +152,11 @@ impl PostgresStore {
                 tracing::error!(%error, "invalid PostgreSQL URL");
                 StoreError::Unavailable(format!("invalid PostgreSQL URL: {error}"))
             })?
-            .application_name("esignet")
-            .options([(
-                "statement_timeout",
-                duration_millis(options.statement_timeout).to_string(),
-            )]);
-        let set_search_path = options
+            .application_name("esignet");
+        let schema = options
             .schema
             .as_deref()
-            .map(|schema| {
-                validated_identifier(schema)
-                    .map(|quoted| Arc::<str>::from(format!("SET search_path TO {quoted}")))
-            })
+            .map(validated_identifier)
             .transpose()?;
         let operation_timeout = options
             .acquire_timeout
@@ -174,7 +171,7 @@ impl PostgresStore {
         let pool_options = pool_options(
             options.max_connections,
             options.acquire_timeout,
-            set_search_path.clone(),
+            session_setup(options.statement_timeout, schema.as_deref()),
         );
         let connected = tokio::time::timeout(
             operation_timeout,
@@ -186,11 +183,11 @@ impl PostgresStore {
 
         let store = Self {
             pool,
-            set_search_path,
+            schema,
             acquire_timeout: options.acquire_timeout,
             operation_timeout,
         };
-        if let Some(schema) = options.schema.as_deref() {
+        if let Some(schema) = store.schema.as_deref() {
             store.create_schema(schema).await?;
         }
         Ok(store)
@@ -202,8 +199,9 @@ impl PostgresStore {
     ///
     /// Runs on a connection of its own (a one-connection pool, closed afterwards), because the
     /// advisory lock belongs to the session: if a migration fails or is cut short, closing the
-    /// session releases the lock instead of leaving it held on a connection of the store's pool. Statements may take up to
-    /// [`MIGRATION_TIMEOUT`], and so may the whole call.
+    /// session releases the lock instead of leaving it held on a connection of the store's
+    /// pool. Statements, waiting for the lock included, may take up to [`MIGRATION_TIMEOUT`],
+    /// and so may the whole call.
     ///
     /// # Errors
     ///
@@ -211,11 +209,9 @@ impl PostgresStore {
     /// migrations this build does not know or whose checksum differs, or the time runs out.
     pub async fn migrate(&self) -> Result<(), StoreError> {
         let work = async {
-            let options = (*self.pool.connect_options()).clone().options([(
-                "statement_timeout",
-                duration_millis(MIGRATION_TIMEOUT).to_string(),
-            )]);
-            let pool = pool_options(1, self.acquire_timeout, self.set_search_path.clone())
+            let options = (*self.pool.connect_options()).clone();
+            let setup = session_setup(MIGRATION_TIMEOUT, self.schema.as_deref());
+            let pool = pool_options(1, self.acquire_timeout, setup)
                 .connect_with(options)
                 .await
                 .map_err(|error| database_error("migrate", error))?;
@@ -243,11 +239,10 @@ impl PostgresStore {
         self.pool.close().await;
     }
 
-    /// `CREATE SCHEMA IF NOT EXISTS`, tolerating another instance creating it at the same time
-    /// (PostgreSQL then reports a duplicate instead of skipping).
+    /// `CREATE SCHEMA IF NOT EXISTS` of the quoted `schema`, tolerating another instance
+    /// creating it at the same time (PostgreSQL then reports a duplicate instead of skipping).
     async fn create_schema(&self, schema: &str) -> Result<(), StoreError> {
-        let quoted = validated_identifier(schema)?;
-        let sql = format!("CREATE SCHEMA IF NOT EXISTS {quoted}");
+        let sql = format!("CREATE SCHEMA IF NOT EXISTS {schema}");
         self.timed("create_schema", async {
             match sqlx::raw_sql(&sql).execute(&self.pool).await {
                 Ok(_) => Ok(()),
@@ -278,6 +273,20 @@ impl PostgresStore {
     }
 }
 
+/// The statements run on every new connection: the session's `statement_timeout` and, with a
+/// schema, its `search_path`. Set here rather than as startup parameters, which connection
+/// poolers such as PgBouncer refuse.
+fn session_setup(statement_timeout: Duration, schema: Option<&str>) -> Arc<str> {
+    let mut setup = format!(
+        "SET statement_timeout = {}",
+        duration_millis(statement_timeout)
+    );
+    if let Some(schema) = schema {
+        setup.push_str(&format!("; SET search_path TO {schema}"));
+    }
+    setup.into()
+}
+
 /// Runs `sql` (no parameters) on a fresh pooled connection. A named function rather than a
 /// closure body so the future's lifetime is tied to the connection's.
 fn run_raw(
@@ -295,19 +304,15 @@ fn run_raw(
 fn pool_options(
     max_connections: u32,
     acquire_timeout: Duration,
-    set_search_path: Option<Arc<str>>,
+    session_setup: Arc<str>,
 ) -> PgPoolOptions {
-    let pool_options = PgPoolOptions::new()
+    PgPoolOptions::new()
         .max_connections(max_connections.max(1))
         .acquire_timeout(acquire_timeout)
         // Idle connections are checked before use, so the pool notices connections that died
         // with a database restart and replaces them instead of failing the operation.
-        .test_before_acquire(true);
-    match set_search_path {
-        Some(set_search_path) => pool_options
-            .after_connect(move |connection, _| run_raw(connection, Arc::clone(&set_search_path))),
-        None => pool_options,
-    }
+        .test_before_acquire(true)
+        .after_connect(move |connection, _| run_raw(connection, Arc::clone(&session_setup)))
 }
 
 /// A duration in whole milliseconds, at least 1: PostgreSQL reads a `statement_timeout` of 0 as
@@ -395,6 +400,18 @@ mod tests {
         assert!(validated_identifier("nul\0").is_err());
         assert!(validated_identifier(&"x".repeat(63)).is_ok());
         assert!(validated_identifier(&"x".repeat(64)).is_err());
+    }
+
+    #[test]
+    fn sessions_get_the_statement_timeout_and_the_schema() {
+        assert_eq!(
+            &*session_setup(Duration::from_millis(1500), None),
+            "SET statement_timeout = 1500"
+        );
+        assert_eq!(
+            &*session_setup(Duration::from_secs(5), Some("\"s\"")),
+            "SET statement_timeout = 5000; SET search_path TO \"s\""
+        );
     }
 
     #[test]

@@ -56,9 +56,17 @@ async fn instances_starting_together_on_a_fresh_schema_migrate_once() {
 #[tokio::test]
 async fn migrate_waits_for_the_advisory_lock_another_session_holds() {
     with_fresh_schema(|schema| async move {
-        let store = PostgresStore::connect(&support::postgres_url(), options(&schema))
-            .await
-            .expect("connect");
+        // Operations give up after 300 ms; migrate has its own, longer limit and must outwait
+        // the 700 ms the lock is held.
+        let store = PostgresStore::connect(
+            &support::postgres_url(),
+            PgStoreOptions {
+                statement_timeout: Duration::from_millis(300),
+                ..options(&schema)
+            },
+        )
+        .await
+        .expect("connect");
         let mut holder = raw_connection(&schema).await;
         let database: String = sqlx::query_scalar("SELECT current_database()")
             .fetch_one(&mut holder)

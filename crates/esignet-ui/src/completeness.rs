@@ -103,8 +103,13 @@ fn script_keys(script: &str) -> BTreeSet<String> {
             keys.insert(piece.to_owned());
         }
     }
-    for piece in script.split("t(\"").skip(1) {
-        if let Some((key, _)) = piece.split_once('"') {
+    // Calls of `t("…")` (not `split("…")` and the like: `t` must start an identifier).
+    for (at, _) in script.match_indices("t(\"") {
+        let before = script[..at].chars().next_back();
+        if before.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.' || c == '$') {
+            continue;
+        }
+        if let Some((key, _)) = script[at + 3..].split_once('"') {
             keys.insert(key.to_owned());
         }
     }

@@ -30,6 +30,7 @@ pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .merge(routes::oidc::routes())
         .merge(browser_api)
+        .merge(routes::captcha::routes())
         .merge(routes::client_mgmt::routes())
         .route("/csrf/token", get(csrf::csrf_token))
         .route("/actuator/health", get(health));

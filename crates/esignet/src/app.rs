@@ -5,11 +5,12 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use esignet_cache_memory::MemoryCache;
-use esignet_config::Settings;
-use esignet_core::{ClientManager, Core, CoreDeps};
+use esignet_captcha::{PowCaptcha, PowConfig, RemoteCaptcha, RemoteConfig, RemoteProvider};
+use esignet_config::{CaptchaKind, RemoteCaptchaProvider, Settings};
+use esignet_core::{CaptchaPolicy, ClientManager, Core, CoreDeps};
 use esignet_keys::{KeyEncryptionKey, KeyManager, KeyPolicy};
 use esignet_mock_authenticator::{Directory, MockAuthenticator, MockSettings};
-use esignet_spi::{Clock, SystemClock};
+use esignet_spi::{Cache, CaptchaVerifier, Clock, NoCaptcha, SystemClock};
 use esignet_store_sqlite::SqliteStore;
 use esignet_web::{AdminAuth, AdminConfig, AppState, IamConfig, WebConfig};
 
@@ -124,6 +125,7 @@ pub async fn build(settings: &Settings) -> anyhow::Result<App> {
         settings.oidc.claims_supported.clone(),
         known_acrs,
     );
+    let captcha = captcha_policy(settings, &kek, cache.clone(), clock.clone())?;
     let core = Arc::new(Core::new(
         config,
         CoreDeps {
@@ -136,7 +138,8 @@ pub async fn build(settings: &Settings) -> anyhow::Result<App> {
             clock: clock.clone(),
             transaction_key: kek.derive("transaction-cache"),
         },
-    ));
+    )
+    .with_captcha(captcha));
     let admin = AdminAuth::new(
         AdminConfig {
             static_token: settings
@@ -170,4 +173,51 @@ pub async fn build(settings: &Settings) -> anyhow::Result<App> {
         router: esignet_web::router(state),
         tasks,
     })
+}
+
+/// The captcha verifier of `[captcha]` and the actions requiring it.
+fn captcha_policy(
+    settings: &Settings,
+    kek: &KeyEncryptionKey,
+    cache: Arc<dyn Cache>,
+    clock: Arc<dyn Clock>,
+) -> anyhow::Result<CaptchaPolicy> {
+    let captcha = &settings.captcha;
+    let verifier: Arc<dyn CaptchaVerifier> = match captcha.kind {
+        CaptchaKind::None => Arc::new(NoCaptcha),
+        // The key is derived from the key-encryption key, so every instance verifies every
+        // instance's challenges without sharing anything else.
+        CaptchaKind::Pow => Arc::new(PowCaptcha::new(
+            kek.derive("captcha-pow"),
+            PowConfig {
+                difficulty_bits: captcha.pow_difficulty_bits,
+                challenge_ttl: captcha.pow_challenge_ttl,
+            },
+            cache,
+            clock,
+        )),
+        CaptchaKind::Remote => {
+            let remote = captcha
+                .remote
+                .as_ref()
+                .context("captcha.kind is remote but the remote settings are missing")?;
+            Arc::new(
+                RemoteCaptcha::new(RemoteConfig {
+                    provider: match remote.provider {
+                        RemoteCaptchaProvider::Recaptcha => RemoteProvider::Recaptcha,
+                        RemoteCaptchaProvider::Hcaptcha => RemoteProvider::Hcaptcha,
+                        RemoteCaptchaProvider::Turnstile => RemoteProvider::Turnstile,
+                    },
+                    verify_url: remote.verify_url.to_string(),
+                    secret: remote.secret.expose().to_owned().into(),
+                    site_key: remote.site_key.clone(),
+                    expected_hostname: remote.hostname.clone(),
+                    check_action: remote.check_action,
+                    timeout: remote.timeout,
+                })
+                .context("cannot build the remote captcha verifier")?,
+            )
+        }
+    };
+    Ok(CaptchaPolicy::new(verifier, captcha.required.clone()))
 }

@@ -142,5 +142,50 @@ fn ui_configs(settings: &Settings) -> Map<String, Value> {
         "issuer".to_owned(),
         Value::String(settings.issuer().to_owned()),
     );
+    captcha_ui_configs(settings, &mut configs);
     configs
+}
+
+/// The captcha keys of the UI `configs`, from `[captcha]`. They replace any `[ui] configs`
+/// values: the page must show a captcha exactly where the server checks one.
+///
+/// * `captcha.enable`: comma list of the required actions (eSignet's UI key), empty when off.
+/// * `captcha.sitekey`: the remote provider's site key; empty otherwise.
+/// * `captcha.kind`: `none`, `pow` or `remote`.
+/// * `captcha.provider` (remote): `recaptcha`, `hcaptcha` or `turnstile`.
+/// * `captcha.pow.challenge-url` and `captcha.pow.difficulty` (pow): where the page fetches a
+///   challenge, and the work it will take.
+fn captcha_ui_configs(settings: &Settings, configs: &mut Map<String, Value>) {
+    let captcha = &settings.captcha;
+    let kind = if captcha.is_enabled() {
+        captcha.kind.as_str()
+    } else {
+        "none"
+    };
+    let site_key = captcha
+        .remote
+        .as_ref()
+        .filter(|_| captcha.is_enabled())
+        .map(|remote| remote.site_key.clone())
+        .unwrap_or_default();
+    let mut set = |key: &str, value: Value| {
+        configs.insert(key.to_owned(), value);
+    };
+    set("captcha.enable", Value::from(captcha.required.join(",")));
+    set("captcha.sitekey", Value::from(site_key));
+    set("captcha.kind", Value::from(kind));
+    match (kind, &captcha.remote) {
+        ("pow", _) => {
+            set(
+                "captcha.pow.challenge-url",
+                Value::from(settings.endpoint_url("/captcha/challenge")),
+            );
+            set(
+                "captcha.pow.difficulty",
+                Value::from(captcha.pow_difficulty_bits),
+            );
+        }
+        ("remote", Some(remote)) => set("captcha.provider", Value::from(remote.provider.as_str())),
+        _ => {}
+    }
 }

@@ -1,5 +1,6 @@
 //! Route tables, one module per API family.
 
 pub mod authorization;
+pub mod captcha;
 pub mod client_mgmt;
 pub mod oidc;
