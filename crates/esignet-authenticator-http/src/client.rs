@@ -75,6 +75,7 @@ pub struct HttpAuthenticator {
     base: Url,
     retries: u32,
     otp_channels: Vec<String>,
+    identity_system_encrypts: bool,
     clock: Arc<dyn Clock>,
     certificates: Mutex<Option<CachedCertificates>>,
 }
@@ -129,6 +130,7 @@ impl HttpAuthenticator {
             base,
             retries: config.retries,
             otp_channels: config.otp_channels,
+            identity_system_encrypts: config.identity_system_encrypts,
             clock: Arc::new(SystemClock),
             certificates: Mutex::new(None),
         })
@@ -290,7 +292,10 @@ impl HttpAuthenticator {
         request: &KycExchangeRequest,
         verified: bool,
     ) -> Result<KycExchangeResult, PluginError> {
-        let jwe = request.userinfo_response_type == UserinfoResponseType::Jwe;
+        // By default eSignet-rs encrypts for JWE clients itself (to the key the client registered
+        // with eSignet), so the identity system only signs; opting in hands that to the system.
+        let jwe = self.identity_system_encrypts
+            && request.userinfo_response_type == UserinfoResponseType::Jwe;
         let (version, details, resp_type) = if jwe {
             (
                 Some("v3"),

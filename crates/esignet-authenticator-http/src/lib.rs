@@ -29,7 +29,7 @@
 //! | `kyc_auth` | `POST v2/kyc-auth/{rp}/{client}` (always v2) with `claimMetadataRequired` |
 //! | `kyc_exchange` | `POST kyc-exchange/{rp}/{client}` |
 //! | `verified_kyc_exchange` | `POST v2/kyc-exchange/{rp}/{client}` with `acceptedClaimDetail` |
-//! | either exchange, JWE client | `POST v3/kyc-exchange/{rp}/{client}` with `respType: "JWE"` |
+//! | either exchange, JWE client, `identity_system_encrypts` | `POST v3/kyc-exchange/{rp}/{client}` with `respType: "JWE"` |
 //! | `kyc_signing_certificates` | `GET keys.json`, cached for [`CERTIFICATE_CACHE_TTL`] |
 //!
 //! * Challenges become body members: `PIN`→`pin`, `OTP`→`otp`, `BIO`→`biometrics`,
@@ -41,8 +41,10 @@
 //! * Two-letter claims locales are sent as ISO 639-3 (`en`→`eng`, `fr`→`fra`, ...), as the
 //!   plugin does; other tags as they are.
 //! * `requestDateTime` is this side's clock in UTC, `yyyy-MM-ddTHH:mm:ss.SSS`.
-//! * A JWE client's userinfo is encrypted by the identity system, to the key registered there
-//!   with `POST /partner` for (relying party id, client id). Register it, or the exchange fails.
+//! * A JWE client's userinfo is encrypted by eSignet-rs itself, to the key the client registered
+//!   with eSignet (the identity system returns a signed JWT). With
+//!   [`HttpAuthenticatorConfig::identity_system_encrypts`] the identity system encrypts instead,
+//!   to the key registered there with `POST /partner` for (relying party id, client id).
 //!
 //! # Errors
 //!
@@ -108,6 +110,9 @@ pub struct HttpAuthenticatorConfig {
     pub retries: u32,
     /// OTP channels the identity system sends on, lower case (default `email`, `phone`).
     pub otp_channels: Vec<String>,
+    /// Ask the identity system for JWE userinfo (v3 exchange) instead of encrypting in eSignet-rs
+    /// (default false).
+    pub identity_system_encrypts: bool,
 }
 
 impl HttpAuthenticatorConfig {
@@ -128,6 +133,7 @@ impl Default for HttpAuthenticatorConfig {
             connect_timeout: Duration::from_secs(2),
             retries: 2,
             otp_channels: vec!["email".to_owned(), "phone".to_owned()],
+            identity_system_encrypts: false,
         }
     }
 }

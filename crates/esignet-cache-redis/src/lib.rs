@@ -26,6 +26,9 @@
 //! deployments on one Redis different prefixes), the `command_timeout` (2 s) bounding every
 //! operation, and the `connect_timeout` (2 s) bounding each connection attempt.
 //!
+//! One Redis server (or a proxy in front of several) is supported: not Redis Cluster's
+//! redirections, and not TLS (`rediss://`), which is not compiled in.
+//!
 //! # Failure behaviour
 //!
 //! Every operation is bounded by `command_timeout` and fails with
@@ -135,6 +138,11 @@ impl RedisCache {
     /// `connect_timeout` (plus `command_timeout` for the check), refuses the login, or is older
     /// than Redis 6.2 (no `GETDEL`). The message never contains the URL.
     pub async fn connect(url: &str, options: RedisOptions) -> Result<Arc<Self>, CacheError> {
+        if url.starts_with("rediss://") {
+            return Err(CacheError::Unavailable(
+                "Redis over TLS (rediss://) is not supported by this build".to_owned(),
+            ));
+        }
         let client = Client::open(url).map_err(|_| {
             // Only a fixed message: the URL, and so the parse error, may contain the password.
             CacheError::Unavailable(
@@ -178,25 +186,32 @@ impl RedisCache {
     /// `GETDEL` on a key no entry can have (it has no `::`), to refuse a server that lacks it
     /// now rather than fail every one-time code later.
     async fn check_server(&self) -> Result<(), CacheError> {
-        let probe = format!("{}:getdel-probe", self.prefix);
-        self.run("connect", |mut connection| {
-            let probe = probe.clone();
-            async move {
-                redis::cmd("GETDEL")
-                    .arg(probe)
-                    .query_async::<Option<Vec<u8>>>(&mut connection)
-                    .await
+        let mut probe = redis::cmd("GETDEL");
+        probe.arg(format!("{}:getdel-probe", self.prefix));
+        let mut connection = self.commands.clone();
+        let checked = tokio::time::timeout(
+            self.command_timeout,
+            probe.query_async::<Option<Vec<u8>>>(&mut connection),
+        )
+        .await;
+        let problem = match checked {
+            Ok(Ok(_)) => return Ok(()),
+            Ok(Err(error))
+                if error
+                    .to_string()
+                    .to_ascii_lowercase()
+                    .contains("unknown command") =>
+            {
+                "it lacks GETDEL: Redis 6.2 or later is needed".to_owned()
             }
-        })
-        .await
-        .map(|_| ())
-        .map_err(|error| {
-            tracing::error!(server = %self.server, %error, "Redis cannot serve the cache");
-            CacheError::Unavailable(format!(
-                "Redis at {} cannot serve the cache (Redis 6.2 or later is needed): {error}",
-                self.server
-            ))
-        })
+            Ok(Err(error)) => error.to_string(),
+            Err(_) => "the first command timed out".to_owned(),
+        };
+        tracing::error!(server = %self.server, problem, "Redis cannot serve the cache");
+        Err(CacheError::Unavailable(format!(
+            "Redis at {} cannot serve the cache: {problem}",
+            self.server
+        )))
     }
 
     /// The Redis key of (`namespace`, `key`): `<prefix>:<namespace>::<key>`.

@@ -146,6 +146,17 @@ async fn a_server_that_never_answers_is_unavailable_within_the_timeouts() {
 }
 
 #[tokio::test]
+async fn a_server_without_getdel_is_refused_at_connect() {
+    // Redis before 6.2 has no GETDEL; a renamed-away command looks the same to a client.
+    let server = RedisServer::start_with(free_port(), &["--rename-command", "GETDEL", ""]).await;
+    let refused = RedisCache::connect(&server.url(), RedisOptions::default()).await;
+    let Err(CacheError::Unavailable(message)) = refused else {
+        panic!("expected Unavailable, got {refused:?}");
+    };
+    assert!(message.contains("6.2"), "{message}");
+}
+
+#[tokio::test]
 async fn a_paused_server_is_unavailable_within_the_command_timeout_then_serves_again() {
     let server = RedisServer::start(free_port()).await;
     let options = RedisOptions {

@@ -21,6 +21,7 @@ mod raw;
 mod secret;
 mod settings;
 mod sources;
+mod ui;
 mod validate;
 
 use std::path::Path;

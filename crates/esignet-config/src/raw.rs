@@ -379,10 +379,16 @@ section! {
 section! {
     /// The identity system that authenticates individuals and supplies their claims.
     AuthenticatorRaw = "authenticator" {
-        /// Authenticator plugin; only `mock` (built-in mock identity system) is available in this release.
+        /// Authenticator plugin: `mock` (built-in, in process) or `mock-identity-http` (over HTTP).
+        /// `mock-identity-http` talks to the mock identity service (`esignet mock-identity`) or
+        /// any identity system speaking its API.
         kind: String = "mock".to_owned(), ValueKind::Enum(AuthenticatorKind::ALL);
-        /// The OTP the mock identity system accepts for every identity (6 digits).
+        /// The OTP the built-in mock identity system accepts for every identity (6 digits).
         mock_otp: String = "111111".to_owned(), ValueKind::Str;
+        /// Base URL of the identity service API, for `kind = "mock-identity-http"`.
+        url: String = "http://127.0.0.1:8082/v1/mock-identity-system".to_owned(), ValueKind::Str;
+        /// Total time allowed for one call to the identity service, for `kind = "mock-identity-http"`.
+        timeout_secs: u64 = 10, ValueKind::Int;
     }
 }
 
@@ -436,6 +442,24 @@ section! {
         /// in the environment give a JSON object or a TOML inline table.
         configs: serde_json::Map<String, serde_json::Value> = serde_json::Map::new(), ValueKind::Table,
             example = "{ \"resend.otp.delay.secs\" = 180, \"sbi.env\" = \"Developer\" }";
+        /// Product name shown in the login pages' header and window title.
+        title: String = "eSignet".to_owned(), ValueKind::Str;
+        /// Logo in the login pages' header: an absolute `http(s)` URL or a path on this server starting with `/`.
+        /// Unset shows the built-in mark; an absolute URL's origin is added to the pages' CSP `img-src`.
+        logo_url: Option<String> = None, ValueKind::OptStr,
+            example = "\"https://example.org/logo.svg\"";
+        /// Brand colour of the login pages' buttons, links and focus rings, `#rgb` or `#rrggbb`.
+        /// White text on it must reach WCAG AA contrast (4.5:1), so buttons stay readable.
+        primary_color: String = "#0b5cad".to_owned(), ValueKind::Str;
+        /// Background colour of the login pages' header band, `#rgb` or `#rrggbb`.
+        /// Its text is black or white, whichever contrasts more.
+        secondary_color: String = "#eef3f9".to_owned(), ValueKind::Str;
+        /// Language of the login pages when neither `ui_locales`, the resident's earlier choice nor the browser's languages name a supported one.
+        /// Two-letter code listed in `oidc.ui_locales_supported`.
+        default_language: String = "en".to_owned(), ValueKind::Str;
+        /// Extra CSP `img-src` sources of the login pages, for relying-party and wallet logos hosted elsewhere (`https://rp.example.org`, or `https:` for any).
+        /// The pages load images only from this server otherwise; the seeded demo client's origin is added while `demo.seed_client` is on.
+        image_sources: Vec<String> = Vec::new(), ValueKind::StrList;
     }
 }
 

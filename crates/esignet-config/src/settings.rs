@@ -234,6 +234,10 @@ pub struct AuthenticatorSettings {
     pub kind: AuthenticatorKind,
     /// The OTP the mock identity system accepts (6 digits).
     pub mock_otp: String,
+    /// Base URL of the identity service API (`mock-identity-http`), without trailing slash.
+    pub url: String,
+    /// Time allowed for one call to the identity service.
+    pub timeout: Duration,
 }
 
 /// `[admin]`: how the admin API (client management) is authenticated. Closed unless
@@ -287,6 +291,18 @@ pub struct DemoSettings {
 pub struct UiSettings {
     /// Merged into the `configs` map of oauth-details responses.
     pub configs: serde_json::Map<String, serde_json::Value>,
+    /// Product name of the login pages.
+    pub title: String,
+    /// Header logo: an absolute http(s) URL or a path starting with `/`; `None` = built-in.
+    pub logo_url: Option<String>,
+    /// Brand colour (`#rgb` / `#rrggbb`, white text on it reaches 4.5:1).
+    pub primary_color: String,
+    /// Header background colour (`#rgb` / `#rrggbb`).
+    pub secondary_color: String,
+    /// Fallback language of the login pages (two-letter, one of `oidc.ui_locales_supported`).
+    pub default_language: String,
+    /// Extra CSP `img-src` sources of the login pages.
+    pub image_sources: Vec<String>,
 }
 
 /// `[captcha]`: which captcha protects which actions.
@@ -444,6 +460,8 @@ config_enum! {
     AuthenticatorKind {
         /// Built-in mock identity system with demo identities.
         Mock = "mock",
+        /// A mock identity service (or any system speaking its API) over HTTP.
+        MockIdentityHttp = "mock-identity-http",
     }
 }
 

@@ -74,9 +74,7 @@ pub(crate) fn validate(raw: RawConfig, problems: &mut Problems) -> Settings {
     let authenticator = authenticator(raw.authenticator, problems);
     let admin = admin(raw.admin, problems);
     let demo = demo(raw.demo, &data.dir, problems);
-    let ui = UiSettings {
-        configs: raw.ui.configs,
-    };
+    let ui = crate::ui::ui(raw.ui, &oidc.ui_locales_supported, problems);
     let captcha = crate::captcha::captcha(raw.captcha, problems);
     let logging = LoggingSettings {
         format: word(problems, "logging.format", &raw.logging.format).unwrap_or(LogFormat::Text),
@@ -544,9 +542,19 @@ fn authenticator(raw: raw::AuthenticatorRaw, problems: &mut Problems) -> Authent
     if raw.mock_otp.len() != 6 || !raw.mock_otp.bytes().all(|b| b.is_ascii_digit()) {
         problems.push("authenticator.mock_otp", "must be exactly 6 digits");
     }
+    let url = match http_url(&raw.url) {
+        Ok(url) => url.as_str().trim_end_matches('/').to_owned(),
+        Err(message) => {
+            problems.push("authenticator.url", message);
+            raw.url
+        }
+    };
+    let timeout = secs(problems, "authenticator.timeout_secs", raw.timeout_secs, 1);
     AuthenticatorSettings {
         kind,
         mock_otp: raw.mock_otp,
+        url,
+        timeout,
     }
 }
 

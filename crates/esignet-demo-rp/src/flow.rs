@@ -120,8 +120,9 @@ fn authorization_params(
     params
 }
 
-/// The parameters of the authorization response (RFC 6749 §4.1.2, RFC 9207).
-#[derive(Debug, Default)]
+/// The parameters of the authorization response (RFC 6749 §4.1.2, RFC 9207). No `Debug`:
+/// it holds the authorization code.
+#[derive(Default)]
 pub(crate) struct Callback {
     code: Option<String>,
     state: Option<String>,

@@ -129,22 +129,33 @@ fn default_claims() -> Value {
 
 /// The configuration resolved and validated at start.
 pub(crate) struct Settings {
+    /// `<public_url>/callback`, sent at authorization and repeated at the token endpoint.
     pub redirect_uri: String,
+    /// Where browsers are sent to sign in (validated as an http(s) URL).
     pub authorize_url: String,
+    /// The `scope` parameter.
     pub scope: String,
+    /// The `acr_values` parameter (not sent when empty).
     pub acr_values: String,
     /// The `claims` parameter as compact JSON, when one is sent.
     pub claims: Option<String>,
+    /// The `claims_locales` parameter (not sent when empty).
     pub claims_locales: String,
+    /// The `ui_locales` parameter, when configured.
     pub ui_locales: Option<String>,
+    /// Whether the session cookie carries `Secure` (the portal is served over HTTPS).
     pub secure_cookie: bool,
 }
 
 /// Everything the handlers share.
 pub(crate) struct App {
+    /// The resolved configuration.
     pub settings: Settings,
+    /// The client's keys.
     pub client: ClientKeys,
+    /// The provider client (metadata and key caches, back-channel calls).
     pub provider: Provider,
+    /// The browser sessions.
     pub sessions: SessionStore,
 }
 

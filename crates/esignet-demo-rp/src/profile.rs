@@ -34,6 +34,7 @@ pub(crate) fn profile_page(profile: &Profile) -> String {
     for (claim, label) in [
         ("name", "Name"),
         ("given_name", "Given name"),
+        ("middle_name", "Middle name"),
         ("family_name", "Family name"),
         ("gender", "Gender"),
         ("birthdate", "Date of birth"),
@@ -115,6 +116,12 @@ fn field(body: &mut String, claims: &Map<String, Value>, claim: &str, label: &st
         body.push_str(" <span class=\"badge\">verified</span>");
     }
     body.push_str("</dt>\n");
+    let found = found
+        .into_iter()
+        .flat_map(|(tag, value)| match (&tag, &value) {
+            (None, Value::Object(address)) if is_address(address) => localized_addresses(address),
+            _ => vec![(tag, value)],
+        });
     for (tag, value) in found {
         body.push_str("<dd>");
         match tag.as_deref() {
@@ -180,6 +187,38 @@ fn display(value: &Value) -> String {
         }
         other => escape(&other.to_string()),
     }
+}
+
+/// An address whose members come in locale variants (`locality#en`, `locality#ar`; eSignet
+/// localizes inside the address object) as one address per locale, each with the untagged
+/// members (such as `postal_code`) too. An address without variants is returned as it is.
+fn localized_addresses(address: &Map<String, Value>) -> Vec<(Option<String>, Value)> {
+    let mut tags: Vec<&str> = Vec::new();
+    for key in address.keys() {
+        if let Some((_, tag)) = key.split_once('#')
+            && !tags.contains(&tag)
+        {
+            tags.push(tag);
+        }
+    }
+    if tags.is_empty() {
+        return vec![(None, Value::Object(address.clone()))];
+    }
+    tags.into_iter()
+        .map(|tag| {
+            let localized: Map<String, Value> = address
+                .iter()
+                .filter_map(|(key, value)| match key.split_once('#') {
+                    Some((member, member_tag)) if member_tag == tag => {
+                        Some((member.to_owned(), value.clone()))
+                    }
+                    Some(_) => None,
+                    None => Some((key.clone(), value.clone())),
+                })
+                .collect();
+            (Some(tag.to_owned()), Value::Object(localized))
+        })
+        .collect()
 }
 
 fn is_address(object: &Map<String, Value>) -> bool {
@@ -397,6 +436,19 @@ mod tests {
         assert!(html.contains("Name <span class=\"badge\">verified</span>"));
         assert!(html.contains("<dd>Verified Name</dd>"));
         assert!(html.contains("<summary>Raw claims</summary>"));
+    }
+
+    #[test]
+    fn addresses_localized_member_by_member_are_shown_per_language() {
+        let html = render(json!({"sub": "s", "address": {
+            "locality#en": "Rabat", "locality#ar": "الرباط",
+            "country#en": "Morocco", "country#ar": "المغرب", "postal_code": "45009"
+        }}));
+        assert!(
+            html.contains("<span lang=\"en\">Rabat, 45009, Morocco</span>"),
+            "{html}"
+        );
+        assert!(html.contains("<span lang=\"ar\" dir=\"rtl\">الرباط, 45009, المغرب</span>"));
     }
 
     #[test]

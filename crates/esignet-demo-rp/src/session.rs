@@ -107,18 +107,32 @@ impl Session {
     }
 }
 
-/// The in-memory session map. Every method takes the lock briefly and never across an await.
+/// How often expired sessions are swept out (they hold personal data, so they should not
+/// linger until the next new session happens to trigger a purge).
+const PURGE_INTERVAL: Duration = Duration::minutes(1);
+
+struct Sessions {
+    map: HashMap<String, Session>,
+    last_purge: OffsetDateTime,
+}
+
+/// The in-memory session map. Every method takes the lock briefly and never across an await,
+/// and sweeps out expired sessions at most once per [`PURGE_INTERVAL`].
 pub(crate) struct SessionStore {
     clock: Arc<dyn Clock>,
-    sessions: Mutex<HashMap<String, Session>>,
+    sessions: Mutex<Sessions>,
 }
 
 impl SessionStore {
     /// An empty store whose expiry follows `clock`.
     pub fn new(clock: Arc<dyn Clock>) -> Self {
+        let now = clock.now();
         Self {
             clock,
-            sessions: Mutex::new(HashMap::new()),
+            sessions: Mutex::new(Sessions {
+                map: HashMap::new(),
+                last_purge: now,
+            }),
         }
     }
 
@@ -127,20 +141,27 @@ impl SessionStore {
         self.clock.now()
     }
 
-    fn lock(&self) -> MutexGuard<'_, HashMap<String, Session>> {
+    /// Locks the map (sweeping it when a sweep is due) and returns it with the current time.
+    fn lock(&self) -> (MutexGuard<'_, Sessions>, OffsetDateTime) {
+        let now = self.now();
         // A panic while holding the lock cannot leave a session half-written in a way that
         // matters (each entry is replaced whole), so a poisoned map is still usable.
-        self.sessions.lock().unwrap_or_else(PoisonError::into_inner)
+        let mut sessions = self.sessions.lock().unwrap_or_else(PoisonError::into_inner);
+        if now >= sessions.last_purge + PURGE_INTERVAL {
+            sessions.map.retain(|_, session| !session.expired(now));
+            sessions.last_purge = now;
+        }
+        (sessions, now)
     }
 
     /// Records a login started under `state` in the session `id` (or in a new session when `id`
     /// is absent, unknown or expired) and returns the session id to put in the cookie.
     pub fn add_pending(&self, id: Option<&str>, state: String, pending: PendingLogin) -> String {
-        let now = self.now();
-        let mut sessions = self.lock();
+        let (mut guard, now) = self.lock();
+        let sessions = &mut guard.map;
         let id = match id.filter(|id| sessions.get(*id).is_some_and(|s| !s.expired(now))) {
             Some(id) => id.to_owned(),
-            None => insert_new(&mut sessions, now),
+            None => insert_new(sessions, now),
         };
         if let Some(session) = sessions.get_mut(&id) {
             session.last_used = now;
@@ -165,9 +186,8 @@ impl SessionStore {
     /// for one callback only, and only in the browser that started it. `None` when the
     /// session or the state is unknown or expired.
     pub fn take_pending(&self, id: &str, state: &str) -> Option<PendingLogin> {
-        let now = self.now();
-        let mut sessions = self.lock();
-        let session = sessions.get_mut(id).filter(|s| !s.expired(now))?;
+        let (mut sessions, now) = self.lock();
+        let session = sessions.map.get_mut(id).filter(|s| !s.expired(now))?;
         session.last_used = now;
         session
             .pending
@@ -179,13 +199,13 @@ impl SessionStore {
     /// planted in the browser before the login never becomes a signed-in session), keeping the
     /// other pending logins. Returns the new id.
     pub fn sign_in(&self, old_id: &str, profile: Profile) -> String {
-        let now = self.now();
-        let mut sessions = self.lock();
+        let (mut guard, now) = self.lock();
+        let sessions = &mut guard.map;
         let pending = sessions
             .remove(old_id)
             .map(|session| session.pending)
             .unwrap_or_default();
-        let id = insert_new(&mut sessions, now);
+        let id = insert_new(sessions, now);
         if let Some(session) = sessions.get_mut(&id) {
             session.pending = pending;
             session.profile = Some(profile);
@@ -195,22 +215,21 @@ impl SessionStore {
 
     /// The signed-in profile of session `id`, if it is live (using it extends its life).
     pub fn profile(&self, id: &str) -> Option<Profile> {
-        let now = self.now();
-        let mut sessions = self.lock();
-        let session = sessions.get_mut(id).filter(|s| !s.expired(now))?;
+        let (mut sessions, now) = self.lock();
+        let session = sessions.map.get_mut(id).filter(|s| !s.expired(now))?;
         session.last_used = now;
         session.profile.clone()
     }
 
     /// Forgets session `id`.
     pub fn remove(&self, id: &str) {
-        self.lock().remove(id);
+        self.lock().0.map.remove(id);
     }
 
     /// The number of sessions held (expired ones included until the next purge).
     #[cfg(test)]
     fn len(&self) -> usize {
-        self.lock().len()
+        self.lock().0.map.len()
     }
 }
 
@@ -300,6 +319,17 @@ mod tests {
         let fresh = store.add_pending(Some(&signed_in), "s2".into(), pending(store.now()));
         assert_ne!(fresh, signed_in, "an expired id is not revived");
         assert_eq!(store.len(), 1, "expired sessions are purged");
+    }
+
+    #[test]
+    fn expired_sessions_are_swept_without_new_sessions() {
+        let (clock, store) = store();
+        let id = store.add_pending(None, "s1".into(), pending(store.now()));
+        store.sign_in(&id, profile());
+        assert_eq!(store.len(), 1);
+        clock.advance(SESSION_IDLE_TTL);
+        assert!(store.profile("unknown").is_none());
+        assert_eq!(store.len(), 0, "the sweep ran on an unrelated lookup");
     }
 
     #[test]

@@ -83,6 +83,10 @@ pub struct KeyPolicy {
     pub root_validity: time::Duration,
     /// The subject common name of the signing certificates.
     pub subject_common_name: String,
+    /// Whether the keys also issue certificates for other parties' keys (a wallet-binding
+    /// CA): their own certificates then allow certificate signing (`CA:TRUE, pathlen:0`,
+    /// `keyCertSign`) and [`crate::KeyManager::issue_certificate`] is available.
+    pub issues_certificates: bool,
 }
 
 impl KeyPolicy {
@@ -104,7 +108,16 @@ impl KeyPolicy {
             rotate_before,
             root_validity: Self::ROOT_VALIDITY,
             subject_common_name: subject_common_name.into(),
+            issues_certificates: false,
         }
+    }
+
+    /// This policy for keys that also certify other parties' keys (see
+    /// [`KeyPolicy::issues_certificates`]).
+    #[must_use]
+    pub fn issuing_certificates(mut self) -> Self {
+        self.issues_certificates = true;
+        self
     }
 
     /// Checks the policy's internal consistency.

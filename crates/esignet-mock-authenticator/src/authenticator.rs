@@ -15,7 +15,9 @@ use serde_json::{Map, Value};
 use crate::codes;
 use crate::crypto::{random_id, secrets_match, sha3_256_b64u};
 use crate::directory::Directory;
-use crate::factors::{AuthFactor, verify_biometrics, verify_kbi, verify_password, verify_pin};
+use crate::factors::{
+    AuthFactor, verify_biometrics_for_transaction, verify_kbi, verify_password, verify_pin,
+};
 use crate::identity::Identity;
 use crate::kyc::{ClaimsRequest, build_kyc_claims, claims_metadata};
 use crate::otp::otp_destinations;
@@ -167,7 +169,9 @@ impl MockAuthenticator {
                     &self.settings.kbi_fields,
                     &self.settings.default_language,
                 ),
-                AuthFactor::Biometrics => verify_biometrics(&challenge.challenge),
+                AuthFactor::Biometrics => {
+                    verify_biometrics_for_transaction(&challenge.challenge, &request.transaction_id)
+                }
                 AuthFactor::Otp | AuthFactor::Wallet | AuthFactor::IdToken => false,
             };
             if !passed {
@@ -277,10 +281,15 @@ impl MockAuthenticator {
         payload.extend(claims);
         let payload = serde_json::to_vec(&Value::Object(payload))
             .map_err(|_| internal(codes::DATA_EXCHANGE_FAILED, "kyc serialization failed"))?;
-        let encrypted_kyc = self.signer.sign_jws(None, &payload).map_err(|error| {
-            tracing::error!(%error, "mock kyc signing failed");
-            PluginError::new(codes::DATA_EXCHANGE_FAILED)
-        })?;
+        // RSA signing is CPU work of a few hundred microseconds: keep it off the async workers.
+        let signer = Arc::clone(&self.signer);
+        let encrypted_kyc = tokio::task::spawn_blocking(move || signer.sign_jws(None, &payload))
+            .await
+            .map_err(|_| internal(codes::DATA_EXCHANGE_FAILED, "kyc signing task failed"))?
+            .map_err(|error| {
+                tracing::error!(%error, "mock kyc signing failed");
+                PluginError::new(codes::DATA_EXCHANGE_FAILED)
+            })?;
         Ok(KycExchangeResult { encrypted_kyc })
     }
 }

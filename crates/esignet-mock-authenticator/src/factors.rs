@@ -131,29 +131,91 @@ pub fn verify_kbi(
 }
 
 /// A biometric challenge: SBI capture output, base64 of a JSON array of biometric records (an
-/// object holding such records, a `biometrics` array, or plain JSON is accepted too).
-///
-/// **The mock does not match biometrics**: it only checks that the challenge is well-formed
-/// capture output, i.e. that at least one record has a non-empty string `data` (the signed
-/// capture). Garbage is rejected; any real-looking capture of anyone passes.
+/// object holding such records, a `biometrics` array, or plain JSON is accepted too), checked
+/// for shape only, without a transaction. See [`verify_biometrics_for_transaction`], which
+/// the authenticator uses.
 pub fn verify_biometrics(challenge: &str) -> bool {
+    check_capture(challenge, None)
+}
+
+/// A biometric challenge as the eSignet UI sends it: base64 of `JSON.stringify` of the SBI
+/// capture's `biometrics` array (the UI drops the `error` members; an object with a
+/// `biometrics` array, a single record, or plain JSON are accepted too).
+///
+/// **The mock does not match biometrics.** It passes a challenge when there is at least one
+/// record and every record:
+/// * has no `error`, or one whose `errorCode` is `"0"`;
+/// * has a `data` member that is a compact JWS (three base64url parts, a JSON header with a
+///   string `alg`). Signatures are not verified: the mock has no registry of device keys;
+/// * whose payload is a JSON object with `bioType` `Face`, `Finger` or `Iris`, a non-empty
+///   base64url `bioValue`, and a `transactionId` equal to `transaction_id`, the auth
+///   transaction id of the kyc-auth request (so a capture made for another login is refused).
+///
+/// This is exactly what the mock SBI device (`esignet-mock-sbi`) produces; any capture of
+/// anyone for this transaction passes.
+pub fn verify_biometrics_for_transaction(challenge: &str, transaction_id: &str) -> bool {
+    !transaction_id.trim().is_empty() && check_capture(challenge, Some(transaction_id))
+}
+
+/// The checks of [`verify_biometrics_for_transaction`]; the transaction binding only when
+/// `transaction_id` is given.
+fn check_capture(challenge: &str, transaction_id: Option<&str>) -> bool {
     let Some(decoded) = decode_json(challenge) else {
         return false;
     };
-    let has_capture = |record: &Value| {
-        record
-            .get("data")
-            .and_then(Value::as_str)
-            .is_some_and(|data| !data.trim().is_empty())
-    };
-    match &decoded {
-        Value::Array(records) => records.iter().any(has_capture),
+    let records = match &decoded {
+        Value::Array(records) => records.as_slice(),
         Value::Object(object) => match object.get("biometrics") {
-            Some(Value::Array(records)) => records.iter().any(has_capture),
-            _ => has_capture(&decoded),
+            Some(Value::Array(records)) => records.as_slice(),
+            _ => std::slice::from_ref(&decoded),
         },
-        _ => false,
+        _ => return false,
+    };
+    !records.is_empty()
+        && records
+            .iter()
+            .all(|record| is_capture_record(record, transaction_id))
+}
+
+/// One SBI capture record (see [`verify_biometrics_for_transaction`]).
+fn is_capture_record(record: &Value, transaction_id: Option<&str>) -> bool {
+    if let Some(error) = record.get("error")
+        && error.get("errorCode").and_then(Value::as_str) != Some("0")
+    {
+        return false;
     }
+    let Some(data) = record.get("data").and_then(Value::as_str) else {
+        return false;
+    };
+    let mut parts = data.trim().split('.');
+    let (Some(header), Some(payload), Some(signature), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return false;
+    };
+    let header_is_jws = decode_base64_lenient(header)
+        .and_then(|bytes| serde_json::from_slice::<Map<String, Value>>(&bytes).ok())
+        .is_some_and(|header| header.get("alg").is_some_and(Value::is_string));
+    if !header_is_jws || signature.is_empty() || decode_base64_lenient(signature).is_none() {
+        return false;
+    }
+    let Some(payload) = decode_base64_lenient(payload)
+        .and_then(|bytes| serde_json::from_slice::<Map<String, Value>>(&bytes).ok())
+    else {
+        return false;
+    };
+    let bio_type_ok = payload
+        .get("bioType")
+        .and_then(Value::as_str)
+        .is_some_and(|bio_type| matches!(bio_type, "Face" | "Finger" | "Iris"));
+    let bio_value_ok = payload
+        .get("bioValue")
+        .and_then(Value::as_str)
+        .is_some_and(|value| !value.trim().is_empty() && decode_base64_lenient(value).is_some());
+    let transaction_ok = transaction_id.is_none_or(|expected| {
+        payload.get("transactionId").and_then(Value::as_str) == Some(expected)
+    });
+    bio_type_ok && bio_value_ok && transaction_ok
 }
 
 /// Decodes an encoded-JSON challenge: base64 in either alphabet, or (leniently) raw JSON.
@@ -343,23 +405,71 @@ mod tests {
         ));
     }
 
+    const TXN: &str = "q7RkZ2x9Lm";
+
+    /// A record shaped like the mock SBI device's output, with `payload` as the data's payload.
+    fn capture_record(payload: serde_json::Value) -> serde_json::Value {
+        let header = URL_SAFE_NO_PAD.encode(r#"{"alg":"ES256","typ":"JWT","x5c":["MIIB"]}"#);
+        let data = format!(
+            "{header}.{}.{}",
+            URL_SAFE_NO_PAD.encode(payload.to_string()),
+            URL_SAFE_NO_PAD.encode([7u8; 64])
+        );
+        json!({"specVersion": "0.9.5", "data": data, "hash": "AB12", "sessionKey": "a2V5",
+               "thumbprint": "CD34"})
+    }
+
+    fn finger(transaction_id: &str) -> serde_json::Value {
+        capture_record(json!({"bioType": "Finger", "bioSubType": "UNKNOWN",
+                              "bioValue": URL_SAFE_NO_PAD.encode([1u8; 32]),
+                              "transactionId": transaction_id, "purpose": "Auth"}))
+    }
+
     #[test]
-    fn biometrics_need_a_capture_record() {
-        let capture =
-            json!([{"specVersion": "1.0", "data": "eyJhbGciOiJSUzI1NiJ9.e30.sig", "hash": "abc"}]);
-        assert!(verify_biometrics(&STANDARD.encode(capture.to_string())));
-        assert!(verify_biometrics(
-            &URL_SAFE_NO_PAD.encode(capture.to_string())
+    fn biometrics_accept_sbi_capture_output_for_the_transaction() {
+        let capture = json!([finger(TXN), finger(TXN)]);
+        for encoded in [
+            STANDARD.encode(capture.to_string()),
+            URL_SAFE_NO_PAD.encode(capture.to_string()),
+            capture.to_string(),
+            STANDARD.encode(json!({"biometrics": capture}).to_string()),
+            STANDARD.encode(finger(TXN).to_string()),
+        ] {
+            assert!(
+                verify_biometrics_for_transaction(&encoded, TXN),
+                "{encoded}"
+            );
+            assert!(verify_biometrics(&encoded), "{encoded}");
+        }
+        let mut with_success = finger(TXN);
+        with_success["error"] = json!({"errorCode": "0", "errorInfo": "Success"});
+        assert!(verify_biometrics_for_transaction(
+            &STANDARD.encode(json!([with_success]).to_string()),
+            TXN
         ));
-        assert!(verify_biometrics(&capture.to_string()));
-        let wrapped = json!({"biometrics": capture});
-        assert!(verify_biometrics(&STANDARD.encode(wrapped.to_string())));
-        let single = json!({"data": "x.y.z"});
-        assert!(verify_biometrics(&STANDARD.encode(single.to_string())));
+    }
+
+    #[test]
+    fn biometrics_of_another_transaction_are_rejected() {
+        let capture = STANDARD.encode(json!([finger("Zx8wV7u6T5")]).to_string());
+        assert!(!verify_biometrics_for_transaction(&capture, TXN));
+        assert!(verify_biometrics(&capture), "well-formed, just not ours");
+        let mixed = STANDARD.encode(json!([finger(TXN), finger("other")]).to_string());
+        assert!(!verify_biometrics_for_transaction(&mixed, TXN));
+        assert!(!verify_biometrics_for_transaction(
+            &STANDARD.encode(json!([finger(TXN)]).to_string()),
+            ""
+        ));
     }
 
     #[test]
     fn biometric_garbage_is_rejected() {
+        let mut failed = finger(TXN);
+        failed["error"] = json!({"errorCode": "101", "errorInfo": "Unable to detect"});
+        let no_bio_value = capture_record(json!({"bioType": "Face", "transactionId": TXN}));
+        let bad_type = capture_record(json!({"bioType": "Palm", "bioValue": "AAAA",
+                                             "transactionId": TXN}));
+        let not_object = capture_record(json!(["Finger"]));
         for challenge in [
             String::new(),
             "garbage!".to_owned(),
@@ -368,11 +478,21 @@ mod tests {
             STANDARD.encode(r#"[{"data": ""}]"#),
             STANDARD.encode(r#"[{"data": "   "}]"#),
             STANDARD.encode(r#"[{"data": 42}]"#),
+            STANDARD.encode(r#"[{"data": "x.y.z"}]"#),
+            STANDARD.encode(r#"[{"data": "eyJhbGciOiJSUzI1NiJ9.e30.sig"}]"#),
             STANDARD.encode(r#"[{"hash": "abc"}]"#),
             STANDARD.encode(r#"{"biometrics": []}"#),
             STANDARD.encode(r#""a string""#),
+            STANDARD.encode(json!([failed]).to_string()),
+            STANDARD.encode(json!([no_bio_value]).to_string()),
+            STANDARD.encode(json!([bad_type]).to_string()),
+            STANDARD.encode(json!([not_object]).to_string()),
+            STANDARD.encode(json!([finger(TXN), {"data": "a.b"}]).to_string()),
         ] {
-            assert!(!verify_biometrics(&challenge), "{challenge}");
+            assert!(
+                !verify_biometrics_for_transaction(&challenge, TXN),
+                "{challenge}"
+            );
         }
     }
 

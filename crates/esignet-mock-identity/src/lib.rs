@@ -58,8 +58,8 @@
 //! every supplied factor must pass; a failure is an error (`auth_failed`, `invalid_transaction`
 //! ...) rather than `{"authStatus": false}`; the OTP (configurable, `111111` by default) works
 //! once, only after `send-otp` for the same transaction and individual, for 10 minutes; wallet
-//! `tokens` are refused (`invalid_auth_factor_type`); biometrics are checked for shape only, never
-//! matched; a KYC token is single use and expires 180 s after `kyc-auth` by this service's clock
+//! `tokens` are refused (`invalid_auth_factor_type`); biometrics must be a well-formed SBI capture
+//! made for this transaction, but are never matched against the person; a KYC token is single use and expires 180 s after `kyc-auth` by this service's clock
 //! (`requestDateTime` is ignored); exchange errors are `invalid_kyc_token` and
 //! `data_exchange_failed` (the Java mock's `mock-ida-006/007` and `mock-ida-008`). The `sub` is
 //! SHA3-256-B64U(individualId + relyingPartyId), as in the Java mock. KYC is signed (RS256) by a

@@ -1,6 +1,9 @@
 //! The administration API over real HTTP: identities, schema validation, verified claims,
 //! partners, keys and health.
 
+// Helpers outside #[test] functions unwrap too: a failure there is a test failure.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use common::{Mock, SID, errors, new_identity, request_time, wrap};

@@ -1,6 +1,9 @@
 //! The endpoints eSignet calls, over real HTTP: send-otp, kyc-auth with every factor, and the
 //! three kyc-exchange versions (JWS checked with `jsonwebtoken`, JWE opened with `josekit`).
 
+// Helpers outside #[test] functions unwrap too: a failure there is a test failure.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use base64::Engine as _;
@@ -113,17 +116,31 @@ async fn otp_login_works_once_and_only_after_send_otp() {
     assert_eq!(errors(&other_transaction), ["invalid_transaction"]);
 }
 
+/// What an SBI device returns for a face capture made for `transaction` (signature unchecked),
+/// encoded as the login UI sends it.
+fn sbi_capture(transaction: &str) -> String {
+    let b64u = |bytes: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+    let payload = json!({"bioType": "Face", "bioSubType": "", "bioValue": b64u(b"face image"),
+                         "transactionId": transaction});
+    let data = format!(
+        "{}.{}.{}",
+        b64u(br#"{"alg":"RS256"}"#),
+        b64u(payload.to_string().as_bytes()),
+        b64u(b"signature")
+    );
+    base64::engine::general_purpose::STANDARD
+        .encode(json!([{"specVersion": "1.0", "data": data}]).to_string())
+}
+
 #[tokio::test]
 async fn every_factor_authenticates() {
     let mock = Mock::start().await;
-    let capture = base64::engine::general_purpose::STANDARD
-        .encode(json!([{"specVersion": "1.0", "data": "e30.e30.sig"}]).to_string());
     let cases = [
         json!({"pin": SID_PIN}),
         json!({"password": SID_PASSWORD}),
         json!({"kbi": b64u_json(&json!({"dateOfBirth": "1987-11-25"}))}),
         json!({"kbi": b64u_json(&json!({"email": "siddharth.mansour@example.com", "phone": "+212612345678"}))}),
-        json!({"biometrics": capture}),
+        json!({"biometrics": sbi_capture("TF4")}),
         json!({"pin": SID_PIN, "password": SID_PASSWORD}),
     ];
     for (index, factors) in cases.into_iter().enumerate() {
@@ -154,6 +171,10 @@ async fn failing_factors_are_errors() {
             "auth_failed",
         ),
         (json!({"biometrics": "garbage"}), "auth_failed"),
+        (
+            json!({"biometrics": sbi_capture("another login")}),
+            "auth_failed",
+        ),
         (json!({"pin": SID_PIN, "password": "wrong"}), "auth_failed"),
         (json!({}), "auth_failed"),
         (

@@ -27,6 +27,14 @@ pub enum AuditAction {
     SaveConsent,
     DeleteUserConsent,
     KeyRotated,
+    LinkCode,
+    LinkStatus,
+    LinkTransaction,
+    LinkSendOtp,
+    LinkAuthenticate,
+    LinkAuthCode,
+    SendBindingOtp,
+    KeyBinding,
 }
 
 /// Outcome of an audited action.

@@ -1,9 +1,10 @@
 //! The seams of eSignet-rs.
 //!
 //! Everything that can be swapped lives behind a trait in this crate: the identity system
-//! ([`Authenticator`]), where audit events go ([`AuditSink`]), durable storage ([`ClientStore`],
-//! [`ConsentStore`], [`KeyStore`]), the short-lived flow cache ([`Cache`]), token signing
-//! ([`TokenSigner`]), captcha checks ([`CaptchaVerifier`]) and time ([`Clock`]).
+//! ([`Authenticator`]) and its wallet key binder ([`KeyBinder`]), where audit events go
+//! ([`AuditSink`]), durable storage ([`ClientStore`], [`ConsentStore`], [`KeyStore`],
+//! [`BindingStore`]), the short-lived flow cache ([`Cache`]), token signing ([`TokenSigner`]),
+//! captcha checks ([`CaptchaVerifier`]) and time ([`Clock`]).
 //!
 //! Why a separate crate: the domain (`esignet-core`) and the HTTP layer (`esignet-web`) are
 //! written against these traits only, so a deployment can run on the embedded store and the
@@ -17,6 +18,7 @@
 
 mod audit;
 mod authenticator;
+mod binding;
 mod cache;
 mod captcha;
 mod clock;
@@ -29,6 +31,7 @@ pub use authenticator::{
     KycExchangeResult, PluginError, SendOtpRequest, SendOtpResult, SigningCertificate,
     UserinfoResponseType,
 };
+pub use binding::{BindingStore, KeyBinder, KeyBindingRecord, KeyBindingRequest, KeyBindingResult};
 pub use cache::{Cache, CacheError, Subscription};
 pub use captcha::{CAPTCHA_ACTIONS, CaptchaError, CaptchaVerifier, NoCaptcha};
 pub use clock::{Clock, ManualClock, SystemClock};

@@ -7,8 +7,9 @@
 //!
 //! # Configuration
 //!
-//! [`PostgresStore::connect`] takes a libpq-style URL (`postgres://user:password@host:5432/db`,
-//! including its query parameters such as `sslmode`) and [`PgStoreOptions`]:
+//! [`PostgresStore::connect`] takes a libpq-style URL (`postgres://user:password@host:5432/db`)
+//! and [`PgStoreOptions`]. TLS is not compiled in (the workspace's sqlx has no TLS feature):
+//! `sslmode=prefer`, the default, connects in clear text and `sslmode=require` fails.
 //!
 //! - `max_connections` (16): pool size of this instance. The database serves every instance, so
 //!   the sum over instances must stay below its `max_connections`.
@@ -16,13 +17,13 @@
 //!   included.
 //! - `statement_timeout` (5 s): PostgreSQL's `statement_timeout`, set on every connection, so the
 //!   server itself cancels a statement stuck behind a lock.
+//! - `schema` (none): a schema to keep the tables in. It is created if missing and put alone on
+//!   the `search_path` of every pooled connection; without it the server's default
+//!   `search_path` applies (normally `public`).
 //!
 //! The session settings (`statement_timeout`, `search_path`) are `SET` when a connection opens.
 //! Behind a connection pooler they need session pooling (PgBouncer's `pool_mode = session`);
 //! in transaction pooling they would not stick.
-//! - `schema` (none): a schema to keep the tables in. It is created if missing and put alone on
-//!   the `search_path` of every pooled connection; without it the server's default
-//!   `search_path` applies (normally `public`).
 //!
 //! Then [`PostgresStore::migrate`] brings the schema up to date. Several instances may start,
 //! and migrate, at the same time: sqlx's migrator serializes them with a PostgreSQL advisory
@@ -36,10 +37,14 @@
 //! - uniqueness rules as `Conflict("client_id" | "public_key" | "kid")`, told apart by the name of
 //!   the violated constraint as the database reports it;
 //! - a database that is down, unreachable, overloaded or slow as `Unavailable`, within the
-//!   deadline (nothing is written: multi-statement writes run in one transaction, rolled back
-//!   when cut short);
+//!   deadline. Multi-statement writes run in one transaction, rolled back when cut short; only
+//!   a call cut short while its final statement or commit is already in flight may have taken
+//!   effect (the server-side `statement_timeout`, shorter than the deadline, normally cancels
+//!   first, and a cancelled statement changes nothing);
 //! - a stored row that cannot be decoded as `Corrupt`.
 //!
+//! While the database is unreachable, a call fails after about `acquire_timeout`, not at once:
+//! sqlx's pool retries a refused connection until then, which rides out a database restart.
 //! Nothing needs restarting after an outage: the pool checks idle connections before handing
 //! them out, drops broken ones and opens new ones, so operations succeed again as soon as the
 //! database is back. Error messages and logs name operations, tables, columns and constraints,

@@ -272,12 +272,14 @@ async fn a_statement_stuck_behind_a_lock_is_cut_by_the_statement_timeout() {
         let consent = sample_consent(&client.client_id, &unique_id("psut"));
         let started = Instant::now();
         let saved = store.save_consent(&consent).await;
+        // Cancelled by the server (the store's own deadline would be 2.5 s here).
         assert!(
-            matches!(saved, Err(StoreError::Unavailable(_))),
+            matches!(saved, Err(StoreError::Unavailable(ref message))
+                if message.contains("statement timeout")),
             "{saved:?}"
         );
         assert!(
-            started.elapsed() < Duration::from_secs(3),
+            started.elapsed() < Duration::from_millis(1500),
             "{:?}",
             started.elapsed()
         );

@@ -151,7 +151,8 @@ impl Assets {
     }
 
     /// The logical names of the modules `name` imports, directly or not (static and dynamic
-    /// imports), for `modulepreload` hints and the page-weight test.
+    /// imports), for the translation tests.
+    #[cfg(test)]
     pub(crate) fn module_closure(name: &str) -> Vec<&'static str> {
         let mut out: Vec<&'static str> = Vec::new();
         let mut stack = vec![name.to_owned()];

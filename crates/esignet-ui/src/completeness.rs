@@ -140,7 +140,11 @@ fn every_locale_has_exactly_the_english_keys_and_placeholders() {
     for (locale, map) in LOCALES.iter().zip(catalogues()) {
         let missing: Vec<_> = english.keys().filter(|k| !map.contains_key(*k)).collect();
         let extra: Vec<_> = map.keys().filter(|k| !english.contains_key(*k)).collect();
-        assert!(missing.is_empty(), "{}: missing keys {missing:?}", locale.code);
+        assert!(
+            missing.is_empty(),
+            "{}: missing keys {missing:?}",
+            locale.code
+        );
         assert!(extra.is_empty(), "{}: unknown keys {extra:?}", locale.code);
         for (key, text) in map {
             assert!(!text.trim().is_empty(), "{}: {key} is empty", locale.code);
@@ -219,7 +223,12 @@ fn every_error_code_is_translated() {
         "../../esignet-mock-authenticator/src/codes.rs"
     )));
     assert!(codes.len() > 50, "codes.rs parsing found too few codes");
-    codes.extend(UI_CODES.iter().chain(LITERAL_CODES).map(|c| (*c).to_owned()));
+    codes.extend(
+        UI_CODES
+            .iter()
+            .chain(LITERAL_CODES)
+            .map(|c| (*c).to_owned()),
+    );
     for code in codes {
         assert!(
             english.contains_key(&format!("errors.{code}")),

@@ -74,6 +74,18 @@ impl Default for UiConfig {
     }
 }
 
+impl UiConfig {
+    /// Adds the origin of an absolute http(s) `url` to [`UiConfig::image_sources`] (no-op for
+    /// anything else), so images served from there may show on the pages.
+    pub fn allow_images_from(&mut self, url: &str) {
+        if let Some(origin) = pages::origin_of(url)
+            && !self.image_sources.contains(&origin)
+        {
+            self.image_sources.push(origin);
+        }
+    }
+}
+
 /// The pages' router, with its own state: merge it into the application router (it has a
 /// fallback, the not-found page, so the application router must not set another).
 ///

@@ -336,7 +336,7 @@ pub(crate) fn content_security_policy(config: &UiConfig) -> String {
 }
 
 /// `scheme://host[:port]` of an absolute http(s) URL.
-fn origin_of(url: &str) -> Option<String> {
+pub(crate) fn origin_of(url: &str) -> Option<String> {
     let (scheme, rest) = url.split_once("://")?;
     if scheme != "http" && scheme != "https" {
         return None;

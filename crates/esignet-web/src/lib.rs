@@ -17,6 +17,7 @@ use axum::Router;
 use axum::routing::get;
 
 pub use admin::{AdminAuth, AdminConfig, IamConfig};
+pub use esignet_ui::UiConfig;
 pub use state::{AppState, WebConfig};
 
 /// The whole application router.
@@ -37,7 +38,15 @@ pub fn router(state: AppState) -> Router {
     let app = Router::new()
         .nest(&base, api)
         .merge(routes::oidc::well_known_routes())
-        .with_state(state.clone());
+        .with_state(state.clone())
+        .merge(
+            state
+                .config()
+                .ui
+                .clone()
+                .map(esignet_ui::router)
+                .unwrap_or_default(),
+        );
     middleware::apply(app, state.config())
 }
 

@@ -22,6 +22,8 @@ pub struct WebConfig {
     pub max_body_bytes: usize,
     /// Per-request timeout.
     pub request_timeout: Duration,
+    /// The login pages (`/authorize`, `/login`, ...); `None` serves the API only.
+    pub ui: Option<esignet_ui::UiConfig>,
 }
 
 struct Inner {

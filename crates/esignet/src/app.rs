@@ -4,15 +4,17 @@
 use std::sync::Arc;
 
 use anyhow::Context;
+use esignet_authenticator_http::{HttpAuthenticator, HttpAuthenticatorConfig};
 use esignet_cache_memory::MemoryCache;
 use esignet_captcha::{PowCaptcha, PowConfig, RemoteCaptcha, RemoteConfig, RemoteProvider};
+use esignet_config::AuthenticatorKind;
 use esignet_config::{CaptchaKind, RemoteCaptchaProvider, Settings};
 use esignet_core::{CaptchaPolicy, ClientManager, Core, CoreDeps};
 use esignet_keys::{KeyEncryptionKey, KeyManager, KeyPolicy};
 use esignet_mock_authenticator::{Directory, MockAuthenticator, MockSettings};
-use esignet_spi::{Cache, CaptchaVerifier, Clock, NoCaptcha, SystemClock};
+use esignet_spi::{Authenticator, Cache, CaptchaVerifier, Clock, NoCaptcha, SystemClock};
 use esignet_store_sqlite::SqliteStore;
-use esignet_web::{AdminAuth, AdminConfig, AppState, IamConfig, WebConfig};
+use esignet_web::{AdminAuth, AdminConfig, AppState, IamConfig, UiConfig, WebConfig};
 
 use crate::audit::LogAuditSink;
 use crate::core_config::core_config;
@@ -88,24 +90,38 @@ pub async fn build(settings: &Settings) -> anyhow::Result<App> {
     .await
     .context("cannot open the service signing keys")?;
     let cache = MemoryCache::with_capacity_limit(clock.clone(), settings.cache.max_entries);
-    let mock_keys = KeyManager::open(
-        store.clone(),
-        kek.clone(),
-        clock.clone(),
-        MOCK_IDENTITY_KEYS,
-        key_policy(settings, "Mock identity system KYC signing")?,
-    )
-    .await
-    .context("cannot open the mock identity system's signing keys")?;
-    let mut mock_settings = MockSettings::new(settings.issuer());
-    mock_settings.otp = settings.authenticator.mock_otp.clone();
-    let authenticator = Arc::new(MockAuthenticator::new(
-        Directory::demo().context("cannot load the demo identities")?,
-        mock_keys.clone(),
-        cache.clone(),
-        clock.clone(),
-        mock_settings,
-    ));
+    let mut tasks = Vec::new();
+    let authenticator: Arc<dyn Authenticator> = match settings.authenticator.kind {
+        AuthenticatorKind::Mock => {
+            let mock_keys = KeyManager::open(
+                store.clone(),
+                kek.clone(),
+                clock.clone(),
+                MOCK_IDENTITY_KEYS,
+                key_policy(settings, "Mock identity system KYC signing")?,
+            )
+            .await
+            .context("cannot open the mock identity system's signing keys")?;
+            tasks.push(mock_keys.spawn_rotation(settings.keys.rotation_check_interval));
+            let mut mock_settings = MockSettings::new(settings.issuer());
+            mock_settings.otp = settings.authenticator.mock_otp.clone();
+            Arc::new(MockAuthenticator::new(
+                Directory::demo().context("cannot load the demo identities")?,
+                mock_keys,
+                cache.clone(),
+                clock.clone(),
+                mock_settings,
+            ))
+        }
+        AuthenticatorKind::MockIdentityHttp => {
+            let mut config = HttpAuthenticatorConfig::new(settings.authenticator.url.clone());
+            config.timeout = settings.authenticator.timeout;
+            Arc::new(
+                HttpAuthenticator::new(config)
+                    .context("cannot set up the identity system client")?,
+            )
+        }
+    };
     let audit = Arc::new(LogAuditSink::spawn(10_000));
     if settings.demo.seed_client {
         demo_client::seed(settings, store.as_ref(), clock.as_ref()).await?;
@@ -126,20 +142,22 @@ pub async fn build(settings: &Settings) -> anyhow::Result<App> {
         known_acrs,
     );
     let captcha = captcha_policy(settings, &kek, cache.clone(), clock.clone())?;
-    let core = Arc::new(Core::new(
-        config,
-        CoreDeps {
-            clients: store.clone(),
-            consents: store.clone(),
-            cache: cache.clone(),
-            authenticator,
-            signer: service_keys.clone(),
-            audit,
-            clock: clock.clone(),
-            transaction_key: kek.derive("transaction-cache"),
-        },
-    )
-    .with_captcha(captcha));
+    let core = Arc::new(
+        Core::new(
+            config,
+            CoreDeps {
+                clients: store.clone(),
+                consents: store.clone(),
+                cache: cache.clone(),
+                authenticator,
+                signer: service_keys.clone(),
+                audit,
+                clock: clock.clone(),
+                transaction_key: kek.derive("transaction-cache"),
+            },
+        )
+        .with_captcha(captcha),
+    );
     let admin = AdminAuth::new(
         AdminConfig {
             static_token: settings
@@ -161,14 +179,11 @@ pub async fn build(settings: &Settings) -> anyhow::Result<App> {
         csrf_cookie_secure: settings.security.csrf_cookie_secure,
         max_body_bytes: settings.server.max_body_bytes,
         request_timeout: settings.server.request_timeout,
+        ui: Some(ui_config(settings)),
     };
     let state = AppState::new(core, web, admin, clients);
-    let interval = settings.keys.rotation_check_interval;
-    let tasks = vec![
-        service_keys.spawn_rotation(interval),
-        mock_keys.spawn_rotation(interval),
-        cache.spawn_sweeper(std::time::Duration::from_secs(30)),
-    ];
+    tasks.push(service_keys.spawn_rotation(settings.keys.rotation_check_interval));
+    tasks.push(cache.spawn_sweeper(std::time::Duration::from_secs(30)));
     Ok(App {
         router: esignet_web::router(state),
         tasks,
@@ -220,4 +235,27 @@ fn captcha_policy(
         }
     };
     Ok(CaptchaPolicy::new(verifier, captcha.required.clone()))
+}
+
+/// The login pages' settings: API base path, attempt limits and the `[ui]` theme.
+fn ui_config(settings: &Settings) -> UiConfig {
+    let ui = &settings.ui;
+    let mut config = UiConfig {
+        api_base_path: settings.server.base_path.clone(),
+        title: ui.title.clone(),
+        logo_url: ui.logo_url.clone(),
+        primary_color: ui.primary_color.clone(),
+        secondary_color: ui.secondary_color.clone(),
+        default_language: ui.default_language.clone(),
+        image_sources: ui.image_sources.clone(),
+        send_otp_attempts: settings.transaction.send_otp_attempts,
+        authenticate_attempts: settings.transaction.authenticate_attempts,
+    };
+    if settings.demo.seed_client {
+        // The seeded demo client's logo is served by the demo relying party.
+        for uri in &settings.demo.redirect_uris {
+            config.allow_images_from(uri);
+        }
+    }
+    config
 }

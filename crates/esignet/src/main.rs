@@ -8,6 +8,7 @@
 mod app;
 mod audit;
 mod core_config;
+mod demo;
 mod demo_client;
 
 use std::path::PathBuf;
@@ -50,6 +51,14 @@ enum Command {
     },
     /// Runs complete logins against a running server and reports throughput and latency.
     Bench(Box<BenchArgs>),
+    /// Runs the provider, the mock identity system and the demo relying party together.
+    Demo(demo::DemoArgs),
+    /// Runs the mock identity system (its own port and store).
+    MockIdentity(demo::MockIdentityArgs),
+    /// Runs the demo relying party (a health services portal).
+    DemoRp(demo::DemoRpArgs),
+    /// Runs a mock SBI 2.0 biometric device on loopback.
+    MockSbi(demo::MockSbiArgs),
 }
 
 #[derive(clap::Args)]
@@ -154,6 +163,10 @@ fn main() -> ExitCode {
         match cli.command {
             None | Some(Command::Serve) => serve(&settings).await,
             Some(Command::Keys { command }) => keys(&settings, command).await,
+            Some(Command::Demo(args)) => demo::demo(&settings, &args).await,
+            Some(Command::MockIdentity(args)) => demo::mock_identity(&settings, &args).await,
+            Some(Command::DemoRp(args)) => demo::demo_rp(&settings, &args).await,
+            Some(Command::MockSbi(args)) => demo::mock_sbi(&args).await,
             Some(Command::Config { .. }) | Some(Command::Bench(_)) => Ok(()),
         }
     });
@@ -197,7 +210,7 @@ async fn serve(settings: &Settings) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn shutdown_signal() {
+pub(crate) async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };

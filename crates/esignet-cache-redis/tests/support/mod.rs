@@ -97,11 +97,17 @@ pub struct RedisServer {
 impl RedisServer {
     /// Starts `redis-server` on `port` without persistence and waits until it answers.
     pub async fn start(port: u16) -> Self {
+        Self::start_with(port, &[]).await
+    }
+
+    /// As [`RedisServer::start`], with extra configuration arguments.
+    pub async fn start_with(port: u16, extra: &[&str]) -> Self {
         let process = Command::new("redis-server")
             .args(["--port", &port.to_string()])
             .args(["--bind", "127.0.0.1"])
             .args(["--save", ""])
             .args(["--appendonly", "no"])
+            .args(extra)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()

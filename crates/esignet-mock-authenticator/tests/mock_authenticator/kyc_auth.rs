@@ -14,17 +14,29 @@ use crate::support::{
 
 const TXN: &str = "q7RkZ2x9Lm";
 
-fn sbi_capture() -> String {
+/// Capture output shaped like the mock SBI device's, bound to `transaction_id`.
+fn sbi_capture_for(transaction_id: &str) -> String {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let payload = json!({"bioType": "Finger", "bioSubType": "UNKNOWN", "bioValue": "AQIDBA",
+                         "transactionId": transaction_id, "purpose": "Auth"});
+    let data = format!(
+        "eyJ4NWMiOlsiTUlJQiJdLCJhbGciOiJSUzI1NiJ9.{}.c2ln",
+        URL_SAFE_NO_PAD.encode(payload.to_string())
+    );
     STANDARD.encode(
         json!([{
             "specVersion": "1.0",
-            "data": "eyJ4NWMiOlsiTUlJQiJdLCJhbGciOiJSUzI1NiJ9.eyJiaW9UeXBlIjoiRmluZ2VyIn0.c2ln",
+            "data": data,
             "hash": "E3B0C44298FC1C149AFBF4C8996FB924",
             "sessionKey": "a2V5",
             "thumbprint": "AB12"
         }])
         .to_string(),
     )
+}
+
+fn sbi_capture() -> String {
+    sbi_capture_for(TXN)
 }
 
 #[tokio::test]
@@ -237,6 +249,8 @@ async fn biometric_login_accepts_capture_output_and_rejects_garbage() {
         "bm90IGpzb24".to_owned(),
         STANDARD.encode(r#"[{"data": ""}]"#),
         STANDARD.encode("[]"),
+        // Well-formed, but captured for another login.
+        sbi_capture_for("Zx8wV7u6T5"),
     ] {
         let error = harness
             .auth(TXN, SREYMOM, vec![challenge("BIO", &garbage)])

@@ -445,6 +445,7 @@ mod tests {
             csrf_cookie_secure: false,
             max_body_bytes: MAX_BODY,
             request_timeout: Duration::from_secs(10),
+            ui: None,
         };
         routes().with_state(AppState::new(Arc::new(core), web, admin, manager))
     }

@@ -381,3 +381,87 @@ async fn verified_claims_are_released_with_their_verification() {
     );
     assert_eq!(claims["email"], "siddharth.mansour@example.com");
 }
+
+#[tokio::test]
+async fn fapi2_server_profile_forces_par_dpop_and_pkce_for_every_client() {
+    let server = Server::start(&[("ESIGNET_SERVER__PROFILE", "fapi2.0")]).await;
+    let discovery: Value = server
+        .http
+        .get(format!("{}/.well-known/openid-configuration", server.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(discovery["require_pushed_authorization_requests"], true);
+    let rp = Rp {
+        server: &server,
+        client_id: "health-services-demo".into(),
+        key: server.demo_client_key(),
+        redirect_uri: "http://127.0.0.1:8090/callback".into(),
+    };
+    // The demo client has no FAPI flags of its own: the profile alone refuses plain requests.
+    let (_, challenge) = pkce_pair();
+    let plain = authorize_request(&rp.client_id, &rp.redirect_uri, "openid", Some(&challenge));
+    let refused = Browser::start(&server, "/authorization/v3/oauth-details", plain)
+        .await
+        .err()
+        .unwrap();
+    assert_eq!(refused["errors"][0]["errorCode"], "invalid_request");
+    // A pushed request without PKCE is refused when the transaction starts.
+    let params = vec![
+        ("scope", "openid".to_owned()),
+        ("response_type", "code".to_owned()),
+        ("redirect_uri", rp.redirect_uri.clone()),
+    ];
+    let (status, _, pushed) = rp.par(&params, None).await;
+    assert_eq!(status, 201, "{pushed}");
+    let no_pkce = Browser::start(
+        &server,
+        "/authorization/par-oauth-details",
+        json!({"clientId": rp.client_id, "requestUri": pushed["request_uri"]}),
+    )
+    .await
+    .err()
+    .unwrap();
+    assert_eq!(no_pkce["errors"][0]["errorCode"], "invalid_pkce_challenge");
+    // With PKCE the login proceeds, and the token call demands DPoP.
+    let (verifier, challenge) = pkce_pair();
+    let mut params = params.clone();
+    params.push(("code_challenge", challenge));
+    params.push(("code_challenge_method", "S256".to_owned()));
+    let (_, _, pushed) = rp.par(&params, None).await;
+    let browser = Browser::start(
+        &server,
+        "/authorization/par-oauth-details",
+        json!({"clientId": rp.client_id, "requestUri": pushed["request_uri"]}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(browser.otp_login("7704215589").await["errors"], json!([]));
+    let code = browser.auth_code(&[], &[]).await["response"]["code"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (status, _, body) = rp.token(&code, Some(&verifier), None).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_dpop_proof")),
+        "{body}"
+    );
+    let dpop_key = new_ec_key();
+    let proof = dpop_proof(&dpop_key, "POST", &server.token_endpoint(), None, None);
+    let (_, headers, _) = rp.token(&code, Some(&verifier), Some(proof)).await;
+    let nonce = headers["dpop-nonce"].to_str().unwrap().to_owned();
+    let proof = dpop_proof(
+        &dpop_key,
+        "POST",
+        &server.token_endpoint(),
+        Some(&nonce),
+        None,
+    );
+    let (status, _, tokens) = rp.token(&code, Some(&verifier), Some(proof)).await;
+    assert_eq!(status, 200, "{tokens}");
+    assert_eq!(tokens["token_type"], "DPoP");
+}

@@ -67,7 +67,7 @@ impl Drop for Server {
     }
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -83,11 +83,20 @@ impl Server {
 
     /// Starts the binary on an existing data directory (to test restarts).
     pub async fn start_in(data: tempfile::TempDir, extra_env: &[(&str, &str)]) -> Server {
+        Server::launch(&["serve"], data, extra_env).await
+    }
+
+    /// Starts `esignet <args>` (a command that runs the provider, such as `serve` or `demo`).
+    pub async fn launch(
+        args: &[&str],
+        data: tempfile::TempDir,
+        extra_env: &[(&str, &str)],
+    ) -> Server {
         let port = free_port();
         let base = format!("http://127.0.0.1:{port}");
         let mut command = Command::new(env!("CARGO_BIN_EXE_esignet"));
         command
-            .arg("serve")
+            .args(args)
             .env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .env("ESIGNET_SERVER__BIND", format!("127.0.0.1:{port}"))

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::disallowed_methods)]
 
 mod cli;
+mod demo;
 mod discovery;
 mod errors;
 mod flows;
