@@ -38,9 +38,10 @@ pub use secret::{EncryptionKey, REDACTED, SecretString};
 pub use settings::{
     AdminSettings, AuthenticatorKind, AuthenticatorSettings, CacheKind, CacheSettings, CaptchaKind,
     CaptchaSettings, CsrfCookieSecure, DataSettings, DemoSettings, IamSettings, KeySettings,
-    LogFormat, LoggingSettings, OidcSettings, RemoteCaptchaProvider, RemoteCaptchaSettings,
-    SecuritySettings, ServerProfile, ServerSettings, Settings, SigningAlgorithm, StoreKind,
-    StoreSettings, TokenSettings, TransactionSettings, UiSettings, UnknownWord,
+    LogFormat, LoggingSettings, OidcSettings, PostgresSettings, RedisSettings,
+    RemoteCaptchaProvider, RemoteCaptchaSettings, SecuritySettings, ServerProfile, ServerSettings,
+    Settings, SigningAlgorithm, StoreKind, StoreSettings, TokenSettings, TransactionSettings,
+    UiSettings, UnknownWord,
 };
 pub use sources::{ENV_PREFIX, RESERVED_ENV_VARS};
 

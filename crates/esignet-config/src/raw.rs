@@ -204,23 +204,44 @@ section! {
 section! {
     /// The persistent store (clients, keys, consents).
     StoreRaw = "store" {
-        /// Store backend; only `sqlite` (embedded) is available in this release.
+        /// Store backend: `sqlite` (embedded, one instance) or `postgres` (shared by many instances).
         kind: String = "sqlite".to_owned(), ValueKind::Enum(StoreKind::ALL);
         /// SQLite database file.
         /// Defaults to `esignet.db` inside `data.dir`.
         sqlite_path: Option<String> = None, ValueKind::OptStr,
             default_doc = "`<data.dir>/esignet.db`", example = "\"data/esignet.db\"";
+        /// PostgreSQL connection URL, for `kind = "postgres"` (may hold a password: redacted in logs).
+        /// Example: `postgres://esignet:secret@db:5432/esignet`.
+        postgres_url: Option<SecretString> = None, ValueKind::Secret,
+            default_doc = "unset", example = "\"postgres://esignet:secret@127.0.0.1:5432/esignet\"";
+        /// PostgreSQL schema holding eSignet's tables (created if missing); default: the server's search path.
+        postgres_schema: Option<String> = None, ValueKind::OptStr,
+            default_doc = "unset", example = "\"esignet\"";
+        /// Most PostgreSQL connections one instance opens.
+        postgres_max_connections: u64 = 16, ValueKind::Int;
+        /// Longest wait for a free PostgreSQL connection before answering 503.
+        postgres_acquire_timeout_secs: u64 = 3, ValueKind::Int;
+        /// Longest a PostgreSQL statement may run.
+        postgres_statement_timeout_secs: u64 = 5, ValueKind::Int;
     }
 }
 
 section! {
     /// The transaction cache (flow state, nonces, rate limits).
     CacheRaw = "cache" {
-        /// Cache backend; only `memory` (in-process) is available in this release.
+        /// Cache backend: `memory` (in-process, one instance) or `redis` (shared by many instances).
         /// An in-process cache means a single server instance.
         kind: String = "memory".to_owned(), ValueKind::Enum(CacheKind::ALL);
         /// Most entries the in-process cache holds.
         max_entries: u64 = 1_000_000, ValueKind::Int;
+        /// Redis URL, for `kind = "redis"` (may hold a password: redacted in logs).
+        /// Example: `redis://cache:6379`.
+        redis_url: Option<SecretString> = None, ValueKind::Secret,
+            default_doc = "unset", example = "\"redis://127.0.0.1:6379\"";
+        /// Prefix of every Redis key and channel (lets several deployments share one Redis).
+        redis_prefix: String = "esignet".to_owned(), ValueKind::Str;
+        /// Longest a Redis command may take before answering 503, in milliseconds.
+        redis_command_timeout_ms: u64 = 2000, ValueKind::Int;
     }
 }
 
@@ -234,8 +255,12 @@ section! {
         /// How many days before a key expires its successor is generated.
         /// Must be less than `keys.validity_days`.
         rotate_before_days: u64 = 14, ValueKind::Int;
-        /// How often the key-rotation check runs, in seconds.
-        rotation_check_interval_secs: u64 = 3600, ValueKind::Int;
+        /// How often each instance reloads keys and checks whether a rotation is due, in seconds.
+        /// It bounds how long an instance takes to see a key another instance generated.
+        rotation_check_interval_secs: u64 = 300, ValueKind::Int;
+        /// How long a rotated key is published before it signs, in seconds.
+        /// With a shared store (`store.kind = "postgres"`) at least twice `rotation_check_interval_secs` is used, so every instance knows a key before it is used.
+        activation_delay_secs: u64 = 0, ValueKind::Int;
         /// Key-encryption key given inline: base64 of exactly 32 bytes.
         /// Prefer setting it through `ESIGNET_KEYS__ENCRYPTION_KEY`. Cannot be combined with `keys.encryption_key_file`.
         encryption_key: Option<SecretString> = None, ValueKind::Secret,

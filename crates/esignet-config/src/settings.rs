@@ -120,6 +120,23 @@ pub struct StoreSettings {
     pub kind: StoreKind,
     /// SQLite database file (resolved; defaults to `<data.dir>/esignet.db`).
     pub sqlite_path: PathBuf,
+    /// PostgreSQL settings, when `kind` is `postgres`.
+    pub postgres: Option<PostgresSettings>,
+}
+
+/// `[store]` PostgreSQL settings.
+#[derive(Clone, Debug)]
+pub struct PostgresSettings {
+    /// Connection URL (secret: it may hold a password).
+    pub url: SecretString,
+    /// Schema for eSignet's tables.
+    pub schema: Option<String>,
+    /// Pool size per instance.
+    pub max_connections: u32,
+    /// Wait for a pooled connection.
+    pub acquire_timeout: Duration,
+    /// Statement timeout.
+    pub statement_timeout: Duration,
 }
 
 /// `[cache]`.
@@ -129,6 +146,19 @@ pub struct CacheSettings {
     pub kind: CacheKind,
     /// Most entries the in-process cache holds before refusing/evicting.
     pub max_entries: usize,
+    /// Redis settings, when `kind` is `redis`.
+    pub redis: Option<RedisSettings>,
+}
+
+/// `[cache]` Redis settings.
+#[derive(Clone, Debug)]
+pub struct RedisSettings {
+    /// Connection URL (secret: it may hold a password).
+    pub url: SecretString,
+    /// Key and channel prefix.
+    pub prefix: String,
+    /// Per-command timeout.
+    pub command_timeout: Duration,
 }
 
 /// `[keys]`: signing-key lifecycle and the key-encryption key.
@@ -142,6 +172,9 @@ pub struct KeySettings {
     pub rotate_before: Duration,
     /// How often the rotation check runs.
     pub rotation_check_interval: Duration,
+    /// How long a rotated key is published before it signs (as configured; the binary raises it
+    /// for shared stores).
+    pub activation_delay: Duration,
     /// Inline key-encryption key; when `Some`, `encryption_key_file` is not used.
     pub encryption_key: Option<EncryptionKey>,
     /// Key-encryption-key file (resolved; defaults to `<data.dir>/master.key`, generated if
@@ -444,6 +477,8 @@ config_enum! {
     StoreKind {
         /// Embedded SQLite database.
         Sqlite = "sqlite",
+        /// PostgreSQL, shared by several instances.
+        Postgres = "postgres",
     }
 }
 
@@ -452,6 +487,8 @@ config_enum! {
     CacheKind {
         /// In-process cache.
         Memory = "memory",
+        /// Redis, shared by several instances.
+        Redis = "redis",
     }
 }
 

@@ -196,14 +196,59 @@ fn check_base_path(path: &str) -> Result<(), String> {
 }
 
 fn store(raw: raw::StoreRaw, data_dir: &Path, problems: &mut Problems) -> StoreSettings {
-    let kind = if raw.kind == "postgres" {
+    let kind = word(problems, "store.kind", &raw.kind).unwrap_or(StoreKind::Sqlite);
+    let max_connections = bounded(
+        problems,
+        "store.postgres_max_connections",
+        raw.postgres_max_connections,
+        1,
+        1000,
+    );
+    let acquire_timeout = secs(
+        problems,
+        "store.postgres_acquire_timeout_secs",
+        raw.postgres_acquire_timeout_secs,
+        1,
+    );
+    let statement_timeout = secs(
+        problems,
+        "store.postgres_statement_timeout_secs",
+        raw.postgres_statement_timeout_secs,
+        1,
+    );
+    if let Some(schema) = &raw.postgres_schema
+        && (schema.is_empty()
+            || !schema
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_'))
+    {
         problems.push(
-            "store.kind",
-            "the postgres store is not available in this release; use \"sqlite\"",
+            "store.postgres_schema",
+            "must be letters, digits and underscores",
         );
-        StoreKind::Sqlite
-    } else {
-        word(problems, "store.kind", &raw.kind).unwrap_or(StoreKind::Sqlite)
+    }
+    let postgres = match (kind, raw.postgres_url) {
+        (StoreKind::Postgres, None) => {
+            problems.push(
+                "store.postgres_url",
+                "is required when store.kind = \"postgres\"",
+            );
+            None
+        }
+        (StoreKind::Postgres, Some(url)) => {
+            let text = url.expose().trim();
+            if !(text.starts_with("postgres://") || text.starts_with("postgresql://")) {
+                problems.push("store.postgres_url", "must be a postgres:// URL");
+            }
+            Some(PostgresSettings {
+                url,
+                schema: raw.postgres_schema,
+                max_connections: u32::try_from(max_connections).unwrap_or(u32::MAX),
+                acquire_timeout,
+                statement_timeout,
+            })
+        }
+        (StoreKind::Sqlite, _) => None,
     };
     StoreSettings {
         kind,
@@ -214,19 +259,12 @@ fn store(raw: raw::StoreRaw, data_dir: &Path, problems: &mut Problems) -> StoreS
             data_dir,
             "esignet.db",
         ),
+        postgres,
     }
 }
 
 fn cache(raw: raw::CacheRaw, problems: &mut Problems) -> CacheSettings {
-    let kind = if raw.kind == "redis" {
-        problems.push(
-            "cache.kind",
-            "the redis cache is not available in this release; use \"memory\"",
-        );
-        CacheKind::Memory
-    } else {
-        word(problems, "cache.kind", &raw.kind).unwrap_or(CacheKind::Memory)
-    };
+    let kind = word(problems, "cache.kind", &raw.kind).unwrap_or(CacheKind::Memory);
     let max_entries = bounded(
         problems,
         "cache.max_entries",
@@ -234,9 +272,37 @@ fn cache(raw: raw::CacheRaw, problems: &mut Problems) -> CacheSettings {
         1,
         u64::from(u32::MAX),
     );
+    let command_timeout_ms = bounded(
+        problems,
+        "cache.redis_command_timeout_ms",
+        raw.redis_command_timeout_ms,
+        10,
+        60_000,
+    );
+    if raw.redis_prefix.is_empty() || raw.redis_prefix.contains(char::is_whitespace) {
+        problems.push("cache.redis_prefix", "must be a non-empty word");
+    }
+    let redis = match (kind, raw.redis_url) {
+        (CacheKind::Redis, None) => {
+            problems.push("cache.redis_url", "is required when cache.kind = \"redis\"");
+            None
+        }
+        (CacheKind::Redis, Some(url)) => {
+            if !url.expose().trim().starts_with("redis://") {
+                problems.push("cache.redis_url", "must be a redis:// URL");
+            }
+            Some(RedisSettings {
+                url,
+                prefix: raw.redis_prefix,
+                command_timeout: Duration::from_millis(command_timeout_ms),
+            })
+        }
+        (CacheKind::Memory, _) => None,
+    };
     CacheSettings {
         kind,
         max_entries: max_entries.try_into().unwrap_or(usize::MAX),
+        redis,
     }
 }
 
@@ -290,6 +356,7 @@ fn keys(raw: raw::KeysRaw, data_dir: &Path, problems: &mut Problems) -> KeySetti
         validity: Duration::from_secs(validity_days * 86_400),
         rotate_before: Duration::from_secs(raw.rotate_before_days.min(MAX_KEY_DAYS) * 86_400),
         rotation_check_interval,
+        activation_delay: Duration::from_secs(raw.activation_delay_secs.min(MAX_KEY_DAYS * 86_400)),
         encryption_key,
         encryption_key_file,
     }

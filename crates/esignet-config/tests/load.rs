@@ -349,7 +349,7 @@ fn range_and_shape_rules() {
         "server.base_path",
         "server.issuer",
         "server.max_body_bytes",
-        "store.kind",
+        "store.postgres_url",
         "tokens.auth_code_lifetime_secs",
         "transaction.auth_txn_id_length",
         "security.csrf_cookie_secure",
@@ -365,7 +365,9 @@ fn range_and_shape_rules() {
     assert_eq!(keys_of(&errors), expected, "{errors}");
     let store = &errors.problems()[5];
     assert!(
-        store.message.contains("postgres store is not available"),
+        store
+            .message
+            .contains("required when store.kind = \"postgres\""),
         "{errors}"
     );
 }

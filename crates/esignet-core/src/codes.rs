@@ -63,3 +63,19 @@ pub const INVALID_CAPTCHA: &str = "invalid_captcha";
 pub const FAILED_TO_VALIDATE_CAPTCHA: &str = "failed_to_validate_captcha";
 pub const LOGIN_REQUIRED: &str = "login_required";
 pub const SERVICE_UNAVAILABLE: &str = "service_unavailable";
+
+// Wallet key binding and the QR-code (linked) login (reference §3.8, §3.9, §9).
+pub const NOT_IMPLEMENTED: &str = "not_implemented";
+pub const INVALID_LINK_CODE: &str = "invalid_link_code";
+pub const LINK_CODE_LIMIT_REACHED: &str = "link_code_limit_reached";
+pub const RESPONSE_TIMEOUT: &str = "response_timeout";
+pub const INVALID_INDIVIDUAL_ID: &str = "invalid_individual_id";
+pub const INVALID_WLA_TOKEN: &str = "invalid_wla_token";
+pub const KEY_BINDING_FAILED: &str = "key_binding_failed";
+pub const BINDING_NOT_FOUND: &str = "binding_not_found";
+pub const UNBOUND_AUTH_FACTOR: &str = "unbound_auth_factor";
+pub const SHA256_THUMBPRINT_HEADER_MISSING: &str = "sha256_thumbprint_header_missing";
+pub const INVALID_CERTIFICATE: &str = "invalid_certificate";
+pub const INVALID_SIGNATURE_FORMAT: &str = "invalid_signature_format";
+pub const INVALID_AUTH_FACTOR_TYPE_OR_CHALLENGE_FORMAT: &str =
+    "invalid_auth_factor_type_or_challenge_format";

@@ -97,6 +97,16 @@ impl Core {
     /// Persists the consent just captured (replacing the previous one and appending to the
     /// history), or removes a stale one when nothing was requested.
     pub(crate) async fn save_consent(&self, transaction: &Transaction) -> Result<()> {
+        self.save_signed_consent(transaction, None).await
+    }
+
+    /// [`Core::save_consent`] with the wallet's detached signature over the consent (linked
+    /// consent v2), stored with the record.
+    pub(crate) async fn save_signed_consent(
+        &self,
+        transaction: &Transaction,
+        signature: Option<String>,
+    ) -> Result<()> {
         let psut = transaction.psut.clone().unwrap_or_default();
         if transaction.claims.is_empty() && transaction.authorize_scopes.is_empty() {
             self.consents
@@ -121,7 +131,7 @@ impl Core {
             authorization_scopes: document["authorizeScopes"].clone(),
             created_at: now,
             expires_at,
-            signature: None,
+            signature,
             hash: request_hash(transaction),
             accepted_claims: transaction.accepted_claims.clone(),
             permitted_scopes: transaction.permitted_scopes.clone(),

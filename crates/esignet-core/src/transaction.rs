@@ -38,6 +38,25 @@ pub mod stage {
     pub const BLOCKED: &str = "blocked";
     /// DPoP server nonces (key: the nonce; value: the key thumbprint it was issued to).
     pub const DPOP_NONCE: &str = "dpopnonce";
+
+    // The QR-code (linked) login, eSignet §6. A `preauth` transaction moves to `linked` when a
+    // wallet scans its link code, then `linkedauth` after the wallet's authentication, then
+    // `consented` (directly when stored consent covers the request), then `authcodegenerated`
+    // when the browser collects its code.
+    /// Link codes shown as QR codes, not yet scanned (key: SHA3 of the link code).
+    pub const LINK_CODE_GENERATED: &str = "linkcodegenerated";
+    /// The active link-code slots of a transaction (key: `<transaction id>:<slot>`).
+    pub const LINK_CODE_SLOT: &str = "linkcodeslot";
+    /// Scanned link codes, for the browser's polls (key: SHA3 of the link code).
+    pub const LINKED_CODE: &str = "linkedcode";
+    /// Linked transactions waiting for the wallet's authentication (key: linked transaction id).
+    pub const LINKED: &str = "linked";
+    /// Wallet-authenticated transactions waiting for consent (key: linked transaction id).
+    pub const LINKED_AUTH: &str = "linkedauth";
+    /// Consented transactions waiting for the browser (key: linked transaction id).
+    pub const CONSENTED: &str = "consented";
+    /// `jti` of WLA tokens already used.
+    pub const WLA_JTI: &str = "wlajti";
 }
 
 /// Whether consent must be captured or can be reused.

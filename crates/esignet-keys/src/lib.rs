@@ -24,5 +24,5 @@ mod record;
 
 pub use error::KeyError;
 pub use kek::{KEK_LEN, KeyEncryptionKey};
-pub use manager::{KeyInfo, KeyManager, ROOT_APPLICATION, SigningKey};
+pub use manager::{IssuedCertificate, KeyInfo, KeyManager, ROOT_APPLICATION, SigningKey};
 pub use policy::{KeyAlgorithm, KeyPolicy};

@@ -2,7 +2,7 @@
 
 use std::sync::{Arc, PoisonError, RwLock};
 
-use esignet_jose::{Algorithm, PrivateKey, decode_compact, sign_compact};
+use esignet_jose::{Algorithm, PrivateKey, PublicJwk, decode_compact, sign_compact};
 use esignet_spi::{
     Clock, KeyRecord, KeyStore, SignerError, SigningCertificate, StoreError, TokenSigner,
 };
@@ -12,7 +12,7 @@ use time::OffsetDateTime;
 use tokio::sync::{Mutex, watch};
 use zeroize::Zeroizing;
 
-use crate::certificate::{issue_leaf, self_signed_root};
+use crate::certificate::{issue_for_public_key, issue_leaf, self_signed_root};
 use crate::record::{LoadedKey, NewRecord, SEALING_LABEL, load, open, seal};
 use crate::{KeyAlgorithm, KeyEncryptionKey, KeyError, KeyPolicy};
 
@@ -44,6 +44,19 @@ pub struct SigningKey {
     pub algorithm: Algorithm,
     /// The private key.
     pub key: PrivateKey,
+}
+
+/// A certificate [`KeyManager::issue_certificate`] made for another party's key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IssuedCertificate {
+    /// The PEM certificate.
+    pub pem: String,
+    /// Its `x5t#S256` thumbprint: base64url(SHA-256(DER)).
+    pub thumbprint: String,
+    /// Start of validity.
+    pub not_before: OffsetDateTime,
+    /// End of validity.
+    pub not_after: OffsetDateTime,
 }
 
 /// The keys as last read from the store: every unexpired key, newest first, and the current
@@ -158,7 +171,8 @@ impl KeyManager {
         &self.application
     }
 
-    /// Generates a new key, which becomes current at once. Earlier keys stay published and
+    /// Generates a new key, which becomes current at once, or after the policy's
+    /// [`KeyPolicy::activation_delay`] (published meanwhile). Earlier keys stay published and
     /// verifiable until their `not_after`. Returns the new key (or, if another instance's
     /// insert won a conflict, the key that is current after reloading).
     pub async fn rotate(&self) -> Result<KeyInfo, KeyError> {
@@ -172,12 +186,16 @@ impl KeyManager {
         let _guard = self.rotation.lock().await;
         let now = self.clock.now();
         let loaded = self.snapshot();
-        let is_due = match &loaded.current {
-            Some(current) => {
-                !current.is_valid_at(now) || current.not_after - now <= self.policy.rotate_before
-            }
-            None => true,
-        };
+        // A replacement already published and waiting for its activation time is enough.
+        let replacement_pending = loaded.keys.iter().any(|key| key.not_before > now);
+        let is_due = !replacement_pending
+            && match &loaded.current {
+                Some(current) => {
+                    !current.is_valid_at(now)
+                        || current.not_after - now <= self.policy.rotate_before
+                }
+                None => true,
+            };
         if !is_due {
             return Ok(None);
         }
@@ -283,6 +301,61 @@ impl KeyManager {
         })
     }
 
+    /// Certifies another party's public key (a wallet's) with the current key: an end-entity
+    /// certificate with subject `CN=<common_name>`, valid from now for `validity`, cut at the
+    /// issuing key's own expiry so it never outlives its issuer. The issuer's certificate is
+    /// among [`TokenSigner::certificates`] until it expires.
+    ///
+    /// CPU work (one signature): call it from a blocking context on a busy runtime.
+    ///
+    /// Fails with [`KeyError::InvalidPolicy`] unless the policy
+    /// [issues certificates](KeyPolicy::issues_certificates) and the validity is positive, with
+    /// [`KeyError::Crypto`] when no key is usable now or OpenSSL fails.
+    pub fn issue_certificate(
+        &self,
+        subject: &PublicJwk,
+        common_name: &str,
+        validity: time::Duration,
+    ) -> Result<IssuedCertificate, KeyError> {
+        if !self.policy.issues_certificates {
+            return Err(KeyError::InvalidPolicy(
+                "this application's keys do not issue certificates",
+            ));
+        }
+        if !validity.is_positive() {
+            return Err(KeyError::InvalidPolicy(
+                "certificate validity must be positive",
+            ));
+        }
+        let now = self.clock.now();
+        let loaded = self.snapshot();
+        let issuer = loaded
+            .current
+            .as_ref()
+            .filter(|key| key.is_valid_at(now))
+            .ok_or_else(|| KeyError::Crypto("no usable issuing key".into()))?;
+        // Certificates have one-second resolution.
+        let not_before = now.replace_nanosecond(0).unwrap_or(now);
+        let not_after = (not_before + validity).min(issuer.not_after);
+        let certificate = issue_for_public_key(
+            subject.openssl_pkey(),
+            common_name,
+            not_before,
+            not_after,
+            &issuer.private,
+            &issuer.leaf_certificate,
+        )?;
+        let der = certificate.to_der()?;
+        let pem = String::from_utf8(certificate.to_pem()?)
+            .map_err(|_| KeyError::Crypto("certificate PEM is not UTF-8".into()))?;
+        Ok(IssuedCertificate {
+            pem,
+            thumbprint: esignet_jose::sha256_b64url(&der),
+            not_before,
+            not_after,
+        })
+    }
+
     fn snapshot(&self) -> Arc<Loaded> {
         // A poisoned lock still holds a complete Arc (it is only ever replaced whole).
         self.state
@@ -309,8 +382,17 @@ impl KeyManager {
         let policy = self.policy.clone();
         let application = self.application.clone();
         let sealing_key = self.sealing_key.clone();
+        // A replacement is published before it signs (other instances must learn it first); a
+        // first key is needed at once.
+        let activation = if self.snapshot().current.is_some()
+            && policy.activation_delay > time::Duration::ZERO
+        {
+            now + policy.activation_delay
+        } else {
+            now
+        };
         let generated = tokio::task::spawn_blocking(move || {
-            generate(&policy, &application, root, now, &sealing_key)
+            generate(&policy, &application, root, now, activation, &sealing_key)
         })
         .await
         .map_err(|_| KeyError::Task)??;
@@ -393,10 +475,12 @@ fn generate(
     application: &str,
     root: Option<(PrivateKey, X509)>,
     now: OffsetDateTime,
+    activation: OffsetDateTime,
     sealing_key: &[u8; 32],
 ) -> Result<Generated, KeyError> {
     // Certificates have one-second resolution; keep the records identical to them.
     let now = now.replace_nanosecond(0).unwrap_or(now);
+    let activation = activation.replace_nanosecond(0).unwrap_or(activation);
     let not_after = now + policy.validity;
     let (root_key, root_certificate, root_record) = match root {
         Some((key, certificate)) => (key, certificate, None),
@@ -426,13 +510,14 @@ fn generate(
         not_after,
         &root_key,
         &root_certificate,
+        policy.issues_certificates,
     )?;
     let leaf = seal(
         &NewRecord {
             application,
             key: &key,
             chain: &[&certificate, &root_certificate],
-            not_before: now,
+            not_before: activation,
             not_after,
             created_at: now,
         },

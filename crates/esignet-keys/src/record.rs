@@ -23,6 +23,8 @@ pub(crate) struct LoadedKey {
     /// The public key with `kid`, for verification.
     pub(crate) public: PublicJwk,
     pub(crate) leaf_certificate_pem: String,
+    /// The parsed leaf certificate: the issuer of certificates this key signs.
+    pub(crate) leaf_certificate: X509,
     /// The JWKS entry (RFC 7517 with `x5c`, `x5t#S256` and `exp`).
     pub(crate) jwk: Value,
     pub(crate) not_before: OffsetDateTime,
@@ -185,6 +187,7 @@ pub(crate) fn load(
         private,
         public,
         leaf_certificate_pem,
+        leaf_certificate: leaf.clone(),
         jwk: Value::Object(jwk),
         not_before: record.not_before,
         not_after: record.not_after,

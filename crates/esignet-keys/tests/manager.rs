@@ -701,3 +701,36 @@ async fn the_rotation_task_rotates_when_due_survives_errors_and_stops_with_the_m
         .unwrap()
         .unwrap();
 }
+
+#[tokio::test]
+async fn a_rotated_key_is_published_before_it_signs_when_an_activation_delay_is_set() {
+    let fixture = Fixture::new();
+    let policy = policy(Algorithm::RS256).with_activation_delay(time::Duration::minutes(2));
+    let manager = KeyManager::open(
+        fixture.store.clone(),
+        fixture.kek.clone(),
+        fixture.clock.clone(),
+        APP,
+        policy,
+    )
+    .await
+    .unwrap();
+    let first = manager.current_key().unwrap().kid;
+    let rotated = manager.rotate().await.unwrap();
+    assert_ne!(rotated.kid, first);
+    // Published at once, but the old key keeps signing until the activation time.
+    let published: Vec<String> = manager
+        .public_jwks()
+        .iter()
+        .map(|jwk| jwk["kid"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(published.contains(&rotated.kid));
+    assert_eq!(manager.current_key().unwrap().kid, first);
+    assert!(
+        manager.rotate_if_due().await.unwrap().is_none(),
+        "a pending replacement is enough"
+    );
+    fixture.clock.advance(time::Duration::minutes(2));
+    manager.reload().await.unwrap();
+    assert_eq!(manager.current_key().unwrap().kid, rotated.kid);
+}

@@ -2,7 +2,8 @@
 //! SQLite file.
 //!
 //! [`SqliteStore`] implements [`ClientStore`](esignet_spi::ClientStore),
-//! [`ConsentStore`](esignet_spi::ConsentStore) and [`KeyStore`](esignet_spi::KeyStore). It is
+//! [`ConsentStore`](esignet_spi::ConsentStore), [`KeyStore`](esignet_spi::KeyStore) and
+//! [`BindingStore`](esignet_spi::BindingStore) (the wallet public key registry). It is
 //! meant for a single instance (a PostgreSQL store serves several); SQLite in WAL mode lets reads
 //! run alongside the one writer, and a small connection pool is all that needs.
 //!
@@ -24,6 +25,7 @@ use sqlx::SqlitePool;
 use sqlx::error::ErrorKind;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
+mod bindings;
 mod clients;
 mod codec;
 mod consent;

@@ -51,7 +51,8 @@ async fn open_creates_the_file_in_wal_mode_with_the_schema() {
             "client_detail",
             "consent_detail",
             "consent_history",
-            "key_record"
+            "key_record",
+            "public_key_registry"
         ]
     );
 }

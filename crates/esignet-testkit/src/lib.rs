@@ -8,6 +8,8 @@
 //! - [`client_store_contract`], [`consent_store_contract`], [`key_store_contract`]: durable
 //!   storage. Every call uses fresh ids, so the suites can run repeatedly and concurrently
 //!   against one shared database.
+//! - [`binding_store_contract`]: the wallet public key registry
+//!   ([`BindingStore`](esignet_spi::BindingStore)), with [`sample_binding`].
 //! - [`cache_contract`]: everything about a [`Cache`](esignet_spi::Cache) that does not need time
 //!   to pass. [`cache_expiry_contract`]: TTL behaviour, with the caller saying how time passes
 //!   (a `ManualClock` for the in-memory cache, real waiting for Redis).
@@ -15,10 +17,12 @@
 //!   every field, so round-trip assertions cover the whole record.
 #![deny(missing_docs)]
 
+mod binding_contract;
 mod cache_contract;
 mod fixtures;
 mod store_contract;
 
+pub use binding_contract::{binding_store_contract, sample_binding};
 pub use cache_contract::{cache_contract, cache_expiry_contract};
 pub use fixtures::{sample_client, sample_consent, sample_key, unique_id};
 pub use store_contract::{client_store_contract, consent_store_contract, key_store_contract};

@@ -5,7 +5,6 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use esignet_authenticator_http::{HttpAuthenticator, HttpAuthenticatorConfig};
-use esignet_cache_memory::MemoryCache;
 use esignet_captcha::{PowCaptcha, PowConfig, RemoteCaptcha, RemoteConfig, RemoteProvider};
 use esignet_config::AuthenticatorKind;
 use esignet_config::{CaptchaKind, RemoteCaptchaProvider, Settings};
@@ -13,10 +12,10 @@ use esignet_core::{CaptchaPolicy, ClientManager, Core, CoreDeps};
 use esignet_keys::{KeyEncryptionKey, KeyManager, KeyPolicy};
 use esignet_mock_authenticator::{Directory, MockAuthenticator, MockSettings};
 use esignet_spi::{Authenticator, Cache, CaptchaVerifier, Clock, NoCaptcha, SystemClock};
-use esignet_store_sqlite::SqliteStore;
 use esignet_web::{AdminAuth, AdminConfig, AppState, IamConfig, UiConfig, WebConfig};
 
 use crate::audit::LogAuditSink;
+use crate::backends::Store;
 use crate::core_config::core_config;
 use crate::demo_client;
 
@@ -36,15 +35,8 @@ pub struct App {
 /// Opens the store and the key-encryption key.
 pub async fn open_store(
     settings: &Settings,
-) -> anyhow::Result<(Arc<SqliteStore>, Arc<KeyEncryptionKey>)> {
-    let store = SqliteStore::open(&settings.sqlite_path())
-        .await
-        .with_context(|| {
-            format!(
-                "cannot open the store at {}",
-                settings.sqlite_path().display()
-            )
-        })?;
+) -> anyhow::Result<(Arc<dyn Store>, Arc<KeyEncryptionKey>)> {
+    let store = crate::backends::open_store(settings).await?;
     let kek = match &settings.keys.encryption_key {
         Some(key) => KeyEncryptionKey::from_base64(&esignet_jose::b64url_encode(key.expose()))
             .context("invalid keys.encryption_key")?,
@@ -57,7 +49,7 @@ pub async fn open_store(
             },
         )?,
     };
-    Ok((Arc::new(store), Arc::new(kek)))
+    Ok((store, Arc::new(kek)))
 }
 
 /// The key policy of an application from the `[keys]` settings.
@@ -68,12 +60,18 @@ pub fn key_policy(settings: &Settings, common_name: &str) -> anyhow::Result<KeyP
         time::Duration::try_from(settings.keys.validity).context("key validity out of range")?;
     let rotate_before = time::Duration::try_from(settings.keys.rotate_before)
         .context("rotation window out of range")?;
-    Ok(KeyPolicy::for_jws(
-        algorithm,
-        validity,
-        rotate_before,
-        common_name.to_owned(),
-    ))
+    // With a shared store, other instances learn a new key at their next reload: publish it for
+    // at least two reload intervals before it signs.
+    let mut activation_delay = settings.keys.activation_delay;
+    if settings.store.kind == esignet_config::StoreKind::Postgres {
+        activation_delay = activation_delay.max(settings.keys.rotation_check_interval * 2);
+    }
+    let activation_delay =
+        time::Duration::try_from(activation_delay).context("activation delay out of range")?;
+    Ok(
+        KeyPolicy::for_jws(algorithm, validity, rotate_before, common_name.to_owned())
+            .with_activation_delay(activation_delay),
+    )
 }
 
 /// Builds the whole application.
@@ -89,7 +87,7 @@ pub async fn build(settings: &Settings) -> anyhow::Result<App> {
     )
     .await
     .context("cannot open the service signing keys")?;
-    let cache = MemoryCache::with_capacity_limit(clock.clone(), settings.cache.max_entries);
+    let (cache, memory_cache) = crate::backends::open_cache(settings, clock.clone()).await?;
     let mut tasks = Vec::new();
     let authenticator: Arc<dyn Authenticator> = match settings.authenticator.kind {
         AuthenticatorKind::Mock => {
@@ -183,7 +181,9 @@ pub async fn build(settings: &Settings) -> anyhow::Result<App> {
     };
     let state = AppState::new(core, web, admin, clients);
     tasks.push(service_keys.spawn_rotation(settings.keys.rotation_check_interval));
-    tasks.push(cache.spawn_sweeper(std::time::Duration::from_secs(30)));
+    if let Some(memory_cache) = memory_cache {
+        tasks.push(memory_cache.spawn_sweeper(std::time::Duration::from_secs(30)));
+    }
     Ok(App {
         router: esignet_web::router(state),
         tasks,

@@ -7,6 +7,7 @@
 
 mod app;
 mod audit;
+mod backends;
 mod core_config;
 mod demo;
 mod demo_client;
@@ -51,6 +52,8 @@ enum Command {
     },
     /// Runs complete logins against a running server and reports throughput and latency.
     Bench(Box<BenchArgs>),
+    /// Runs the database migrations (PostgreSQL; SQLite migrates on open) and exits.
+    Migrate,
     /// Runs the provider, the mock identity system and the demo relying party together.
     Demo(demo::DemoArgs),
     /// Runs the mock identity system (its own port and store).
@@ -164,6 +167,7 @@ fn main() -> ExitCode {
             None | Some(Command::Serve) => serve(&settings).await,
             Some(Command::Keys { command }) => keys(&settings, command).await,
             Some(Command::Demo(args)) => demo::demo(&settings, &args).await,
+            Some(Command::Migrate) => backends::migrate(&settings).await,
             Some(Command::MockIdentity(args)) => demo::mock_identity(&settings, &args).await,
             Some(Command::DemoRp(args)) => demo::demo_rp(&settings, &args).await,
             Some(Command::MockSbi(args)) => demo::mock_sbi(&args).await,
@@ -246,7 +250,14 @@ async fn keys(settings: &Settings, command: KeysCommand) -> anyhow::Result<()> {
     .context("cannot open the service signing keys")?;
     if let KeysCommand::Rotate = command {
         let info = manager.rotate().await.context("rotation failed")?;
-        println!("rotated: new current key {}", info.kid);
+        if info.not_before > esignet_spi::Clock::now(&SystemClock) {
+            println!(
+                "rotated: new key {} signs from {} (published now)",
+                info.kid, info.not_before
+            );
+        } else {
+            println!("rotated: new current key {}", info.kid);
+        }
     }
     println!(
         "{:<45} {:<6} {:<22} {:<22} current",
