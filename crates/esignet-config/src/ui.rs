@@ -51,7 +51,7 @@ pub(crate) fn ui(
         problems.push("ui.secondary_color", not_a_colour(&raw.secondary_color));
     }
     let default_language = raw.default_language.trim().to_ascii_lowercase();
-    if !ui_locales_supported.iter().any(|l| *l == default_language) {
+    if !ui_locales_supported.contains(&default_language) {
         problems.push(
             "ui.default_language",
             format!(

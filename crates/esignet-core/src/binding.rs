@@ -256,7 +256,7 @@ impl Core {
         public: &PublicJwk,
         binding_id: &str,
     ) -> Result<String> {
-        if !wallet.config.encrypt_binding_id || !public.is_rsa() {
+        if !wallet.config.encrypt_binding_id || public.kty() != "RSA" {
             return Ok(binding_id.to_owned());
         }
         // A signing key's `alg` and `use` describe signatures; encrypt to the same key anyway,

@@ -13,7 +13,9 @@ fn rule(factor_type: &str) -> Option<(&'static str, usize, usize)> {
         "PWD" => ("alpha-numeric", 8, 30),
         "PIN" => ("number", 6, 6),
         "BIO" => ("encoded-json", 500, 500_000),
-        "WLA" => ("jwt", 500, 1000),
+        // eSignet's 500..1000 only fits RS256 with a 2048-bit key; an ES256 token is shorter
+        // and a larger RSA key's longer, and both are valid wallet keys (compatibility D13).
+        "WLA" => ("jwt", 100, 4096),
         "KBI" => ("base64url-encoded-json", 50, 500),
         "IDT" => ("base64url-encoded-json", 20, 2000),
         _ => return None,

@@ -2,7 +2,8 @@
 //!
 //! This crate holds the protocol: validating authorization requests, the transaction state
 //! machine (oauth-details → authenticate → consent → code → token → userinfo), claim and ACR
-//! resolution, consent decisions, client authentication, DPoP, PKCE and token minting. It works
+//! resolution, consent decisions, client authentication, DPoP, PKCE and token minting, and the
+//! wallet flows: key binding and the QR-code (linked) login. It works
 //! only through the seams of `esignet-spi` and knows nothing of HTTP, SQL or Redis; the web
 //! layer calls [`Core`] and formats its [`Error`]s.
 
@@ -10,6 +11,7 @@ pub mod acr;
 pub mod api;
 mod authenticate;
 mod authorize;
+mod binding;
 mod captcha;
 pub mod challenge;
 pub mod claims;
@@ -20,6 +22,8 @@ pub mod consent;
 mod discovery;
 pub mod dpop;
 mod error;
+mod linked;
+mod linked_auth;
 pub mod pkce;
 pub mod redirect;
 pub mod scopes;
@@ -27,9 +31,13 @@ mod service;
 mod token;
 pub mod transaction;
 mod userinfo;
+mod wallet;
+pub mod wallet_api;
+pub mod wla;
 
 pub use authenticate::{AuthenticateVersion, DetailsHeaders};
 pub use authorize::{DetailsVersion, OAuthDetailsOutcome, REQUEST_URI_PREFIX};
+pub use binding::BINDING_OTP_CAPTCHA_ACTION;
 pub use captcha::CaptchaPolicy;
 pub use client_auth::JWT_BEARER;
 pub use client_mgmt::ClientManager;
@@ -37,3 +45,5 @@ pub use error::{Error, Result};
 pub use service::{Core, CoreConfig, CoreDeps, individual_id_hash};
 pub use token::{TokenOutcome, TokenVersion};
 pub use userinfo::TokenScheme;
+pub use linked::POLL_RECHECK;
+pub use wallet::{WLA, WalletConfig, WalletSupport};

@@ -128,6 +128,8 @@ pub struct Core {
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) transaction_key: [u8; 32],
     pub(crate) captcha: CaptchaPolicy,
+    /// Key binding and the QR-code login; `None` answers them with `not_implemented`.
+    pub(crate) wallet: Option<crate::wallet::WalletSupport>,
 }
 
 impl Core {
@@ -144,6 +146,7 @@ impl Core {
             clock: deps.clock,
             transaction_key: deps.transaction_key,
             captcha: CaptchaPolicy::disabled(),
+            wallet: None,
         }
     }
 

@@ -124,12 +124,15 @@ fn placeholders(text: &str) -> BTreeSet<String> {
         .collect()
 }
 
-/// The error codes declared in a `codes.rs` file (`pub const X: &str = "code";`).
+/// The error codes declared in a `codes.rs` file (`pub const X: &str = "code";`, possibly
+/// wrapped over several lines by rustfmt).
 fn declared_codes(source: &str) -> Vec<String> {
     source
-        .lines()
-        .filter(|line| line.trim_start().starts_with("pub const") && line.contains("&str"))
-        .filter_map(|line| line.split('"').nth(1).map(str::to_owned))
+        .split("pub const ")
+        .skip(1)
+        .filter_map(|declaration| declaration.split_once(';').map(|(d, _)| d))
+        .filter(|declaration| declaration.contains("&str"))
+        .filter_map(|declaration| declaration.split('"').nth(1).map(str::to_owned))
         .collect()
 }
 

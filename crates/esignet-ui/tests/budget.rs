@@ -4,6 +4,8 @@
 //! module those scripts import (static and dynamic, so the figure covers the biometric and
 //! wallet modules too). Run with `--nocapture` to see the table for BENCHMARKS.md.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod support;
 
 use esignet_ui::LOCALES;

@@ -1,6 +1,8 @@
 //! The pages over real HTTP: rendering in every language, language negotiation, security and
 //! cache headers, compression, and the not-found handling.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod support;
 
 use esignet_ui::{LOCALES, UiConfig};

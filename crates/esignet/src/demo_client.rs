@@ -40,10 +40,6 @@ pub async fn seed(
         object.insert("alg".into(), Value::String("RS256".into()));
         object.insert("use".into(), Value::String("sig".into()));
     }
-    write_private_file(
-        &demo.private_key_file,
-        &serde_json::to_vec_pretty(&private_jwk)?,
-    )?;
     let mut name = Map::new();
     name.insert("@none".into(), Value::String(demo.client_name.clone()));
     name.insert("eng".into(), Value::String(demo.client_name.clone()));
@@ -73,6 +69,12 @@ pub async fn seed(
     };
     match store.insert_client(&record).await {
         Ok(()) => {
+            // Written only once the client is registered, so the file always matches the stored
+            // key even when several instances seed at once.
+            write_private_file(
+                &demo.private_key_file,
+                &serde_json::to_vec_pretty(&private_jwk)?,
+            )?;
             tracing::info!(client_id = %demo.client_id, key_file = %demo.private_key_file.display(), "seeded the demo client");
             Ok(())
         }

@@ -10,4 +10,5 @@ mod errors;
 mod flows;
 mod harness;
 mod login;
+mod scaleout;
 mod verify;

@@ -1,0 +1,191 @@
+//! Several stateless instances over the same PostgreSQL and Redis, and the behaviour when Redis
+//! goes away and comes back. These run against the real servers of the machine (PostgreSQL on
+//! 127.0.0.1:5432, Redis on 127.0.0.1:6379 unless `ESIGNET_TEST_POSTGRES_URL` /
+//! `ESIGNET_TEST_REDIS_URL` say otherwise) and fail when they are missing.
+
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use serde_json::json;
+
+use crate::harness::{Server, free_port, new_rsa_key};
+use crate::login::{Browser, Rp, authorize_request, pkce_pair};
+use crate::verify::{jwks, verify_jws};
+
+const KEK: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+
+fn postgres_url() -> String {
+    std::env::var("ESIGNET_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+}
+
+fn redis_url() -> String {
+    std::env::var("ESIGNET_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
+}
+
+fn unique(prefix: &str) -> String {
+    format!("{prefix}_{}", crate::harness::uuid().replace('-', "")[..16].to_owned())
+}
+
+/// Environment for an instance on the shared PostgreSQL schema and Redis prefix.
+fn shared_env(schema: &str, prefix: &str, redis: &str) -> Vec<(String, String)> {
+    vec![
+        ("ESIGNET_STORE__KIND".into(), "postgres".into()),
+        ("ESIGNET_STORE__POSTGRES_URL".into(), postgres_url()),
+        ("ESIGNET_STORE__POSTGRES_SCHEMA".into(), schema.into()),
+        ("ESIGNET_CACHE__KIND".into(), "redis".into()),
+        ("ESIGNET_CACHE__REDIS_URL".into(), redis.into()),
+        ("ESIGNET_CACHE__REDIS_PREFIX".into(), prefix.into()),
+        ("ESIGNET_KEYS__ENCRYPTION_KEY".into(), KEK.into()),
+    ]
+}
+
+fn as_refs(env: &[(String, String)]) -> Vec<(&str, &str)> {
+    env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()
+}
+
+#[tokio::test]
+async fn each_login_step_can_reach_a_different_instance() {
+    let schema = unique("e2e");
+    let prefix = unique("e2e");
+    let env = shared_env(&schema, &prefix, &redis_url());
+    let a = Server::start(&as_refs(&env)).await;
+    let mut env_b = env.clone();
+    env_b.push(("ESIGNET_DEMO__SEED_CLIENT".into(), "false".into()));
+    let mut b = Server::start(&as_refs(&env_b)).await;
+    // One browser (one cookie jar) talks to both instances, as behind a load balancer.
+    b.http = a.http.clone();
+
+    let key = new_rsa_key();
+    a.register_client("scale-client", json!({}), &key).await;
+    // B serves the client A registered: the store is shared.
+    let rp_b = Rp { server: &b, client_id: "scale-client".into(), key: key.clone(), redirect_uri: "https://rp.example/callback".into() };
+    let rp_a = Rp { server: &a, client_id: rp_b.client_id.clone(), key: key.clone(), redirect_uri: rp_b.redirect_uri.clone() };
+
+    let (verifier, challenge) = pkce_pair();
+    let request = authorize_request(&rp_a.client_id, &rp_a.redirect_uri, "openid email", Some(&challenge));
+    // oauth-details on A.
+    let on_a = Browser::start(&a, "/authorization/v3/oauth-details", request).await.unwrap();
+    // The same transaction, driven through B.
+    let on_b = Browser { server: &b, csrf: on_a.csrf.clone(), transaction_id: on_a.transaction_id.clone(), hash: on_a.hash.clone(), details: on_a.details.clone() };
+    let sent = on_b.send_otp("3519847260").await;
+    assert_eq!(sent["errors"], json!([]), "send-otp on B: {sent}");
+    let authenticated = on_a.authenticate("3519847260", "OTP", "111111", "alpha-numeric").await;
+    assert_eq!(authenticated["errors"], json!([]), "authenticate on A: {authenticated}");
+    let claim_details = on_b.claim_details().await;
+    assert_eq!(claim_details["errors"], json!([]), "claim-details on B: {claim_details}");
+    let code = on_b.auth_code(&["email"], &[]).await;
+    assert_eq!(code["errors"], json!([]), "auth-code on B: {code}");
+    let code = code["response"]["code"].as_str().unwrap().to_owned();
+    // Token on A, userinfo on B.
+    let (status, _, tokens) = rp_a.token(&code, Some(&verifier), None).await;
+    assert_eq!(status, 200, "token on A: {tokens}");
+    let access_token = tokens["access_token"].as_str().unwrap();
+    let (status, _, userinfo) = rp_b.userinfo(&format!("Bearer {access_token}"), None).await;
+    assert_eq!(status, 200, "userinfo on B: {userinfo}");
+    // Both instances publish the same keys and sign with the same current key.
+    let set_b = jwks(&b).await;
+    let (_, id_token) = verify_jws(&set_b, tokens["id_token"].as_str().unwrap(), Some("scale-client"));
+    let (_, claims) = verify_jws(&set_b, &userinfo, Some("scale-client"));
+    assert_eq!(claims["sub"], id_token["sub"]);
+    assert_eq!(claims["email"], "priya.ramaswamy@example.org");
+    // A code used on A is gone for B too.
+    let (status, _, body) = rp_b.token(&code, Some(&verifier), None).await;
+    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")));
+}
+
+/// A Redis server owned by the test, on its own port.
+struct OwnRedis {
+    port: u16,
+    child: Option<Child>,
+}
+
+impl OwnRedis {
+    fn start(port: u16) -> OwnRedis {
+        let child = Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("redis-server is installed");
+        let redis = OwnRedis { port, child: Some(child) };
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return redis;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!("redis-server did not start");
+    }
+
+    fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Drop for OwnRedis {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+#[tokio::test]
+async fn losing_redis_gives_clear_503s_and_the_service_recovers_without_restart() {
+    let port = free_port();
+    let mut redis = OwnRedis::start(port);
+    let redis_url = format!("redis://127.0.0.1:{port}");
+    let schema = unique("fault");
+    let env = shared_env(&schema, "fault", &redis_url);
+    let server = Server::start(&as_refs(&env)).await;
+    let rp = Rp {
+        server: &server,
+        client_id: "health-services-demo".into(),
+        key: server.demo_client_key(),
+        redirect_uri: "http://127.0.0.1:8090/callback".into(),
+    };
+    let (_, challenge) = pkce_pair();
+    let request = authorize_request(&rp.client_id, &rp.redirect_uri, "openid email", Some(&challenge));
+    let browser = Browser::start(&server, "/authorization/v3/oauth-details", request.clone()).await.unwrap();
+
+    redis.stop();
+    // Wrapped API: HTTP 503 with an error code, no panic, no hang.
+    let started = std::time::Instant::now();
+    let (status, body) = server
+        .post_wrapped(
+            "/authorization/send-otp",
+            json!({"transactionId": browser.transaction_id, "individualId": "3519847260", "otpChannels": ["email"]}),
+            browser.headers(),
+        )
+        .await;
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(body["errors"][0]["errorCode"], "service_unavailable");
+    assert!(started.elapsed() < Duration::from_secs(5), "fails fast");
+    // OAuth endpoint: a proper error body.
+    let (status, headers, body) = rp.token("any-code", Some("x".repeat(43).as_str()), None).await;
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(body["error"], "temporarily_unavailable");
+    assert_eq!(headers["cache-control"], "no-store");
+
+    // Redis comes back on the same port: new flows succeed without restarting eSignet.
+    let _redis = OwnRedis::start(port);
+    let (verifier, challenge) = pkce_pair();
+    let mut request = authorize_request(&rp.client_id, &rp.redirect_uri, "openid email", Some(&challenge));
+    request["nonce"] = json!(crate::harness::uuid());
+    let mut browser = None;
+    for _ in 0..50 {
+        match Browser::start(&server, "/authorization/v3/oauth-details", request.clone()).await {
+            Ok(started) => {
+                browser = Some(started);
+                break;
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+        }
+    }
+    let browser = browser.expect("the service recovers once Redis is back");
+    assert_eq!(browser.otp_login("3519847260").await["errors"], json!([]));
+    let code = browser.auth_code(&["email"], &[]).await["response"]["code"].as_str().unwrap().to_owned();
+    let (status, _, tokens) = rp.token(&code, Some(&verifier), None).await;
+    assert_eq!(status, 200, "{tokens}");
+}
