@@ -13,7 +13,7 @@ use crate::validate::{bounded, http_url, secs, word};
 
 /// Actions a captcha can be required for (eSignet's `captcha.required` values; the UI's
 /// `captcha.enable` component names).
-pub const CAPTCHA_ACTIONS: &[&str] = &["send-otp", "pwd", "pin", "kbi", "bio"];
+pub const CAPTCHA_ACTIONS: &[&str] = &["send-otp", "pwd", "pin", "kbi", "bio", "binding-otp"];
 
 /// Bounds of `captcha.pow_difficulty_bits`: below 8 a solution costs nothing, above 32 a phone
 /// needs more than a day.

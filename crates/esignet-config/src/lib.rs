@@ -23,6 +23,7 @@ mod settings;
 mod sources;
 mod ui;
 mod validate;
+mod wallet;
 
 use std::path::Path;
 
@@ -33,6 +34,7 @@ pub use error::{ConfigErrors, ConfigProblem};
 pub use raw::{
     AdminRaw, AuthenticatorRaw, CacheRaw, CaptchaRaw, DataRaw, DemoRaw, KeysRaw, LoggingRaw,
     OidcRaw, RawConfig, SecurityRaw, ServerRaw, StoreRaw, TokensRaw, TransactionRaw, UiRaw,
+    WalletRaw,
 };
 pub use secret::{EncryptionKey, REDACTED, SecretString};
 pub use settings::{
@@ -41,7 +43,7 @@ pub use settings::{
     LogFormat, LoggingSettings, OidcSettings, PostgresSettings, RedisSettings,
     RemoteCaptchaProvider, RemoteCaptchaSettings, SecuritySettings, ServerProfile, ServerSettings,
     Settings, SigningAlgorithm, StoreKind, StoreSettings, TokenSettings, TransactionSettings,
-    UiSettings, UnknownWord,
+    UiSettings, UnknownWord, WalletSettings,
 };
 pub use sources::{ENV_PREFIX, RESERVED_ENV_VARS};
 

@@ -103,6 +103,8 @@ pub struct RawConfig {
     pub ui: UiRaw,
     /// `[captcha]`.
     pub captcha: CaptchaRaw,
+    /// `[wallet]`.
+    pub wallet: WalletRaw,
     /// `[logging]`.
     pub logging: LoggingRaw,
 }
@@ -125,6 +127,7 @@ impl Default for RawConfig {
             demo: DemoRaw::default(),
             ui: UiRaw::default(),
             captcha: CaptchaRaw::default(),
+            wallet: WalletRaw::default(),
             logging: LoggingRaw::default(),
         }
     }
@@ -161,6 +164,7 @@ pub(crate) const SECTIONS: &[SectionDoc] = &[
     DemoRaw::SECTION,
     UiRaw::SECTION,
     CaptchaRaw::SECTION,
+    WalletRaw::SECTION,
     LoggingRaw::SECTION,
 ];
 
@@ -496,8 +500,8 @@ section! {
     CaptchaRaw = "captcha" {
         /// Captcha kind: `none`, `pow` (built-in proof of work: no third party sees the resident) or `remote` (reCAPTCHA, hCaptcha or Turnstile).
         kind: String = "none".to_owned(), ValueKind::Enum(CaptchaKind::ALL);
-        /// Actions that require a captcha, each one of `send-otp`, `pwd`, `pin`, `kbi`, `bio`.
-        /// `send-otp` guards requesting an OTP; the others guard authenticating with that factor.
+        /// Actions that require a captcha, each one of `send-otp`, `pwd`, `pin`, `kbi`, `bio`, `binding-otp`.
+        /// `send-otp` guards requesting an OTP; `binding-otp` a wallet's key-binding OTP (v2 only); the others guard authenticating with that factor.
         /// Empty turns captcha off; a non-empty list needs `captcha.kind` other than `none`.
         required: Vec<String> = Vec::new(), ValueKind::StrList;
         /// Proof of work: leading zero bits of SHA-256 a solution needs (8 to 32).
@@ -523,6 +527,44 @@ section! {
         remote_check_action: bool = false, ValueKind::Bool;
         /// Remote: seconds a verify call may take; slower answers fail with `failed_to_validate_captcha`.
         remote_timeout_secs: u64 = 5, ValueKind::Int;
+    }
+}
+
+section! {
+    /// Wallets: key binding (`/binding/*`) and the QR-code login (`/linked-authorization/*`).
+    /// eSignet's `link-code-*`, `link-status-deferred-response-timeout-secs`, `binding.*` and the linked cache TTLs.
+    WalletRaw = "wallet" {
+        /// Seconds a link code (the QR code of the wallet login) can be scanned.
+        /// Cut at the end of the login transaction's `transaction.preauth_ttl_secs`.
+        link_code_ttl_secs: u64 = 60, ValueKind::Int;
+        /// Characters of a link code (`[A-Za-z0-9]`, 8 to 64).
+        link_code_length: u64 = 15, ValueKind::Int;
+        /// Link codes one login transaction may generate in total (1 to 100).
+        link_code_limit: u64 = 10, ValueKind::Int;
+        /// Link codes of one transaction usable at the same time; a new code evicts the oldest (1 to 10).
+        active_link_codes: u64 = 2, ValueKind::Int;
+        /// Longest wait of one `link-status` long poll, in seconds, before it answers `response_timeout`.
+        /// Must be less than `server.request_timeout_secs`.
+        link_status_timeout_secs: u64 = 25, ValueKind::Int;
+        /// Longest wait of one `link-auth-code` long poll, in seconds, before it answers `response_timeout`.
+        /// Must be less than `server.request_timeout_secs`.
+        link_auth_code_timeout_secs: u64 = 25, ValueKind::Int;
+        /// Seconds a wallet has after scanning the code to authenticate the resident.
+        linked_ttl_secs: u64 = 300, ValueKind::Int;
+        /// Seconds a wallet has after authenticating to send the resident's consent.
+        linked_auth_ttl_secs: u64 = 120, ValueKind::Int;
+        /// Seconds the login page has after the wallet's consent to collect its authorization code.
+        consented_ttl_secs: u64 = 300, ValueKind::Int;
+        /// Required `aud` of WLA tokens (the JWTs wallets sign with their bound key to log in).
+        binding_audience: String = "esignet-binding".to_owned(), ValueKind::Str;
+        /// Seconds after its `iat` a WLA token stays acceptable.
+        wla_max_age_secs: u64 = 120, ValueKind::Int;
+        /// Clock skew tolerated on a WLA token's `iat` and `exp`, in seconds.
+        wla_clock_skew_secs: u64 = 10, ValueKind::Int;
+        /// Days a binding certificate, and so a wallet binding, stays valid (built-in mock identity system).
+        certificate_validity_days: u64 = 10, ValueKind::Int;
+        /// Whether `walletUserId` is returned as a JWE encrypted to the wallet's RSA key (EC keys get it in clear).
+        encrypt_binding_id: bool = true, ValueKind::Bool;
     }
 }
 

@@ -46,6 +46,8 @@ pub struct Settings {
     pub ui: UiSettings,
     /// `[captcha]`.
     pub captcha: CaptchaSettings,
+    /// `[wallet]`.
+    pub wallet: WalletSettings,
     /// `[logging]`.
     pub logging: LoggingSettings,
 }
@@ -338,13 +340,47 @@ pub struct UiSettings {
     pub image_sources: Vec<String>,
 }
 
+/// `[wallet]`: key binding and the QR-code (linked) login. Every duration is positive and
+/// both long-poll waits are shorter than `server.request_timeout`.
+#[derive(Clone, Debug)]
+pub struct WalletSettings {
+    /// How long a link code can be scanned.
+    pub link_code_ttl: Duration,
+    /// Characters of a link code (8 to 64).
+    pub link_code_length: usize,
+    /// Link codes one transaction may generate.
+    pub link_code_limit: u64,
+    /// Link codes of one transaction usable at the same time.
+    pub active_link_codes: u64,
+    /// Longest `link-status` long poll.
+    pub link_status_timeout: Duration,
+    /// Longest `link-auth-code` long poll.
+    pub link_auth_code_timeout: Duration,
+    /// Time to authenticate after linking.
+    pub linked_ttl: Duration,
+    /// Time to consent after the wallet's authentication.
+    pub linked_auth_ttl: Duration,
+    /// Time for the login page to collect its code after consent.
+    pub consented_ttl: Duration,
+    /// Required `aud` of WLA tokens (non-empty).
+    pub binding_audience: String,
+    /// How old (by `iat`) a WLA token may be.
+    pub wla_max_age: Duration,
+    /// Clock skew tolerated on WLA `iat`/`exp`.
+    pub wla_clock_skew: Duration,
+    /// Validity of binding certificates issued by the built-in mock (1 to 3650 days).
+    pub certificate_validity: Duration,
+    /// Whether `walletUserId` is encrypted to the wallet's RSA key.
+    pub encrypt_binding_id: bool,
+}
+
 /// `[captcha]`: which captcha protects which actions.
 #[derive(Clone, Debug)]
 pub struct CaptchaSettings {
     /// The captcha kind; never [`CaptchaKind::None`] while `required` is non-empty.
     pub kind: CaptchaKind,
     /// Actions requiring a captcha, lower case, each one of `send-otp`, `pwd`, `pin`, `kbi`,
-    /// `bio`, without duplicates. Empty means captcha is off.
+    /// `bio`, `binding-otp`, without duplicates. Empty means captcha is off.
     pub required: Vec<String>,
     /// Proof of work: leading zero bits required (8 to 32).
     pub pow_difficulty_bits: u8,

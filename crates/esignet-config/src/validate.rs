@@ -76,6 +76,7 @@ pub(crate) fn validate(raw: RawConfig, problems: &mut Problems) -> Settings {
     let demo = demo(raw.demo, &data.dir, problems);
     let ui = crate::ui::ui(raw.ui, &oidc.ui_locales_supported, problems);
     let captcha = crate::captcha::captcha(raw.captcha, problems);
+    let wallet = crate::wallet::wallet(raw.wallet, server.request_timeout, problems);
     let logging = LoggingSettings {
         format: word(problems, "logging.format", &raw.logging.format).unwrap_or(LogFormat::Text),
         level: non_empty(problems, "logging.level", raw.logging.level, "info"),
@@ -95,6 +96,7 @@ pub(crate) fn validate(raw: RawConfig, problems: &mut Problems) -> Settings {
         demo,
         ui,
         captcha,
+        wallet,
         logging,
     }
 }

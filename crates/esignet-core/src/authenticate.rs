@@ -266,6 +266,9 @@ impl Core {
             .map(|c| c.auth_factor_type.clone())
             .collect();
         acr::check_factors(&transaction.auth_factors, &presented)?;
+        // WLA tokens are checked against the wallet key registry before the identity system.
+        self.verify_wla_challenges(&request.challenge_list, individual_id, &hash)
+            .await?;
         let metadata_required = transaction.claims.userinfo.keys().any(|claim| {
             transaction
                 .claims

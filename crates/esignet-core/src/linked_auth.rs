@@ -15,7 +15,7 @@ use crate::error::{Error, Result};
 use crate::linked::{LinkedTransaction, consented_channel, non_blank};
 use crate::service::{Core, individual_id_hash};
 use crate::transaction::{ConsentAction, Transaction, stage};
-use crate::wallet::{WLA, WalletSupport};
+use crate::wallet::WalletSupport;
 use crate::wallet_api::{
     LinkedAuthenticateRequest, LinkedAuthenticateResponse, LinkedConsentRequest,
     LinkedConsentResponse,
@@ -156,14 +156,8 @@ impl Core {
             .map(|c| c.auth_factor_type.clone())
             .collect();
         acr::check_factors(&linked.transaction.auth_factors, &presented)?;
-        for wla in request
-            .challenge_list
-            .iter()
-            .filter(|c| c.auth_factor_type == WLA)
-        {
-            self.verify_wla(wallet, &wla.challenge, &individual_id, &hash)
-                .await?;
-        }
+        self.verify_wla_challenges(&request.challenge_list, &individual_id, &hash)
+            .await?;
         let transaction = &mut linked.transaction;
         let metadata_required = transaction.claims.userinfo.keys().any(|claim| {
             transaction

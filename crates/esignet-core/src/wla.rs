@@ -24,6 +24,34 @@ use crate::transaction::stage;
 use crate::wallet::{WLA, WalletSupport};
 
 impl Core {
+    /// Verifies every `WLA` challenge of a login (browser or wallet) with [`Core::verify_wla`],
+    /// so no identity system ever sees an unverified WLA token. `not_implemented` when the
+    /// wallet is not enabled and a WLA challenge is present.
+    pub(crate) async fn verify_wla_challenges(
+        &self,
+        challenges: &[esignet_spi::AuthChallenge],
+        individual_id: &str,
+        id_hash: &str,
+    ) -> Result<()> {
+        // Collected first: an iterator adapter held across an await makes the future
+        // lifetime-generic, which axum handlers cannot be.
+        let mut tokens: Vec<&str> = Vec::new();
+        for challenge in challenges {
+            if challenge.auth_factor_type == WLA {
+                tokens.push(challenge.challenge.as_str());
+            }
+        }
+        if tokens.is_empty() {
+            return Ok(());
+        }
+        let wallet = self.wallet()?;
+        for token in tokens {
+            self.verify_wla(wallet, token, individual_id, id_hash)
+                .await?;
+        }
+        Ok(())
+    }
+
     /// Verifies the WLA token `token` of `individual_id` (whose hash is `id_hash`) and spends
     /// its `jti`. Errors: `sha256_thumbprint_header_missing`, `binding_not_found`,
     /// `unbound_auth_factor`, `invalid_certificate`, `invalid_wla_token` (malformed, bad

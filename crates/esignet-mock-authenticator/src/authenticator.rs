@@ -65,8 +65,9 @@ struct IssuedKycToken {
 ///
 /// Every factor of a `kyc_auth` request must pass. OTPs are the fixed development OTP, valid
 /// once, only after `send_otp` for the same transaction and individual, for `otp_ttl`. KYC tokens
-/// are single use and valid `kyc_token_ttl`. `WLA` and `IDT` challenges are refused with
-/// `invalid_auth_factor_type` until wallet binding and the sign-up flow arrive. Biometrics are
+/// are single use and valid `kyc_token_ttl`. `WLA` tokens are checked for shape and subject only
+/// (the service verifies them against its key registry first); `IDT` challenges are refused with
+/// `invalid_auth_factor_type` until the sign-up flow arrives. Biometrics are
 /// checked for shape only, never matched. Nothing personal is logged.
 pub struct MockAuthenticator {
     directory: Directory,
@@ -130,6 +131,13 @@ impl MockAuthenticator {
         sha3_256_b64u(otp).map_err(|_| internal(codes::UNKNOWN_ERROR, "otp hashing failed"))
     }
 
+    /// Checks every challenge of `request` for its individual (as `kyc_auth` does, without
+    /// issuing a KYC token); used by the key binder.
+    pub(crate) async fn check_challenges(&self, request: &KycAuthRequest) -> Result<(), PluginError> {
+        let identity = self.identity(&request.individual_id)?;
+        self.authenticate(identity, request).await
+    }
+
     /// Checks every challenge; on success the pending OTP (if any) has been consumed.
     async fn authenticate(
         &self,
@@ -172,7 +180,10 @@ impl MockAuthenticator {
                 AuthFactor::Biometrics => {
                     verify_biometrics_for_transaction(&challenge.challenge, &request.transaction_id)
                 }
-                AuthFactor::Otp | AuthFactor::Wallet | AuthFactor::IdToken => false,
+                AuthFactor::Wallet => {
+                    crate::binder::verify_wallet_token(&challenge.challenge, &request.individual_id)
+                }
+                AuthFactor::Otp | AuthFactor::IdToken => false,
             };
             if !passed {
                 tracing::info!(factor = ?factor, "mock kyc-auth challenge failed");

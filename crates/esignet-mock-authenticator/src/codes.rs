@@ -17,7 +17,8 @@ pub const AUTH_FAILED: &str = "auth_failed";
 pub const INVALID_TRANSACTION: &str = "invalid_transaction";
 /// An OTP challenge came without a transaction id.
 pub const INVALID_TRANSACTION_ID: &str = "invalid_transaction_id";
-/// The factor type is unknown, or one the mock does not support yet (`WLA`, `IDT`).
+/// The factor type is unknown, or one the mock does not support (`IDT`; for key binding also
+/// `BIO` and `WLA`).
 pub const INVALID_AUTH_FACTOR_TYPE: &str = "invalid_auth_factor_type";
 /// The challenge format does not fit the factor type.
 pub const INVALID_CHALLENGE_FORMAT: &str = "invalid_challenge_format";
@@ -28,3 +29,5 @@ pub const INVALID_KYC_TOKEN: &str = "invalid_kyc_token";
 pub const DATA_EXCHANGE_FAILED: &str = "data_exchange_failed";
 /// An infrastructure failure (cache, randomness) outside send-OTP and the exchange.
 pub const UNKNOWN_ERROR: &str = "unknown_error";
+/// The wallet's key could not be certified (unusable key, issuing failed).
+pub const KEY_BINDING_FAILED: &str = "key_binding_failed";

@@ -22,7 +22,7 @@ pub enum AuthFactor {
     Kbi,
     /// Biometrics from an SBI device (`BIO`).
     Biometrics,
-    /// Wallet-bound key (`WLA`); not supported by the mock yet.
+    /// Wallet-bound key (`WLA`): a token the service has verified; the mock checks its subject.
     Wallet,
     /// eSignet's own ID token (`IDT`, sign-up flow); not supported by the mock yet.
     IdToken,
@@ -54,10 +54,10 @@ impl AuthFactor {
         }
     }
 
-    /// Whether the mock can check this factor. Wallet binding (`WLA`) and ID-token (`IDT`) logins
-    /// need key binding and eSignet's own tokens, which later work adds.
+    /// Whether the mock can check this factor. ID-token (`IDT`) logins need eSignet's own
+    /// tokens, which later work adds.
     pub fn is_supported(self) -> bool {
-        !matches!(self, Self::Wallet | Self::IdToken)
+        !matches!(self, Self::IdToken)
     }
 }
 
@@ -283,7 +283,7 @@ mod tests {
         assert_eq!(AuthFactor::Pin.expected_format(), "number");
         assert_eq!(AuthFactor::Kbi.expected_format(), "base64url-encoded-json");
         assert!(AuthFactor::Biometrics.is_supported());
-        assert!(!AuthFactor::Wallet.is_supported());
+        assert!(AuthFactor::Wallet.is_supported());
         assert!(!AuthFactor::IdToken.is_supported());
     }
 

@@ -20,8 +20,12 @@
 //! * An OTP is consumed only when the whole login succeeds, atomically, so it never works twice.
 //! * Biometrics must at least be well-formed SBI capture output. **The mock does not match
 //!   biometrics**: any capture of anyone passes.
-//! * Wallet (`WLA`) and ID-token (`IDT`) logins are refused with `invalid_auth_factor_type`:
-//!   wallet binding and the sign-up flow are later work.
+//! * Wallet (`WLA`) logins: the service verifies the token against its key registry before the
+//!   mock sees it; the mock checks that the token's `sub` is the individual (the Java mock takes
+//!   any non-empty token). ID-token (`IDT`) logins are refused with `invalid_auth_factor_type`:
+//!   the sign-up flow is later work.
+//! * Key binding ([`MockKeyBinder`]): the same checks as a login (not biometrics), then the
+//!   wallet's key is certified by a binding CA key.
 //! * Claims metadata reports `address` as one claim (the Java mock keyed address members
 //!   separately and never found their verifications).
 //! * A claim whose language matches no requested locale falls back to the default language
@@ -52,6 +56,7 @@
 //! * 6102938475: English and French; **no phone** and no street address; nothing verified.
 
 mod authenticator;
+mod binder;
 pub mod codes;
 mod crypto;
 mod directory;
@@ -63,6 +68,9 @@ mod settings;
 
 pub use authenticator::{
     KYC_NAMESPACE, MockAuthenticator, OTP_NAMESPACE, partner_specific_user_token,
+};
+pub use binder::{
+    BINDING_PARTNER, BINDING_TRANSACTION_ID, DEFAULT_CERTIFICATE_VALIDITY, MockKeyBinder,
 };
 pub use crypto::{hash_password, sha3_256_b64u};
 pub use directory::{DemoCredential, Directory, DirectoryError, demo_credentials};

@@ -8,8 +8,9 @@
 use serde_json::Value;
 
 /// The actions a captcha can be required for, as eSignet and its UI name them: `send-otp`
-/// (requesting or resending an OTP) and the lower-cased factor types checked at authenticate.
-pub const CAPTCHA_ACTIONS: &[&str] = &["send-otp", "pwd", "pin", "kbi", "bio"];
+/// (requesting or resending an OTP), the lower-cased factor types checked at authenticate, and
+/// `binding-otp` (a wallet requesting a key-binding OTP, `/binding/v2/binding-otp`).
+pub const CAPTCHA_ACTIONS: &[&str] = &["send-otp", "pwd", "pin", "kbi", "bio", "binding-otp"];
 
 /// The verifier could not decide: the remote service is down, timed out or answered
 /// nonsense, or the replay cache is unreachable. The service reports

@@ -23,10 +23,16 @@ try {
   catalogue = {};
 }
 
-/** The translation of `key` with `{name}` placeholders filled from `vars`; the key if missing. */
+/**
+ * The translation of `key` with `{name}` placeholders filled from `vars`; the key if missing.
+ * Values are wrapped in Unicode isolates (FSI…PDI) so a left-to-right value (an e-mail, a
+ * client name) keeps its order inside right-to-left text, and the reverse.
+ */
 export function t(key, vars) {
   let text = Object.prototype.hasOwnProperty.call(catalogue, key) ? catalogue[key] : key;
-  if (vars) text = text.replace(/\{(\w+)\}/g, (m, name) => (name in vars ? String(vars[name]) : m));
+  if (vars) {
+    text = text.replace(/\{(\w+)\}/g, (m, name) => (name in vars ? "\u2068" + String(vars[name]) + "\u2069" : m));
+  }
   return text;
 }
 

@@ -124,8 +124,9 @@ export function walletPanel(flow, container, wallet) {
     } catch {
       return unavailable();
     }
-    link.href = text;
-    link.hidden = false;
+    // The deep link is the wallet's own scheme; never a script or data URL.
+    link.hidden = /^\s*(javascript|data|vbscript):/i.test(text);
+    if (!link.hidden) link.href = text;
     say(t("js.wallet.scan"));
     refreshTimer = setTimeout(() => {
       if (refreshes >= refreshLimit) return expired();

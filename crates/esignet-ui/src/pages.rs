@@ -279,6 +279,9 @@ fn language_switcher(current: &Locale, path: &str, pairs: &[(String, String)]) -
         current.code,
         escape(current.name)
     );
+    // One leading slash only: `//host/x` (reachable through the not-found page) must not
+    // become a link to another host.
+    let path = format!("/{}", path.trim_start_matches(['/', '\\']));
     for locale in LOCALES {
         let href = format!("{path}?{}", with_param(pairs, "ui_locales", locale.code));
         let current_attr = if locale.code == current.code {
@@ -562,6 +565,18 @@ mod tests {
             origin_of("http://127.0.0.1:8090/logo.svg").as_deref(),
             Some("http://127.0.0.1:8090")
         );
+    }
+
+    #[test]
+    fn language_links_stay_on_this_host() {
+        let html = language_switcher(&LOCALES[0], "//evil.example/x", &[]);
+        assert!(
+            html.contains("href=\"/evil.example/x?ui_locales=fr\""),
+            "{html}"
+        );
+        assert!(!html.contains("href=\"//"));
+        let html = language_switcher(&LOCALES[0], "/\\evil.example", &[]);
+        assert!(!html.contains("href=\"/\\"), "{html}");
     }
 
     #[test]

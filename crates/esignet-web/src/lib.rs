@@ -24,15 +24,20 @@ pub use state::{AppState, WebConfig};
 pub fn router(state: AppState) -> Router {
     let base = state.config().base_path.clone();
     // CSRF guards the browser-facing API only (eSignet §2.5); client-mgmt is bearer-protected.
-    let browser_api = routes::authorization::routes().layer(axum::middleware::from_fn_with_state(
-        state.clone(),
-        csrf::require_csrf,
-    ));
+    let browser_api = routes::authorization::routes()
+        .merge(routes::linked::browser_routes())
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            csrf::require_csrf,
+        ));
     let api = Router::new()
         .merge(routes::oidc::routes())
         .merge(browser_api)
         .merge(routes::captcha::routes())
         .merge(routes::client_mgmt::routes())
+        // Wallet apps, not browsers: no CSRF (eSignet §2.5).
+        .merge(routes::binding::routes())
+        .merge(routes::linked::wallet_routes())
         .route("/csrf/token", get(csrf::csrf_token))
         .route("/actuator/health", get(health));
     let app = Router::new()

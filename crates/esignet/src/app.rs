@@ -8,10 +8,10 @@ use esignet_authenticator_http::{HttpAuthenticator, HttpAuthenticatorConfig};
 use esignet_captcha::{PowCaptcha, PowConfig, RemoteCaptcha, RemoteConfig, RemoteProvider};
 use esignet_config::AuthenticatorKind;
 use esignet_config::{CaptchaKind, RemoteCaptchaProvider, Settings};
-use esignet_core::{CaptchaPolicy, ClientManager, Core, CoreDeps};
+use esignet_core::{CachedClientStore, CaptchaPolicy, ClientManager, Core, CoreDeps};
 use esignet_keys::{KeyEncryptionKey, KeyManager, KeyPolicy};
 use esignet_mock_authenticator::{Directory, MockAuthenticator, MockSettings};
-use esignet_spi::{Authenticator, Cache, CaptchaVerifier, Clock, NoCaptcha, SystemClock};
+use esignet_spi::{Authenticator, Cache, CaptchaVerifier, ClientStore, Clock, KeyBinder, NoCaptcha, SystemClock};
 use esignet_web::{AdminAuth, AdminConfig, AppState, IamConfig, UiConfig, WebConfig};
 
 use crate::audit::LogAuditSink;
@@ -89,6 +89,7 @@ pub async fn build(settings: &Settings) -> anyhow::Result<App> {
     .context("cannot open the service signing keys")?;
     let (cache, memory_cache) = crate::backends::open_cache(settings, clock.clone()).await?;
     let mut tasks = Vec::new();
+    let mut key_binder: Option<Arc<dyn KeyBinder>> = None;
     let authenticator: Arc<dyn Authenticator> = match settings.authenticator.kind {
         AuthenticatorKind::Mock => {
             let mock_keys = KeyManager::open(
@@ -103,13 +104,24 @@ pub async fn build(settings: &Settings) -> anyhow::Result<App> {
             tasks.push(mock_keys.spawn_rotation(settings.keys.rotation_check_interval));
             let mut mock_settings = MockSettings::new(settings.issuer());
             mock_settings.otp = settings.authenticator.mock_otp.clone();
-            Arc::new(MockAuthenticator::new(
+            let mock = Arc::new(MockAuthenticator::new(
                 Directory::demo().context("cannot load the demo identities")?,
                 mock_keys,
                 cache.clone(),
                 clock.clone(),
                 mock_settings,
-            ))
+            ));
+            let (binder, rotation) = crate::wallet::mock_key_binder(
+                settings,
+                store.clone(),
+                kek.clone(),
+                clock.clone(),
+                mock.clone(),
+            )
+            .await?;
+            tasks.push(rotation);
+            key_binder = Some(binder);
+            mock
         }
         AuthenticatorKind::MockIdentityHttp => {
             let mut config = HttpAuthenticatorConfig::new(settings.authenticator.url.clone());
@@ -121,8 +133,14 @@ pub async fn build(settings: &Settings) -> anyhow::Result<App> {
         }
     };
     let audit = Arc::new(LogAuditSink::spawn(10_000));
+    // Clients are read on almost every request: read them through the (shared) cache.
+    let client_store: Arc<dyn ClientStore> = Arc::new(CachedClientStore::new(
+        store.clone(),
+        cache.clone(),
+        std::time::Duration::from_secs(300),
+    ));
     if settings.demo.seed_client {
-        demo_client::seed(settings, store.as_ref(), clock.as_ref()).await?;
+        demo_client::seed(settings, client_store.as_ref(), clock.as_ref()).await?;
     }
     let config = core_config(settings);
     let known_acrs: Vec<String> = settings
@@ -133,18 +151,20 @@ pub async fn build(settings: &Settings) -> anyhow::Result<App> {
         .map(|(acr, _)| acr.clone())
         .collect();
     let clients = ClientManager::new(
-        store.clone(),
+        client_store.clone(),
         clock.clone(),
         audit.clone(),
         settings.oidc.claims_supported.clone(),
         known_acrs,
     );
     let captcha = captcha_policy(settings, &kek, cache.clone(), clock.clone())?;
+    let bindings = crate::backends::open_binding_store(settings).await?;
+    let wallet = crate::wallet::wallet_support(settings, key_binder, bindings);
     let core = Arc::new(
         Core::new(
             config,
             CoreDeps {
-                clients: store.clone(),
+                clients: client_store.clone(),
                 consents: store.clone(),
                 cache: cache.clone(),
                 authenticator,
@@ -154,7 +174,8 @@ pub async fn build(settings: &Settings) -> anyhow::Result<App> {
                 transaction_key: kek.derive("transaction-cache"),
             },
         )
-        .with_captcha(captcha),
+        .with_captcha(captcha)
+        .with_optional_wallet(wallet),
     );
     let admin = AdminAuth::new(
         AdminConfig {

@@ -29,6 +29,10 @@ impl LogAuditSink {
 
 impl AuditSink for LogAuditSink {
     fn record(&self, event: AuditEvent) {
+        // Nothing to do when the `audit` log target is filtered out.
+        if !tracing::enabled!(target: "audit", tracing::Level::INFO) {
+            return;
+        }
         // A full queue drops the event rather than slowing down the login.
         if self.sender.try_send(event).is_err() {
             tracing::warn!(target: "audit", "audit queue full: event dropped");

@@ -7,7 +7,7 @@ use anyhow::Context;
 use esignet_cache_memory::MemoryCache;
 use esignet_cache_redis::{RedisCache, RedisOptions};
 use esignet_config::{CacheKind, Settings, StoreKind};
-use esignet_spi::{Cache, ClientStore, Clock, ConsentStore, KeyStore};
+use esignet_spi::{BindingStore, Cache, ClientStore, Clock, ConsentStore, KeyStore};
 use esignet_store_postgres::{PgStoreOptions, PostgresStore};
 use esignet_store_sqlite::SqliteStore;
 
@@ -42,6 +42,25 @@ pub async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
                 .await
                 .with_context(|| format!("cannot open the store at {}", path.display()))?;
             Ok(Arc::new(store))
+        }
+    }
+}
+
+/// The wallet public key registry of the configured store, or `None` when that store has none
+/// yet (PostgreSQL: until `PostgresStore` implements `BindingStore`; then add `BindingStore` to
+/// [`Store`] and use the main store instead). SQLite: a second handle on the same database file
+/// (its own small pool), already migrated by [`open_store`].
+pub async fn open_binding_store(
+    settings: &Settings,
+) -> anyhow::Result<Option<Arc<dyn BindingStore>>> {
+    match settings.store.kind {
+        StoreKind::Postgres => Ok(None),
+        _ => {
+            let path = settings.sqlite_path();
+            let store = SqliteStore::open(&path)
+                .await
+                .with_context(|| format!("cannot open the store at {}", path.display()))?;
+            Ok(Some(Arc::new(store)))
         }
     }
 }

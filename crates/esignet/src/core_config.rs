@@ -1,7 +1,7 @@
 //! Turns validated settings into what the domain and the HTTP layer need.
 
 use esignet_config::Settings;
-use esignet_core::CoreConfig;
+use esignet_core::{CoreConfig, WalletConfig};
 use esignet_core::acr::{AcrMapping, AuthFactor};
 use esignet_jose::Algorithm;
 use serde_json::{Map, Value, json};
@@ -52,6 +52,26 @@ pub fn core_config(settings: &Settings) -> CoreConfig {
     }
 }
 
+/// The wallet flows' configuration (`[wallet]`).
+pub fn wallet_config(settings: &Settings) -> WalletConfig {
+    let wallet = &settings.wallet;
+    WalletConfig {
+        link_code_ttl: wallet.link_code_ttl,
+        link_code_length: wallet.link_code_length,
+        link_code_limit: wallet.link_code_limit,
+        active_link_codes: wallet.active_link_codes,
+        link_status_timeout: wallet.link_status_timeout,
+        link_auth_code_timeout: wallet.link_auth_code_timeout,
+        linked_ttl: wallet.linked_ttl,
+        linked_auth_ttl: wallet.linked_auth_ttl,
+        consented_ttl: wallet.consented_ttl,
+        binding_audience: wallet.binding_audience.clone(),
+        wla_max_age: wallet.wla_max_age,
+        wla_clock_skew: wallet.wla_clock_skew,
+        encrypt_binding_id: wallet.encrypt_binding_id,
+    }
+}
+
 fn algorithms(names: &[esignet_config::SigningAlgorithm]) -> Vec<Algorithm> {
     names
         .iter()
@@ -99,7 +119,8 @@ fn ui_configs(settings: &Settings) -> Map<String, Value> {
         "preauth-screen-timeout-in-secs": settings.transaction.preauth_ttl.as_secs(),
         "consent.screen.timeout-in-secs": settings.transaction.authenticated_ttl.as_secs(),
         "consent.screen.timeout-buffer-in-secs": 5,
-        "linked-transaction-expire-in-secs": 240,
+        // How long the login page waits for the wallet once linked (eSignet's default is 240).
+        "linked-transaction-expire-in-secs": (settings.wallet.linked_ttl + settings.wallet.linked_auth_ttl).as_secs(),
         "sbi.port.range": "4501-4600",
         "sbi.bio.subtypes.iris": "UNKNOWN",
         "sbi.bio.subtypes.finger": "UNKNOWN",

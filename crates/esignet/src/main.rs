@@ -11,6 +11,7 @@ mod backends;
 mod core_config;
 mod demo;
 mod demo_client;
+mod wallet;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -48,7 +48,7 @@ fn secs(n: u64) -> Duration {
     Duration::from_secs(n)
 }
 
-fn config() -> CoreConfig {
+pub fn config() -> CoreConfig {
     let factor = |t: &str| AuthFactor {
         factor_type: t.into(),
         count: 0,

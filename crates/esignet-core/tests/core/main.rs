@@ -6,3 +6,5 @@
 mod captcha;
 mod harness;
 mod time_rules;
+mod wallet;
+mod wallet_harness;

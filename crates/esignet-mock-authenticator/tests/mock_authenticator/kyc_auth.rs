@@ -313,7 +313,7 @@ async fn a_failing_factor_does_not_burn_the_otp() {
 #[tokio::test]
 async fn unsupported_and_unknown_factor_types_are_refused() {
     let harness = harness();
-    for factor in ["WLA", "IDT", "FACE", "pin", ""] {
+    for factor in ["IDT", "FACE", "pin", ""] {
         let error = harness
             .auth(
                 TXN,
@@ -324,12 +324,12 @@ async fn unsupported_and_unknown_factor_types_are_refused() {
             .unwrap_err();
         assert_eq!(error.code, "invalid_auth_factor_type", "{factor:?}");
     }
-    // Refused before any factor is evaluated: a good PIN next to a WLA still fails.
+    // Refused before any factor is evaluated: a good PIN next to an IDT still fails.
     let error = harness
         .auth(
             TXN,
             SIDDHARTH,
-            vec![challenge("PIN", "482916"), challenge("WLA", "x.y.z")],
+            vec![challenge("PIN", "482916"), challenge("IDT", "eyJ0eXAiOiJKV1QifQ")],
         )
         .await
         .unwrap_err();
