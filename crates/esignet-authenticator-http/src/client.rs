@@ -22,6 +22,10 @@ use crate::wire::{
 };
 use crate::{HttpAuthenticatorConfig, HttpAuthenticatorError, codes};
 
+// The key binder shares this module's private plumbing (client, envelope, error mapping).
+mod binder;
+pub use binder::HttpKeyBinder;
+
 /// How long the KYC signing certificates from `keys.json` are reused before asking again: short
 /// enough that a rotation at the identity system shows within a minute, long enough that the
 /// JWKS endpoint does not turn every request into a call.

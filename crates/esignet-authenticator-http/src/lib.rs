@@ -32,6 +32,10 @@
 //! | either exchange, JWE client, `identity_system_encrypts` | `POST v3/kyc-exchange/{rp}/{client}` with `respType: "JWE"` |
 //! | `kyc_signing_certificates` | `GET keys.json`, cached for [`CERTIFICATE_CACHE_TTL`] |
 //!
+//! [`HttpKeyBinder`] is eSignet's `KeyBinder` seam (wallet key binding) over the same service:
+//! `POST binding/send-otp`, `POST binding/key-binding` and `GET binding/keys.json` (this
+//! project's own endpoints; MOSIP's Java mock identity system has none).
+//!
 //! * Challenges become body members: `PIN`→`pin`, `OTP`→`otp`, `BIO`→`biometrics`,
 //!   `WLA`→`tokens[0]`, `KBI`→`kbi`, `PWD`→`password`, each only with the format eSignet's
 //!   plugin allows for it (`invalid_challenge_format` otherwise; `IDT` is
@@ -77,7 +81,7 @@ mod wire;
 
 use std::time::Duration;
 
-pub use client::{CERTIFICATE_CACHE_TTL, HttpAuthenticator};
+pub use client::{CERTIFICATE_CACHE_TTL, HttpAuthenticator, HttpKeyBinder};
 
 /// Error codes this crate produces itself (on top of the identity system's own).
 pub mod codes {

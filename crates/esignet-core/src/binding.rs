@@ -160,8 +160,8 @@ impl Core {
                 codes::INVALID_AUTH_FACTOR_TYPE_OR_CHALLENGE_FORMAT,
             ));
         }
-        let public = PublicJwk::from_json(public_key)
-            .map_err(|_| Error::code(codes::INVALID_PUBLIC_KEY))?;
+        let public =
+            PublicJwk::from_json(public_key).map_err(|_| Error::code(codes::INVALID_PUBLIC_KEY))?;
         self.ensure_wallet_not_blocked(hash).await?;
         self.count_wallet_attempt(
             &format!("{hash}:wallet-binding"),

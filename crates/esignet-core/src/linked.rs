@@ -26,8 +26,8 @@ use crate::service::Core;
 use crate::transaction::{Transaction, auth_transaction_id, stage};
 use crate::wallet::{format_datetime, unix_after};
 use crate::wallet_api::{
-    LinkAuthCodeRequest, LinkCodeRequest, LinkCodeResponse, LinkStatusRequest,
-    LinkStatusResponse, LinkTransactionRequest, LinkTransactionResponse,
+    LinkAuthCodeRequest, LinkCodeRequest, LinkCodeResponse, LinkStatusRequest, LinkStatusResponse,
+    LinkTransactionRequest, LinkTransactionResponse,
 };
 use crate::{DetailsVersion, codes};
 
@@ -183,8 +183,8 @@ impl Core {
         let wallet = self.wallet()?;
         let transaction_id = non_blank(request.transaction_id.as_deref())
             .ok_or(Error::code(codes::INVALID_TRANSACTION_ID))?;
-        let link_code = non_blank(request.link_code.as_deref())
-            .ok_or(Error::code(codes::INVALID_LINK_CODE))?;
+        let link_code =
+            non_blank(request.link_code.as_deref()).ok_or(Error::code(codes::INVALID_LINK_CODE))?;
         let code_hash = esignet_jose::sha3_256_b64url(link_code.as_bytes());
         let deadline = tokio::time::Instant::now() + wallet.config.link_status_timeout;
         // Subscribe first: a link published after this point is never missed.
@@ -216,14 +216,11 @@ impl Core {
                 LinkState::Unknown
             });
         }
-        let waiting: Option<LinkCodeEntry> = self
-            .flow
-            .get(stage::LINK_CODE_GENERATED, code_hash)
-            .await?;
+        let waiting: Option<LinkCodeEntry> =
+            self.flow.get(stage::LINK_CODE_GENERATED, code_hash).await?;
         Ok(match waiting {
             Some(entry)
-                if entry.transaction_id == transaction_id
-                    && entry.expires_at > self.now_unix() =>
+                if entry.transaction_id == transaction_id && entry.expires_at > self.now_unix() =>
             {
                 LinkState::Waiting
             }
@@ -265,8 +262,8 @@ impl Core {
     ) -> Result<LinkTransactionResponse> {
         let wallet = self.wallet()?;
         let config = &wallet.config;
-        let link_code = non_blank(request.link_code.as_deref())
-            .ok_or(Error::code(codes::INVALID_LINK_CODE))?;
+        let link_code =
+            non_blank(request.link_code.as_deref()).ok_or(Error::code(codes::INVALID_LINK_CODE))?;
         let code_hash = esignet_jose::sha3_256_b64url(link_code.as_bytes());
         // Taken, not read: of two wallets scanning the same code only one links it.
         let entry: LinkCodeEntry = self
@@ -306,7 +303,12 @@ impl Core {
             transaction,
         };
         self.flow
-            .put(stage::LINKED, &linked_transaction_id, &linked, config.linked_ttl)
+            .put(
+                stage::LINKED,
+                &linked_transaction_id,
+                &linked,
+                config.linked_ttl,
+            )
             .await?;
         // The browser reads the linked code until it has collected its authorization code,
         // which may take every later stage's full lifetime.
@@ -346,7 +348,10 @@ impl Core {
         outcome
     }
 
-    async fn link_auth_code_inner(&self, request: &LinkAuthCodeRequest) -> Result<AuthCodeResponse> {
+    async fn link_auth_code_inner(
+        &self,
+        request: &LinkAuthCodeRequest,
+    ) -> Result<AuthCodeResponse> {
         let wallet = self.wallet()?;
         let transaction_id = non_blank(request.transaction_id.as_deref())
             .ok_or(Error::code(codes::INVALID_TRANSACTION_ID))?;

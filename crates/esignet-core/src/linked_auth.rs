@@ -382,7 +382,11 @@ impl Core {
 
 /// The rules of `auth-code`: every essential claim accepted, only requested claims accepted,
 /// only requested authorize scopes permitted.
-fn check_choice(transaction: &Transaction, accepted: &[String], permitted: &[String]) -> Result<()> {
+fn check_choice(
+    transaction: &Transaction,
+    accepted: &[String],
+    permitted: &[String],
+) -> Result<()> {
     let requested: Vec<&String> = transaction.claims.userinfo.keys().collect();
     let essential = transaction.claims.essential();
     if essential.iter().any(|claim| !accepted.contains(claim))

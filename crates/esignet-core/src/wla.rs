@@ -81,7 +81,10 @@ impl Core {
         if !audience_matches(&claims, &config.binding_audience) {
             return Err(invalid_wla("aud"));
         }
-        let subject = claims.get("sub").and_then(Value::as_str).unwrap_or_default();
+        let subject = claims
+            .get("sub")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
         if !esignet_jose::constant_time_eq(subject.as_bytes(), individual_id.as_bytes()) {
             return Err(invalid_wla("sub"));
         }
@@ -216,13 +219,24 @@ mod tests {
 
     #[test]
     fn audience_may_be_a_string_or_an_array() {
-        let claims = |aud: Value| json!({ "aud": aud }).as_object().cloned().unwrap_or_default();
-        assert!(audience_matches(&claims(json!("esignet-binding")), "esignet-binding"));
+        let claims = |aud: Value| {
+            json!({ "aud": aud })
+                .as_object()
+                .cloned()
+                .unwrap_or_default()
+        };
+        assert!(audience_matches(
+            &claims(json!("esignet-binding")),
+            "esignet-binding"
+        ));
         assert!(audience_matches(
             &claims(json!(["x", "esignet-binding"])),
             "esignet-binding"
         ));
-        assert!(!audience_matches(&claims(json!("other")), "esignet-binding"));
+        assert!(!audience_matches(
+            &claims(json!("other")),
+            "esignet-binding"
+        ));
         assert!(!audience_matches(&Map::new(), "esignet-binding"));
     }
 }

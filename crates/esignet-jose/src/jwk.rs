@@ -1,7 +1,7 @@
 //! Public JSON Web Keys (RFC 7517): RSA and EC P-256 only.
 
-use openssl::bn::BigNum;
-use openssl::ec::{EcGroup, EcKey};
+use openssl::bn::{BigNum, BigNumContext};
+use openssl::ec::{EcGroup, EcKey, EcPoint};
 use openssl::hash::MessageDigest;
 use openssl::nid::Nid;
 use openssl::pkey::{HasPublic, Id, PKey, PKeyRef, Public};
@@ -361,12 +361,19 @@ fn build_pkey(material: &Material) -> Result<PKey<Public>, JoseError> {
             if x.len() != P256_SCALAR_LEN || y.len() != P256_SCALAR_LEN {
                 return Err(JoseError::InvalidJwk("EC coordinates must be 32 bytes"));
             }
-            let group = EcGroup::from_curve_name(Nid::X9_62_PRIME256V1)?;
-            let x = BigNum::from_slice(x)?;
-            let y = BigNum::from_slice(y)?;
-            let key = EcKey::from_public_key_affine_coordinates(&group, &x, &y)
+            let group = p256_group()?;
+            // Decoding the uncompressed point (0x04 || x || y) checks it lies on the curve. P-256
+            // has prime order (cofactor 1), so that is the whole public-key validation: the
+            // extra order check of `EC_KEY_check_key` (a full scalar multiplication, paid on
+            // every DPoP proof and client assertion) adds nothing.
+            let mut encoded = Vec::with_capacity(1 + 2 * P256_SCALAR_LEN);
+            encoded.push(0x04);
+            encoded.extend_from_slice(x);
+            encoded.extend_from_slice(y);
+            let mut context = BigNumContext::new()?;
+            let point = EcPoint::from_bytes(group, &encoded, &mut context)
                 .map_err(|_| JoseError::InvalidJwk("EC point is not on the P-256 curve"))?;
-            key.check_key()
+            let key = EcKey::from_public_key(group, &point)
                 .map_err(|_| JoseError::InvalidJwk("EC point is not on the P-256 curve"))?;
             Ok(PKey::from_ec_key(key)?)
         }
@@ -419,4 +426,14 @@ fn optional_string(
         Some(Value::String(text)) => Ok(Some(text.clone())),
         Some(_) => Err(JoseError::InvalidJwk(problem)),
     }
+}
+
+/// The P-256 group, built once (constructing it costs more than verifying a signature).
+fn p256_group() -> Result<&'static EcGroup, JoseError> {
+    static GROUP: std::sync::OnceLock<EcGroup> = std::sync::OnceLock::new();
+    if let Some(group) = GROUP.get() {
+        return Ok(group);
+    }
+    let group = EcGroup::from_curve_name(Nid::X9_62_PRIME256V1)?;
+    Ok(GROUP.get_or_init(|| group))
 }

@@ -133,7 +133,10 @@ impl MockAuthenticator {
 
     /// Checks every challenge of `request` for its individual (as `kyc_auth` does, without
     /// issuing a KYC token); used by the key binder.
-    pub(crate) async fn check_challenges(&self, request: &KycAuthRequest) -> Result<(), PluginError> {
+    pub(crate) async fn check_challenges(
+        &self,
+        request: &KycAuthRequest,
+    ) -> Result<(), PluginError> {
         let identity = self.identity(&request.individual_id)?;
         self.authenticate(identity, request).await
     }

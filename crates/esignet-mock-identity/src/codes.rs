@@ -35,3 +35,5 @@ pub const INVALID_RESP_TYPE: &str = "invalid_resp_type";
 pub const DATA_EXCHANGE_FAILED: &str = "data_exchange_failed";
 /// An infrastructure failure (database, key store).
 pub const UNKNOWN_ERROR: &str = "unknown_error";
+/// A key-binding request without a usable public JWK.
+pub const INVALID_PUBLIC_KEY: &str = "invalid_public_key";

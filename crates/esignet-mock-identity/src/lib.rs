@@ -25,6 +25,9 @@
 //! | `POST /v2/kyc-exchange/{rp}/{client}` | v1 plus `acceptedClaimDetail` (with `verified_claims`) | `{"kyc": "<JWS>"}` |
 //! | `POST /v3/kyc-exchange/{rp}/{client}` | v2 plus `respType` (`JWS` or `JWE`) | `{"kyc": "<JWS or JWE>"}` |
 //! | `GET /keys.json` | | `{"allCertificates": [{certificateData, issuedAt, expiryAt, keyId}]}` |
+//! | `POST /binding/send-otp` | `{individualId, otpChannels}` | `{transactionId, maskedEmail, maskedMobile}` |
+//! | `POST /binding/key-binding` | `{individualId, challengeList, publicKey, authFactorType}` | `{certificate, partnerSpecificUserToken}` |
+//! | `GET /binding/keys.json` | | the wallet binding CA certificates, as `keys.json` |
 //! | `GET /actuator/health` | | `{"status": "UP"}` (not enveloped; 503 when `DOWN`) |
 //!
 //! *Wrapped* bodies are `{"requestTime": "2024-07-24T08:53:05.142Z", "request": {...}}`, the time
@@ -57,8 +60,9 @@
 //! identity concerned), so both mocks behave the same. Relative to MOSIP's Java mock that means:
 //! every supplied factor must pass; a failure is an error (`auth_failed`, `invalid_transaction`
 //! ...) rather than `{"authStatus": false}`; the OTP (configurable, `111111` by default) works
-//! once, only after `send-otp` for the same transaction and individual, for 10 minutes; wallet
-//! `tokens` are refused (`invalid_auth_factor_type`); biometrics must be a well-formed SBI capture
+//! once, only after `send-otp` for the same transaction and individual, for 10 minutes; a wallet
+//! token must name the individual in `sub` (eSignet verifies its signature before calling);
+//! biometrics must be a well-formed SBI capture
 //! made for this transaction, but are never matched against the person; a KYC token is single use and expires 180 s after `kyc-auth` by this service's clock
 //! (`requestDateTime` is ignored); exchange errors are `invalid_kyc_token` and
 //! `data_exchange_failed` (the Java mock's `mock-ida-006/007` and `mock-ida-008`). The `sub` is
@@ -87,6 +91,7 @@
 //! their encryption key here with `POST /partner` (partnerId = the client's relying party id).
 #![deny(missing_docs)]
 
+mod binding;
 pub mod codes;
 mod envelope;
 mod identities;
@@ -122,6 +127,8 @@ use crate::store::IdentityStore;
 pub const CONTEXT_PATH: &str = "/v1/mock-identity-system";
 /// The key application of the KYC signing keys (the Java mock's application id).
 pub const KEY_APPLICATION: &str = "MOCK_AUTHENTICATION_SERVICE";
+/// The key application of the wallet binding CA keys (MOSIP keymanager's name).
+pub const BINDING_KEY_APPLICATION: &str = "MOCK_BINDING_SERVICE";
 /// The identity database, in the data directory.
 pub const DATABASE_FILE: &str = "mock-identity.db";
 /// The signing-key database, in the data directory.
@@ -159,6 +166,9 @@ pub struct MockIdentityConfig {
     pub response_delay: Duration,
     /// Insert the demo personas on start when missing. Default true.
     pub seed_demo: bool,
+    /// Validity of the wallet binding certificates `binding/key-binding` issues. Default 10
+    /// days (eSignet's `binding.key-expire-days`).
+    pub certificate_validity: time::Duration,
 }
 
 impl MockIdentityConfig {
@@ -171,6 +181,7 @@ impl MockIdentityConfig {
             otp: esignet_mock_authenticator::DEFAULT_OTP.to_owned(),
             response_delay: Duration::ZERO,
             seed_demo: true,
+            certificate_validity: esignet_mock_authenticator::DEFAULT_CERTIFICATE_VALIDITY,
         }
     }
 }
@@ -200,11 +211,14 @@ pub async fn build(config: &MockIdentityConfig, clock: Arc<dyn Clock>) -> anyhow
     let key_store = SqliteStore::open(&config.data_dir.join(KEY_DATABASE_FILE))
         .await
         .context("cannot open the mock identity key database")?;
-    let kek = KeyEncryptionKey::load_or_create(&config.data_dir.join(KEK_FILE))
-        .context("cannot load the mock identity key-encryption key")?;
+    let kek = Arc::new(
+        KeyEncryptionKey::load_or_create(&config.data_dir.join(KEK_FILE))
+            .context("cannot load the mock identity key-encryption key")?,
+    );
+    let key_store = Arc::new(key_store);
     let signer = KeyManager::open(
-        Arc::new(key_store),
-        Arc::new(kek),
+        key_store.clone(),
+        kek.clone(),
         clock.clone(),
         KEY_APPLICATION,
         KeyPolicy::for_jws(
@@ -216,6 +230,21 @@ pub async fn build(config: &MockIdentityConfig, clock: Arc<dyn Clock>) -> anyhow
     )
     .await
     .context("cannot open the KYC signing keys")?;
+    let binding_keys = KeyManager::open(
+        key_store,
+        kek,
+        clock.clone(),
+        BINDING_KEY_APPLICATION,
+        KeyPolicy::for_jws(
+            Algorithm::RS256,
+            KEY_VALIDITY,
+            KEY_ROTATE_BEFORE,
+            "Mock identity system wallet binding CA",
+        )
+        .issuing_certificates(),
+    )
+    .await
+    .context("cannot open the wallet binding CA keys")?;
     if config.seed_demo {
         let inserted = state::seed_demo(&store, clock.now())
             .await
@@ -226,6 +255,7 @@ pub async fn build(config: &MockIdentityConfig, clock: Arc<dyn Clock>) -> anyhow
     }
     let cache = MemoryCache::new(clock.clone());
     signer.spawn_rotation(ROTATION_CHECK);
+    binding_keys.spawn_rotation(ROTATION_CHECK);
     cache.spawn_sweeper(SWEEP_INTERVAL);
 
     let mut settings = MockSettings::new(config.issuer.clone());
@@ -233,6 +263,8 @@ pub async fn build(config: &MockIdentityConfig, clock: Arc<dyn Clock>) -> anyhow
     Ok(router(Arc::new(MockIdentityState {
         store,
         signer,
+        binding_keys,
+        certificate_validity: config.certificate_validity,
         cache,
         clock,
         settings,
@@ -299,6 +331,9 @@ fn router(state: SharedState) -> Router {
         .route("/v2/kyc-exchange/{rp}/{client}", post(kyc::kyc_exchange_v2))
         .route("/v3/kyc-exchange/{rp}/{client}", post(kyc::kyc_exchange_v3))
         .route("/keys.json", get(partners::keys))
+        .route("/binding/send-otp", post(binding::send_otp))
+        .route("/binding/key-binding", post(binding::key_binding))
+        .route("/binding/keys.json", get(binding::keys))
         .route("/actuator/health", get(partners::health))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state);

@@ -29,6 +29,10 @@ use crate::store::{IdentityStore, VerifiedClaimRow};
 pub(crate) struct MockIdentityState {
     pub store: IdentityStore,
     pub signer: Arc<KeyManager>,
+    /// The binding CA keys that certify wallet keys (`MOCK_BINDING_SERVICE`).
+    pub binding_keys: Arc<KeyManager>,
+    /// Validity of the binding certificates issued.
+    pub certificate_validity: time::Duration,
     pub cache: Arc<MemoryCache>,
     pub clock: Arc<dyn Clock>,
     pub settings: MockSettings,

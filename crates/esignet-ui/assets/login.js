@@ -1,6 +1,7 @@
 // /login: the sign-in options of the transaction in the URL fragment (oidc-ui's shape), one
 // form per option, and the authenticate call that ends at /claim-details. Biometrics and
-// wallet login load their modules only when chosen.
+// wallet login load their modules only when chosen; the captcha module (and its solver) only
+// when `captcha.enable` lists an action.
 
 import {
   $, ApiError, call, clone, config, errorMessage, failInPlace, h, leaveForStatusPage, localized, nextPage,
@@ -22,6 +23,9 @@ const TITLE_KEYS = {
   link: "js.login.title_link",
   none: "js.login.title_none",
 };
+// The captcha action guarding each option's request (`captcha.enable` values). OTP itself is
+// not guarded: its send-otp request is.
+const CAPTCHA_ACTIONS = { OTP: "send-otp", PIN: "pin", PWD: "pwd", KBI: "kbi", BIO: "bio" };
 const SUBTITLE_KEYS = {
   login: "js.login.subtitle_login",
   verify: "js.login.subtitle_verify",
@@ -83,6 +87,16 @@ function renderSignupBanner(configs) {
   }
 }
 
+/**
+ * The captcha settings: the actions needing one (`captcha.enable`, lower case) and the kind.
+ * eSignet's own servers send no `captcha.kind`: their captcha is a remote widget (reCAPTCHA).
+ */
+function captchaSettings(configs) {
+  const actions = String(configs["captcha.enable"] || "").split(",").map((a) => a.trim().toLowerCase()).filter(Boolean);
+  const kind = String(configs["captcha.kind"] || (actions.length ? "remote" : "none")).toLowerCase();
+  return { actions, kind };
+}
+
 /** Counts a call of `api` for this transaction (kept across reloads such as a language change). */
 function countCall(session, api) {
   const key = "attempts:" + session.details.transactionId + ":" + api;
@@ -97,6 +111,50 @@ function createFlow(session) {
     session,
     options: signInOptions(session),
     cleanup: null,
+    captcha: captchaSettings(session.configs),
+    guards: new Map(),
+
+    /** The captcha guard of `action`, loading captcha.js (and the solver) the first time. */
+    async guard(action) {
+      if (!flow.guards.has(action)) {
+        const { createCaptcha } = await import("./captcha.js");
+        if (!flow.guards.has(action)) flow.guards.set(action, createCaptcha(session.configs, action));
+      }
+      return flow.guards.get(action);
+    },
+
+    /** Starts the captcha of `action` as its form is shown, with the progress in `container`. */
+    prepareCaptcha(action, container) {
+      if (!flow.captcha.actions.includes(action)) return;
+      if (flow.captcha.kind !== "pow") {
+        showError(t("js.login.captcha_unsupported"));
+        return;
+      }
+      // A failed import is reported when the form is sent.
+      flow.guard(action).then((guard) => {
+        if (container.isConnected) guard.prepare(container);
+      }, () => {});
+    },
+
+    /** A captcha token for `action`: undefined when none is needed, null after showing why none could be had. */
+    async captchaToken(action) {
+      if (!action || !flow.captcha.actions.includes(action)) return undefined;
+      if (flow.captcha.kind !== "pow") {
+        showError(t("js.login.captcha_unsupported"));
+        return null;
+      }
+      try {
+        return await (await flow.guard(action)).take();
+      } catch {
+        showError(errorMessage("failed_to_validate_captcha"));
+        return null;
+      }
+    },
+
+    /** After an error answer: the token sent is spent (tokens are single use), solve another. */
+    renewCaptcha(action, token) {
+      if (token && flow.guards.has(action)) flow.guards.get(action).renew();
+    },
 
     /** Handles a failed call: status pages, a return to the relying party, or a message. */
     fail(error, api, count) {
@@ -115,12 +173,15 @@ function createFlow(session) {
     /** send-otp; resolves to the response, or null after reporting the failure. */
     async sendOtp(individualId, channels) {
       showError("");
+      const captchaToken = await flow.captchaToken("send-otp");
+      if (captchaToken === null) return null;
       const count = countCall(session, "send-otp");
+      const request = { transactionId: session.details.transactionId, individualId, otpChannels: channels };
+      if (captchaToken) request.captchaToken = captchaToken;
       try {
-        return await call("POST", "/authorization/send-otp", {
-          transactionId: session.details.transactionId, individualId, otpChannels: channels,
-        }, session);
+        return await call("POST", "/authorization/send-otp", request, session);
       } catch (error) {
+        flow.renewCaptcha("send-otp", captchaToken);
         flow.fail(error, "send-otp", count);
         return null;
       }
@@ -130,14 +191,23 @@ function createFlow(session) {
     async authenticate(individualId, challengeList, form) {
       showError("");
       setBusy(form, true);
+      // The token is for the first challenge whose factor needs one.
+      const action = challengeList.map((c) => String(c.authFactorType).toLowerCase())
+        .find((type) => flow.captcha.actions.includes(type));
+      const captchaToken = await flow.captchaToken(action);
+      if (captchaToken === null) {
+        setBusy(form, false);
+        return false;
+      }
       const count = countCall(session, "authenticate");
+      const request = { transactionId: session.details.transactionId, individualId, challengeList };
+      if (captchaToken) request.captchaToken = captchaToken;
       let result;
       try {
-        result = await call("POST", "/authorization/v3/authenticate", {
-          transactionId: session.details.transactionId, individualId, challengeList,
-        }, session);
+        result = await call("POST", "/authorization/v3/authenticate", request, session);
       } catch (error) {
         setBusy(form, false);
+        flow.renewCaptcha(action, captchaToken);
         flow.fail(error, "authenticate", count);
         return false;
       }
@@ -154,6 +224,7 @@ function createFlow(session) {
     stop() {
       if (flow.cleanup) flow.cleanup();
       flow.cleanup = null;
+      for (const guard of flow.guards.values()) guard.stop();
     },
   };
   return flow;
@@ -204,6 +275,7 @@ async function openOption(flow, option) {
     return;
   }
   flow.cleanup = cleanup;
+  if (CAPTCHA_ACTIONS[option.type]) flow.prepareCaptcha(CAPTCHA_ACTIONS[option.type], container);
   const first = container.querySelector("input:not([type=hidden]):not([hidden]), select:not([hidden])");
   // Single-option pages keep focus where it is on load; after a choice, focus follows it.
   if (flow.options.length > 1) (first || $("form-heading")).focus();

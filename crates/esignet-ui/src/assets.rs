@@ -50,6 +50,16 @@ const SCRIPTS: &[Source] = &[
         body: include_str!("../assets/qr.js"),
     },
     Source {
+        name: "captcha.js",
+        body: include_str!("../assets/captcha.js"),
+    },
+    // esignet-captcha's proof-of-work solver. It starts a module worker from its own URL, so
+    // the worker is this same hashed, same-origin file (allowed by `script-src 'self'`).
+    Source {
+        name: "captcha-pow.js",
+        body: esignet_captcha::POW_SOLVER_JS,
+    },
+    Source {
         name: "claims.js",
         body: include_str!("../assets/claims.js"),
     },

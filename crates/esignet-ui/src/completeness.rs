@@ -18,6 +18,8 @@ const SCRIPTS: &[(&str, &str)] = &[
     ("bio.js", include_str!("../assets/bio.js")),
     ("wallet.js", include_str!("../assets/wallet.js")),
     ("qr.js", include_str!("../assets/qr.js")),
+    ("captcha.js", include_str!("../assets/captcha.js")),
+    ("captcha-pow.js", esignet_captcha::POW_SOLVER_JS),
     ("claims.js", include_str!("../assets/claims.js")),
     ("consent.js", include_str!("../assets/consent.js")),
     ("status.js", include_str!("../assets/status.js")),

@@ -4,14 +4,16 @@
 use std::sync::Arc;
 
 use anyhow::Context;
-use esignet_authenticator_http::{HttpAuthenticator, HttpAuthenticatorConfig};
+use esignet_authenticator_http::{HttpAuthenticator, HttpAuthenticatorConfig, HttpKeyBinder};
 use esignet_captcha::{PowCaptcha, PowConfig, RemoteCaptcha, RemoteConfig, RemoteProvider};
 use esignet_config::AuthenticatorKind;
 use esignet_config::{CaptchaKind, RemoteCaptchaProvider, Settings};
 use esignet_core::{CachedClientStore, CaptchaPolicy, ClientManager, Core, CoreDeps};
 use esignet_keys::{KeyEncryptionKey, KeyManager, KeyPolicy};
 use esignet_mock_authenticator::{Directory, MockAuthenticator, MockSettings};
-use esignet_spi::{Authenticator, Cache, CaptchaVerifier, ClientStore, Clock, KeyBinder, NoCaptcha, SystemClock};
+use esignet_spi::{
+    Authenticator, Cache, CaptchaVerifier, ClientStore, Clock, KeyBinder, NoCaptcha, SystemClock,
+};
 use esignet_web::{AdminAuth, AdminConfig, AppState, IamConfig, UiConfig, WebConfig};
 
 use crate::audit::LogAuditSink;
@@ -89,7 +91,7 @@ pub async fn build(settings: &Settings) -> anyhow::Result<App> {
     .context("cannot open the service signing keys")?;
     let (cache, memory_cache) = crate::backends::open_cache(settings, clock.clone()).await?;
     let mut tasks = Vec::new();
-    let mut key_binder: Option<Arc<dyn KeyBinder>> = None;
+    let key_binder: Option<Arc<dyn KeyBinder>>;
     let authenticator: Arc<dyn Authenticator> = match settings.authenticator.kind {
         AuthenticatorKind::Mock => {
             let mock_keys = KeyManager::open(
@@ -126,10 +128,12 @@ pub async fn build(settings: &Settings) -> anyhow::Result<App> {
         AuthenticatorKind::MockIdentityHttp => {
             let mut config = HttpAuthenticatorConfig::new(settings.authenticator.url.clone());
             config.timeout = settings.authenticator.timeout;
-            Arc::new(
+            let http = Arc::new(
                 HttpAuthenticator::new(config)
                     .context("cannot set up the identity system client")?,
-            )
+            );
+            key_binder = Some(Arc::new(HttpKeyBinder::new(http.clone())));
+            http
         }
     };
     let audit = Arc::new(LogAuditSink::spawn(10_000));

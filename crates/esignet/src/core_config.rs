@@ -1,8 +1,8 @@
 //! Turns validated settings into what the domain and the HTTP layer need.
 
 use esignet_config::Settings;
-use esignet_core::{CoreConfig, WalletConfig};
 use esignet_core::acr::{AcrMapping, AuthFactor};
+use esignet_core::{CoreConfig, WalletConfig};
 use esignet_jose::Algorithm;
 use serde_json::{Map, Value, json};
 

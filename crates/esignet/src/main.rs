@@ -63,6 +63,8 @@ enum Command {
     DemoRp(demo::DemoRpArgs),
     /// Runs a mock SBI 2.0 biometric device on loopback.
     MockSbi(demo::MockSbiArgs),
+    /// Acts as a wallet app: binds a key with an OTP, then completes a QR-code login.
+    WalletSim(Box<wallet::WalletSimArgs>),
 }
 
 #[derive(clap::Args)]
@@ -138,6 +140,9 @@ fn main() -> ExitCode {
     if let Some(Command::Bench(args)) = cli.command {
         return bench(*args);
     }
+    if let Some(Command::WalletSim(args)) = cli.command {
+        return wallet::wallet_sim(*args);
+    }
     let settings = match load_settings(&cli) {
         Ok(settings) => settings,
         Err(problems) => {
@@ -172,7 +177,9 @@ fn main() -> ExitCode {
             Some(Command::MockIdentity(args)) => demo::mock_identity(&settings, &args).await,
             Some(Command::DemoRp(args)) => demo::demo_rp(&settings, &args).await,
             Some(Command::MockSbi(args)) => demo::mock_sbi(&args).await,
-            Some(Command::Config { .. }) | Some(Command::Bench(_)) => Ok(()),
+            Some(Command::Config { .. })
+            | Some(Command::Bench(_))
+            | Some(Command::WalletSim(_)) => Ok(()),
         }
     });
     match outcome {

@@ -85,7 +85,10 @@ async fn link_codes_expire_rotate_and_run_out() {
         codes::INVALID_LINK_CODE,
         "an expired link code cannot be scanned"
     );
-    assert_eq!(code_of(h.link_status(&login).await), codes::INVALID_LINK_CODE);
+    assert_eq!(
+        code_of(h.link_status(&login).await),
+        codes::INVALID_LINK_CODE
+    );
 
     // Only the two newest codes of a transaction are usable.
     let first = h.link_code(&login.transaction_id).await.unwrap();
@@ -134,8 +137,12 @@ async fn every_step_refuses_the_wrong_order_and_replays() {
     );
     assert_eq!(
         code_of(
-            h.consent(&login.linked_id, &["name"], Some(h.consent_signature(&wallet, &["name"])))
-                .await
+            h.consent(
+                &login.linked_id,
+                &["name"],
+                Some(h.consent_signature(&wallet, &["name"]))
+            )
+            .await
         ),
         codes::INVALID_TRANSACTION,
         "consent before authenticate"
@@ -361,8 +368,12 @@ async fn consent_must_cover_the_essential_claims_and_carry_a_valid_signature() {
         .unwrap();
     assert_eq!(
         code_of(
-            h.consent(&login.linked_id, &["email"], Some(h.consent_signature(&wallet, &["email"])))
-                .await
+            h.consent(
+                &login.linked_id,
+                &["email"],
+                Some(h.consent_signature(&wallet, &["email"]))
+            )
+            .await
         ),
         codes::INVALID_ACCEPTED_CLAIM,
         "declining an essential claim"
@@ -410,7 +421,10 @@ async fn link_status_times_out_cleanly_and_rejects_foreign_codes() {
     let h = WalletHarness::new().await;
     let login = h.start_qr().await.unwrap();
     let started = std::time::Instant::now();
-    assert_eq!(code_of(h.link_status(&login).await), codes::RESPONSE_TIMEOUT);
+    assert_eq!(
+        code_of(h.link_status(&login).await),
+        codes::RESPONSE_TIMEOUT
+    );
     assert!(started.elapsed() >= POLL_WAIT);
     let other = h.start_qr().await.unwrap();
     let mut crossed = other;

@@ -72,13 +72,22 @@ impl WalletHarness {
             )
         };
         let open = |application: &'static str, policy: KeyPolicy| {
-            KeyManager::open(store.clone(), kek.clone(), clock.clone(), application, policy)
+            KeyManager::open(
+                store.clone(),
+                kek.clone(),
+                clock.clone(),
+                application,
+                policy,
+            )
         };
         let service_keys = open("OIDC_SERVICE", policy("svc")).await.unwrap();
         let mock_keys = open("MOCK", policy("mock")).await.unwrap();
-        let binding_keys = open("MOCK_BINDING_SERVICE", policy("binding").issuing_certificates())
-            .await
-            .unwrap();
+        let binding_keys = open(
+            "MOCK_BINDING_SERVICE",
+            policy("binding").issuing_certificates(),
+        )
+        .await
+        .unwrap();
         let mock = Arc::new(MockAuthenticator::new(
             Directory::demo().unwrap(),
             mock_keys,
@@ -260,9 +269,7 @@ impl WalletHarness {
                     response_type: Some("code".into()),
                     redirect_uri: Some(REDIRECT.into()),
                     state: Some("st".into()),
-                    claims: Some(
-                        json!({"userinfo": {"name": {"essential": true}, "email": null}}),
-                    ),
+                    claims: Some(json!({"userinfo": {"name": {"essential": true}, "email": null}})),
                     ..Default::default()
                 },
             )
@@ -309,7 +316,12 @@ impl WalletHarness {
     }
 
     /// A WLA token; `edit` may change the claims before signing.
-    pub fn wla(&self, wallet: &BoundWallet, subject: &str, edit: impl FnOnce(&mut Value)) -> String {
+    pub fn wla(
+        &self,
+        wallet: &BoundWallet,
+        subject: &str,
+        edit: impl FnOnce(&mut Value),
+    ) -> String {
         let now = self.now();
         let mut claims = json!({"sub": subject, "aud": "esignet-binding", "iss": "test-wallet",
                                 "iat": now, "exp": now + 60, "jti": esignet_jose::random_id()});

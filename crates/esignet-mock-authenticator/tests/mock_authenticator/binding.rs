@@ -100,7 +100,11 @@ async fn an_otp_binding_certifies_the_key_under_the_binding_ca() {
             .public_eq(key.public_jwk().openssl_pkey())
     );
     let authority = X509::from_pem(issuer.certificates()[0].certificate_pem.as_bytes()).unwrap();
-    assert!(certificate.verify(&authority.public_key().unwrap()).unwrap());
+    assert!(
+        certificate
+            .verify(&authority.public_key().unwrap())
+            .unwrap()
+    );
     assert_eq!(
         binder.binding_ca_certificates().await.unwrap(),
         issuer.certificates()
@@ -163,11 +167,19 @@ async fn a_wla_login_challenge_must_name_the_individual() {
         )
         .unwrap()
     };
-    h.auth("TXN0000001", SIDDHARTH, vec![challenge("WLA", &token(SIDDHARTH))])
-        .await
-        .unwrap();
+    h.auth(
+        "TXN0000001",
+        SIDDHARTH,
+        vec![challenge("WLA", &token(SIDDHARTH))],
+    )
+    .await
+    .unwrap();
     let error = h
-        .auth("TXN0000002", SIDDHARTH, vec![challenge("WLA", &token("5860142938"))])
+        .auth(
+            "TXN0000002",
+            SIDDHARTH,
+            vec![challenge("WLA", &token("5860142938"))],
+        )
         .await
         .unwrap_err();
     assert_eq!(error.code, "auth_failed");

@@ -329,7 +329,10 @@ async fn unsupported_and_unknown_factor_types_are_refused() {
         .auth(
             TXN,
             SIDDHARTH,
-            vec![challenge("PIN", "482916"), challenge("IDT", "eyJ0eXAiOiJKV1QifQ")],
+            vec![
+                challenge("PIN", "482916"),
+                challenge("IDT", "eyJ0eXAiOiJKV1QifQ"),
+            ],
         )
         .await
         .unwrap_err();

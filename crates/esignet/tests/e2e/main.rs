@@ -12,3 +12,4 @@ mod harness;
 mod login;
 mod scaleout;
 mod verify;
+mod wallet;

@@ -15,7 +15,8 @@ use crate::verify::{jwks, verify_jws};
 const KEK: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
 
 fn postgres_url() -> String {
-    std::env::var("ESIGNET_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+    std::env::var("ESIGNET_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
 }
 
 fn redis_url() -> String {
@@ -23,7 +24,10 @@ fn redis_url() -> String {
 }
 
 fn unique(prefix: &str) -> String {
-    format!("{prefix}_{}", crate::harness::uuid().replace('-', "")[..16].to_owned())
+    format!(
+        "{prefix}_{}",
+        crate::harness::uuid().replace('-', "")[..16].to_owned()
+    )
 }
 
 /// Environment for an instance on the shared PostgreSQL schema and Redis prefix.
@@ -58,21 +62,54 @@ async fn each_login_step_can_reach_a_different_instance() {
     let key = new_rsa_key();
     a.register_client("scale-client", json!({}), &key).await;
     // B serves the client A registered: the store is shared.
-    let rp_b = Rp { server: &b, client_id: "scale-client".into(), key: key.clone(), redirect_uri: "https://rp.example/callback".into() };
-    let rp_a = Rp { server: &a, client_id: rp_b.client_id.clone(), key: key.clone(), redirect_uri: rp_b.redirect_uri.clone() };
+    let rp_b = Rp {
+        server: &b,
+        client_id: "scale-client".into(),
+        key: key.clone(),
+        redirect_uri: "https://rp.example/callback".into(),
+    };
+    let rp_a = Rp {
+        server: &a,
+        client_id: rp_b.client_id.clone(),
+        key: key.clone(),
+        redirect_uri: rp_b.redirect_uri.clone(),
+    };
 
     let (verifier, challenge) = pkce_pair();
-    let request = authorize_request(&rp_a.client_id, &rp_a.redirect_uri, "openid email", Some(&challenge));
+    let request = authorize_request(
+        &rp_a.client_id,
+        &rp_a.redirect_uri,
+        "openid email",
+        Some(&challenge),
+    );
     // oauth-details on A.
-    let on_a = Browser::start(&a, "/authorization/v3/oauth-details", request).await.unwrap();
+    let on_a = Browser::start(&a, "/authorization/v3/oauth-details", request)
+        .await
+        .unwrap();
     // The same transaction, driven through B.
-    let on_b = Browser { server: &b, csrf: on_a.csrf.clone(), transaction_id: on_a.transaction_id.clone(), hash: on_a.hash.clone(), details: on_a.details.clone() };
+    let on_b = Browser {
+        server: &b,
+        csrf: on_a.csrf.clone(),
+        transaction_id: on_a.transaction_id.clone(),
+        hash: on_a.hash.clone(),
+        details: on_a.details.clone(),
+    };
     let sent = on_b.send_otp("3519847260").await;
     assert_eq!(sent["errors"], json!([]), "send-otp on B: {sent}");
-    let authenticated = on_a.authenticate("3519847260", "OTP", "111111", "alpha-numeric").await;
-    assert_eq!(authenticated["errors"], json!([]), "authenticate on A: {authenticated}");
+    let authenticated = on_a
+        .authenticate("3519847260", "OTP", "111111", "alpha-numeric")
+        .await;
+    assert_eq!(
+        authenticated["errors"],
+        json!([]),
+        "authenticate on A: {authenticated}"
+    );
     let claim_details = on_b.claim_details().await;
-    assert_eq!(claim_details["errors"], json!([]), "claim-details on B: {claim_details}");
+    assert_eq!(
+        claim_details["errors"],
+        json!([]),
+        "claim-details on B: {claim_details}"
+    );
     let code = on_b.auth_code(&["email"], &[]).await;
     assert_eq!(code["errors"], json!([]), "auth-code on B: {code}");
     let code = code["response"]["code"].as_str().unwrap().to_owned();
@@ -84,13 +121,20 @@ async fn each_login_step_can_reach_a_different_instance() {
     assert_eq!(status, 200, "userinfo on B: {userinfo}");
     // Both instances publish the same keys and sign with the same current key.
     let set_b = jwks(&b).await;
-    let (_, id_token) = verify_jws(&set_b, tokens["id_token"].as_str().unwrap(), Some("scale-client"));
+    let (_, id_token) = verify_jws(
+        &set_b,
+        tokens["id_token"].as_str().unwrap(),
+        Some("scale-client"),
+    );
     let (_, claims) = verify_jws(&set_b, &userinfo, Some("scale-client"));
     assert_eq!(claims["sub"], id_token["sub"]);
     assert_eq!(claims["email"], "priya.ramaswamy@example.org");
     // A code used on A is gone for B too.
     let (status, _, body) = rp_b.token(&code, Some(&verifier), None).await;
-    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")));
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
 }
 
 /// A Redis server owned by the test, on its own port.
@@ -102,12 +146,24 @@ struct OwnRedis {
 impl OwnRedis {
     fn start(port: u16) -> OwnRedis {
         let child = Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .args([
+                "--port",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .expect("redis-server is installed");
-        let redis = OwnRedis { port, child: Some(child) };
+        let redis = OwnRedis {
+            port,
+            child: Some(child),
+        };
         for _ in 0..100 {
             if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
                 return redis;
@@ -146,8 +202,15 @@ async fn losing_redis_gives_clear_503s_and_the_service_recovers_without_restart(
         redirect_uri: "http://127.0.0.1:8090/callback".into(),
     };
     let (_, challenge) = pkce_pair();
-    let request = authorize_request(&rp.client_id, &rp.redirect_uri, "openid email", Some(&challenge));
-    let browser = Browser::start(&server, "/authorization/v3/oauth-details", request.clone()).await.unwrap();
+    let request = authorize_request(
+        &rp.client_id,
+        &rp.redirect_uri,
+        "openid email",
+        Some(&challenge),
+    );
+    let browser = Browser::start(&server, "/authorization/v3/oauth-details", request.clone())
+        .await
+        .unwrap();
 
     redis.stop();
     // Wrapped API: HTTP 503 with an error code, no panic, no hang.
@@ -163,7 +226,9 @@ async fn losing_redis_gives_clear_503s_and_the_service_recovers_without_restart(
     assert_eq!(body["errors"][0]["errorCode"], "service_unavailable");
     assert!(started.elapsed() < Duration::from_secs(5), "fails fast");
     // OAuth endpoint: a proper error body.
-    let (status, headers, body) = rp.token("any-code", Some("x".repeat(43).as_str()), None).await;
+    let (status, headers, body) = rp
+        .token("any-code", Some("x".repeat(43).as_str()), None)
+        .await;
     assert_eq!(status, 503, "{body}");
     assert_eq!(body["error"], "temporarily_unavailable");
     assert_eq!(headers["cache-control"], "no-store");
@@ -171,7 +236,12 @@ async fn losing_redis_gives_clear_503s_and_the_service_recovers_without_restart(
     // Redis comes back on the same port: new flows succeed without restarting eSignet.
     let _redis = OwnRedis::start(port);
     let (verifier, challenge) = pkce_pair();
-    let mut request = authorize_request(&rp.client_id, &rp.redirect_uri, "openid email", Some(&challenge));
+    let mut request = authorize_request(
+        &rp.client_id,
+        &rp.redirect_uri,
+        "openid email",
+        Some(&challenge),
+    );
     request["nonce"] = json!(crate::harness::uuid());
     let mut browser = None;
     for _ in 0..50 {
@@ -185,7 +255,10 @@ async fn losing_redis_gives_clear_503s_and_the_service_recovers_without_restart(
     }
     let browser = browser.expect("the service recovers once Redis is back");
     assert_eq!(browser.otp_login("3519847260").await["errors"], json!([]));
-    let code = browser.auth_code(&["email"], &[]).await["response"]["code"].as_str().unwrap().to_owned();
+    let code = browser.auth_code(&["email"], &[]).await["response"]["code"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let (status, _, tokens) = rp.token(&code, Some(&verifier), None).await;
     assert_eq!(status, 200, "{tokens}");
 }

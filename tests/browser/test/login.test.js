@@ -1,0 +1,432 @@
+// The login and consent pages in a real browser: every sign-in factor from the demo relying
+// party's button to its profile page, consent choices, errors reaching the relying party,
+// right-to-left Arabic, a narrow screen, keyboard-only use, and the proof-of-work captcha.
+// Every page visited is screenshotted and scanned with axe-core (serious and critical
+// violations fail).
+
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+
+import {
+  assertNoProblems, axeSummary, checkPage, focusState, horizontalOverflow, launch, newPage,
+  screenshot, ARTIFACTS,
+} from "../lib/browser.js";
+import { esignetBinary, startDemo, startMockSbi } from "../lib/servers.js";
+
+// Demo residents (README): the OTP is always 111111.
+const SIDDHARTH = {
+  id: "8267411571", name: "Siddharth Kumar Mansour", password: "Mansour1987", pin: "482916",
+  phone: "+212612345678", birthdate: "1987-11-25", email: "siddharth.mansour@example.com",
+};
+const SREYMOM = { id: "5860142938", name: "Chan Sreymom", pin: "739201" };
+const PRIYA = { id: "3519847260", name: "Priya Lakshmi Ramaswamy", password: "Priya1995Chennai" };
+const OTP = "111111";
+
+const TEST = { timeout: 90000 };
+
+let browser;
+let demo;
+let captchaDemo;
+let sbi;
+
+before(async () => {
+  const binary = await esignetBinary();
+  [browser, demo, captchaDemo, sbi] = await Promise.all([
+    launch(),
+    startDemo(binary),
+    startDemo(binary, {
+      ESIGNET_CAPTCHA__KIND: "pow",
+      ESIGNET_CAPTCHA__REQUIRED: JSON.stringify(["send-otp", "pwd"]),
+      ESIGNET_CAPTCHA__POW_DIFFICULTY_BITS: "8",
+    }),
+    startMockSbi(binary),
+  ]);
+}, { timeout: 240000 });
+
+after(async () => {
+  await Promise.allSettled([browser?.close(), demo?.close(), captchaDemo?.close(), sbi?.close()]);
+  const { pages, counts } = axeSummary();
+  console.log(`axe: ${pages} page states scanned; violations by impact: ${JSON.stringify(counts)}; report and screenshots in ${ARTIFACTS}`);
+});
+
+// --- steps --------------------------------------------------------------------------------
+
+/** From the relying party's landing page to the sign-in options (or the only form). */
+async function startSignIn(page, env, { button = "Sign in with eSignet", shot } = {}) {
+  await page.goto(`${env.rp}/`);
+  if (shot) await checkPage(page, shot);
+  await page.getByRole("button", { name: button, exact: true }).click();
+  await page.waitForURL((url) => url.pathname === "/login");
+  await page.locator("#sign-in-options").waitFor();
+  assert.equal(await page.locator("#loading").isVisible(), false, "the loading indicator is gone");
+}
+
+/** Chooses a sign-in option; focus moves to its first field. */
+async function choose(page, option) {
+  await page.click(`#option-${option}`);
+  await page.locator("#form-heading").waitFor();
+}
+
+/** Requests and enters the OTP. */
+async function otpLogin(page, person, shots = {}) {
+  await page.fill("#login-id", person.id);
+  if (shots.form) await checkPage(page, shots.form);
+  await page.click("#get-otp");
+  await page.locator("#otp-input").waitFor({ state: "visible" });
+  assert.match(await page.textContent("#otp-sent"), /\S/, "the masked destinations are shown");
+  if (shots.verify) await checkPage(page, shots.verify);
+  await page.fill("#otp-input", OTP);
+  await page.click("#verify-otp");
+}
+
+/** Waits for the consent page (the claim-details step passes through on its own). */
+async function atConsent(page) {
+  await page.waitForURL((url) => url.pathname === "/consent");
+  await page.locator("#consent-form").waitFor({ state: "visible" });
+}
+
+/** Shares every voluntary claim except `withhold`, allows, and lands on the profile page. */
+async function allow(page, env, withhold = []) {
+  await page.check("#select-all-voluntary");
+  for (const claim of withhold) await page.uncheck(`#claim-${claim}`);
+  await page.click("#consent-allow");
+  await page.waitForURL(`${env.rp}/profile`);
+  return page.locator("main").innerText();
+}
+
+// --- the sign-in factors ------------------------------------------------------------------
+
+describe("sign-in factors, relying party button to profile page", () => {
+  test("one-time code (OTP)", TEST, async () => {
+    const page = await newPage(browser);
+    await startSignIn(page, demo, { shot: "rp-landing" });
+    await checkPage(page, "login-options");
+    await choose(page, "otp");
+    assert.equal(await page.evaluate(() => document.activeElement.id), "login-id", "focus follows the choice");
+    await otpLogin(page, SIDDHARTH, { form: "login-otp", verify: "login-otp-verify" });
+    await atConsent(page);
+    await checkPage(page, "consent");
+    const profile = await allow(page, demo);
+    assert.match(profile, new RegExp(SIDDHARTH.name));
+    assert.match(profile, /eidas/, "verified claims show their trust framework");
+    await checkPage(page, "rp-profile");
+    assertNoProblems(page);
+    await page.context().close();
+  });
+
+  test("password", TEST, async () => {
+    const page = await newPage(browser);
+    await startSignIn(page, demo);
+    await choose(page, "pwd");
+    await page.fill("#login-id", PRIYA.id);
+    await page.fill("#password-input", "wrong-password-1");
+    await page.click("#password-submit");
+    // A wrong password is reported in the alert region, with the attempts left.
+    await page.locator("#alert:not(:empty)").waitFor();
+    await checkPage(page, "login-password-error");
+    await page.click("#password-toggle");
+    assert.equal(await page.getAttribute("#password-toggle", "aria-pressed"), "true");
+    assert.equal(await page.getAttribute("#password-input", "type"), "text");
+    await checkPage(page, "login-password");
+    await page.fill("#password-input", PRIYA.password);
+    await page.click("#password-submit");
+    await atConsent(page);
+    const profile = await allow(page, demo);
+    assert.match(profile, new RegExp(PRIYA.name));
+    assertNoProblems(page);
+    await page.context().close();
+  });
+
+  test("knowledge-based identification (KBI)", TEST, async () => {
+    const page = await newPage(browser);
+    await startSignIn(page, demo);
+    await choose(page, "kbi");
+    await page.fill("#kbi-individualId", SIDDHARTH.id);
+    await page.fill("#kbi-phone", SIDDHARTH.phone);
+    await page.fill("#kbi-dateOfBirth", SIDDHARTH.birthdate);
+    await checkPage(page, "login-kbi");
+    await page.click("#kbi-submit");
+    await atConsent(page);
+    const profile = await allow(page, demo);
+    assert.match(profile, new RegExp(SIDDHARTH.name));
+    assert.match(profile, /mosip:idp:acr:knowledge/);
+    assertNoProblems(page);
+    await page.context().close();
+  });
+
+  test("biometrics through the mock SBI device", TEST, async () => {
+    const page = await newPage(browser);
+    await startSignIn(page, demo);
+    await choose(page, "bio");
+    await page.fill("#login-id", SIDDHARTH.id);
+    // Discovery scans the SBI ports and lists the mock device's three modalities.
+    await page.locator("#bio-device option").first().waitFor({ state: "attached", timeout: 30000 });
+    await page.locator("#bio-stop").waitFor({ state: "hidden" });
+    assert.match(await page.textContent("#bio-device"), new RegExp(String(sbi.port)));
+    await checkPage(page, "login-bio");
+    await page.check("#bio-modality-finger");
+    await page.click("#bio-capture");
+    await atConsent(page);
+    const profile = await allow(page, demo);
+    assert.match(profile, new RegExp(SIDDHARTH.name));
+    assert.match(profile, /mosip:idp:acr:biometrics/);
+    assertNoProblems(page);
+    await page.context().close();
+  });
+
+  test("PIN through the PAR + DPoP button", TEST, async () => {
+    const page = await newPage(browser);
+    await startSignIn(page, demo, { button: "Sign in with eSignet (PAR + DPoP)" });
+    await choose(page, "pin");
+    await page.fill("#login-id", SREYMOM.id);
+    await page.fill("#pin-input", SREYMOM.pin);
+    await checkPage(page, "login-pin");
+    await page.click("#pin-submit");
+    await atConsent(page);
+    const profile = await allow(page, demo);
+    assert.match(profile, new RegExp(SREYMOM.name));
+    assert.match(profile, /DPoP/, "the tokens are DPoP-bound");
+    assertNoProblems(page);
+    await page.context().close();
+  });
+});
+
+// --- consent and errors -------------------------------------------------------------------
+
+describe("consent and errors", () => {
+  test("a declined voluntary claim is absent from the profile", TEST, async () => {
+    const page = await newPage(browser);
+    await startSignIn(page, demo);
+    await choose(page, "otp");
+    await otpLogin(page, SIDDHARTH);
+    await atConsent(page);
+    const profile = await allow(page, demo, ["email"]);
+    assert.match(profile, new RegExp(SIDDHARTH.name), "other claims are shared");
+    assert.doesNotMatch(profile, new RegExp(SIDDHARTH.email.replace(/\./g, "\\.")), "the e-mail was declined");
+    assertNoProblems(page);
+    await page.context().close();
+  });
+
+  test("cancelling on the consent page returns access_denied to the relying party", TEST, async () => {
+    const page = await newPage(browser);
+    await startSignIn(page, demo);
+    await choose(page, "otp");
+    await otpLogin(page, SIDDHARTH);
+    await atConsent(page);
+    await page.click("#consent-cancel");
+    await page.locator("#cancel-dialog").waitFor({ state: "visible" });
+    assert.equal(await page.evaluate(() => document.activeElement.id), "cancel-stay", "the dialog takes focus");
+    await checkPage(page, "consent-cancel-dialog");
+    // Escape closes the dialog and keeps the resident on the page.
+    await page.keyboard.press("Escape");
+    await page.locator("#cancel-dialog").waitFor({ state: "hidden" });
+    await page.click("#consent-cancel");
+    await page.click("#cancel-discontinue");
+    await page.waitForURL((url) => url.origin === demo.rp && url.pathname === "/callback");
+    const text = await page.locator("main").innerText();
+    assert.match(text, /Sign-in failed/);
+    assert.match(text, /access_denied/);
+    await checkPage(page, "rp-error");
+    assertNoProblems(page);
+    await page.context().close();
+  });
+
+  test("the provider's error and status pages", TEST, async () => {
+    const page = await newPage(browser);
+    await page.goto(`${demo.provider}/authorize?scope=openid`);
+    await page.locator("#alert:not(:empty)").waitFor();
+    await checkPage(page, "authorize-invalid");
+    await page.goto(`${demo.provider}/error?error=invalid_transaction`);
+    assert.match(await page.textContent("#status-code"), /invalid_transaction/);
+    await checkPage(page, "error");
+    await page.goto(`${demo.provider}/something-went-wrong?status=500`);
+    await checkPage(page, "something-went-wrong");
+    await page.goto(`${demo.provider}/no-such-page`);
+    assert.match(await page.textContent("#status-code"), /404/);
+    await checkPage(page, "page-not-found");
+    assertNoProblems(page);
+    await page.context().close();
+  });
+});
+
+// --- languages, layout, keyboard ----------------------------------------------------------
+
+describe("languages, small screens and keyboard", () => {
+  test("Arabic renders right to left, through the whole login", TEST, async () => {
+    const page = await newPage(browser);
+    await startSignIn(page, demo);
+    assert.equal(await page.getAttribute("html", "dir"), "ltr");
+    await page.click("#language-button");
+    await page.click("#lang-ar");
+    await page.waitForURL((url) => url.searchParams.get("ui_locales") === "ar");
+    await page.locator("#sign-in-options").waitFor();
+    assert.equal(await page.getAttribute("html", "dir"), "rtl");
+    assert.equal(await page.getAttribute("html", "lang"), "ar");
+    await checkPage(page, "login-options-ar");
+    await choose(page, "otp");
+    await otpLogin(page, SIDDHARTH, { form: "login-otp-ar" });
+    await atConsent(page);
+    assert.equal(await page.getAttribute("html", "dir"), "rtl", "the language follows the flow");
+    await checkPage(page, "consent-ar");
+    const profile = await allow(page, demo);
+    assert.match(profile, /سيدهارث/, "the Arabic name reaches the relying party");
+    assertNoProblems(page);
+    await page.context().close();
+  });
+
+  test("no horizontal scroll at 320 px", TEST, async () => {
+    const page = await newPage(browser, { viewport: { width: 320, height: 640 } });
+    await startSignIn(page, demo);
+    assert.deepEqual((await horizontalOverflow(page)).overflow, false, "options");
+    await screenshot(page, "login-options-320");
+    for (const option of ["otp", "pwd", "kbi", "bio"]) {
+      await choose(page, option);
+      const state = await horizontalOverflow(page);
+      assert.equal(state.overflow, false, `${option}: ${JSON.stringify(state)}`);
+      await screenshot(page, `login-${option}-320`);
+      await page.click("#back-to-options");
+    }
+    await page.click("#language-button");
+    await page.click("#lang-ar");
+    await page.locator("#sign-in-options").waitFor();
+    await choose(page, "otp");
+    await page.fill("#login-id", SIDDHARTH.id);
+    const arabic = await horizontalOverflow(page);
+    assert.equal(arabic.overflow, false, `Arabic OTP: ${JSON.stringify(arabic)}`);
+    await checkPage(page, "login-otp-ar-320");
+    await page.click("#get-otp");
+    await page.locator("#otp-input").waitFor({ state: "visible" });
+    await page.fill("#otp-input", OTP);
+    await page.click("#verify-otp");
+    await atConsent(page);
+    const consent = await horizontalOverflow(page);
+    assert.equal(consent.overflow, false, `consent: ${JSON.stringify(consent)}`);
+    await screenshot(page, "consent-ar-320");
+    assertNoProblems(page);
+    await page.context().close();
+  });
+
+  test("an OTP login with the keyboard only, focus always visible", TEST, async () => {
+    const page = await newPage(browser);
+    const visited = [];
+    /** Tabs until the element with `id` has focus, checking each stop's focus indicator. */
+    const tabTo = async (id, limit = 40) => {
+      for (let i = 0; i < limit; i++) {
+        await page.keyboard.press("Tab");
+        const focus = await focusState(page);
+        visited.push(focus.id);
+        assert.ok(focus.visible, `focus is not visible on ${JSON.stringify(focus)}`);
+        if (focus.id === id) return;
+      }
+      assert.fail(`Tab never reached #${id}; stops: ${visited.join(", ")}`);
+    };
+    await page.goto(`${demo.rp}/`);
+    // The relying party's own buttons: the first Tab stops are its header link, then sign-in.
+    for (let i = 0; i < 10; i++) {
+      await page.keyboard.press("Tab");
+      const name = await page.evaluate(() => document.activeElement.textContent.trim());
+      if (name === "Sign in with eSignet") break;
+    }
+    await page.keyboard.press("Enter");
+    await page.waitForURL((url) => url.pathname === "/login");
+    await page.locator("#sign-in-options").waitFor();
+    await tabTo("option-otp");
+    await page.keyboard.press("Enter");
+    await page.locator("#login-id").waitFor();
+    assert.equal(await page.evaluate(() => document.activeElement.id), "login-id", "focus moves to the first field");
+    await page.keyboard.type(SIDDHARTH.id);
+    await page.keyboard.press("Enter");
+    await page.locator("#otp-input").waitFor({ state: "visible" });
+    assert.equal(await page.evaluate(() => document.activeElement.id), "otp-input", "focus moves to the code");
+    await page.keyboard.type(OTP);
+    await page.keyboard.press("Enter");
+    await atConsent(page);
+    // Share everything with the keyboard: the select-all box, then Allow.
+    await tabTo("select-all-voluntary");
+    await page.keyboard.press("Space");
+    assert.equal(await page.isChecked("#claim-email"), true);
+    await tabTo("consent-allow");
+    await screenshot(page, "consent-keyboard-focus");
+    await page.keyboard.press("Enter");
+    await page.waitForURL(`${demo.rp}/profile`);
+    assert.match(await page.locator("main").innerText(), new RegExp(SIDDHARTH.name));
+    assertNoProblems(page);
+    await page.context().close();
+  });
+});
+
+// --- captcha ------------------------------------------------------------------------------
+
+describe("proof-of-work captcha (second provider, send-otp and pwd guarded)", () => {
+  test("an OTP login solves the captcha; the API refuses a request without a token", TEST, async () => {
+    const page = await newPage(browser);
+    const sent = [];
+    page.on("request", (request) => {
+      if (request.method() === "POST" && /\/authorization\/(send-otp|v3\/authenticate)$/.test(request.url())) {
+        sent.push({ path: new URL(request.url()).pathname, request: JSON.parse(request.postData()).request });
+      }
+    });
+    // The first send-otp leaves without its token, as a client skipping the captcha would.
+    let stripped = 0;
+    await page.route("**/authorization/send-otp", async (route) => {
+      if (stripped++ > 0) return route.continue();
+      const body = JSON.parse(route.request().postData());
+      delete body.request.captchaToken;
+      await route.continue({ postData: JSON.stringify(body) });
+    });
+    await startSignIn(page, captchaDemo);
+    await choose(page, "otp");
+    await page.locator("#captcha-status", { hasText: /Security check complete/ }).waitFor();
+    assert.equal(await page.getAttribute("#captcha-status", "role"), "status");
+    await page.fill("#login-id", SIDDHARTH.id);
+    await checkPage(page, "login-otp-captcha");
+    await page.click("#get-otp");
+    await page.locator("#alert", { hasText: /security check failed/i }).waitFor();
+    await checkPage(page, "login-otp-captcha-refused");
+    // Tokens are single use: the page solves a fresh one for the next attempt.
+    await page.click("#get-otp");
+    await page.locator("#otp-input").waitFor({ state: "visible" });
+    await page.fill("#otp-input", OTP);
+    await page.click("#verify-otp");
+    await atConsent(page);
+    const profile = await allow(page, captchaDemo);
+    assert.match(profile, new RegExp(SIDDHARTH.name));
+    const sendOtp = sent.filter((s) => s.path.endsWith("/send-otp"));
+    assert.equal(sendOtp.length, 2);
+    const first = sendOtp[0].request.captchaToken;
+    const second = sendOtp[1].request.captchaToken;
+    assert.match(first, /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.\d{1,16}$/, "the page solved a token for the first call");
+    assert.match(second, /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.\d{1,16}$/);
+    assert.notEqual(first, second, "a fresh token after the error");
+    const authenticate = sent.find((s) => s.path.endsWith("/v3/authenticate"));
+    assert.equal(authenticate.request.captchaToken, undefined, "OTP verification itself is not guarded");
+    assertNoProblems(page);
+    await page.context().close();
+  });
+
+  test("a password login carries a token, and a new one after a wrong password", TEST, async () => {
+    const page = await newPage(browser);
+    const tokens = [];
+    page.on("request", (request) => {
+      if (request.method() === "POST" && request.url().endsWith("/v3/authenticate")) {
+        tokens.push(JSON.parse(request.postData()).request.captchaToken);
+      }
+    });
+    await startSignIn(page, captchaDemo);
+    await choose(page, "pwd");
+    await page.fill("#login-id", PRIYA.id);
+    await page.fill("#password-input", "wrong-password-1");
+    await page.click("#password-submit");
+    await page.locator("#alert:not(:empty)").waitFor();
+    assert.doesNotMatch(await page.textContent("#alert"), /security check/i, "the wrong password is the error");
+    await page.fill("#password-input", PRIYA.password);
+    await page.click("#password-submit");
+    await atConsent(page);
+    await allow(page, captchaDemo);
+    assert.equal(tokens.length, 2);
+    assert.ok(tokens.every(Boolean), "every attempt carries a token");
+    assert.notEqual(tokens[0], tokens[1]);
+    assertNoProblems(page);
+    await page.context().close();
+  });
+});
