@@ -334,10 +334,8 @@ async fn plugin_error_codes_pass_through() {
             vec![challenge("PWD", "wrong-password", "alpha-numeric")],
             "auth_failed",
         ),
-        (
-            vec![challenge("WLA", "e30.e30.sig", "jwt")],
-            "invalid_auth_factor_type",
-        ),
+        // A WLA token must name the individual (eSignet verifies its signature beforehand).
+        (vec![challenge("WLA", "e30.e30.sig", "jwt")], "auth_failed"),
     ];
     for (challenges, code) in cases {
         let error = authenticator

@@ -306,26 +306,4 @@ mod tests {
         assert_eq!(leading_zero_bits(&[0x00, 0x40]), 9);
         assert_eq!(leading_zero_bits(&[0x00, 0x00]), 16);
     }
-
-    /// Prints the native SHA-256 rate on challenge-sized inputs, the figure the default
-    /// difficulty is priced against. Run with
-    /// `cargo test -p esignet-captcha --lib -- --ignored --nocapture native_hash_rate`.
-    #[test]
-    #[ignore = "measurement, not a check"]
-    fn native_hash_rate() {
-        use std::fmt::Write as _;
-        let prefix = "x".repeat(140);
-        let count = 2_000_000_u32;
-        let mut input = String::with_capacity(prefix.len() + 20);
-        let started = std::time::Instant::now();
-        let mut zeros = 0;
-        for nonce in 0..count {
-            input.clear();
-            input.push_str(&prefix);
-            let _ = write!(input, ".{nonce}");
-            zeros += leading_zero_bits(&esignet_jose::sha256(input.as_bytes()));
-        }
-        let rate = f64::from(count) / started.elapsed().as_secs_f64();
-        println!("native SHA-256: {rate:.0} hashes/s ({zeros})");
-    }
 }

@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# Reproduces the figures of BENCHMARKS.md: builds the release binary, starts the provider in each
+# configuration, drives complete logins with `esignet bench`, and prints one JSON line per run
+# (plus the human-readable reports on stderr). Needs PostgreSQL and Redis on 127.0.0.1 for the
+# scale-out rows (as .ci/run starts them).
+#
+#   scripts/bench-matrix.sh [quick]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ulimit -n 65536 2>/dev/null || true
+cargo build --release -p esignet >&2
+BIN="$PWD/target/release/esignet"
+WORK="$(mktemp -d)"
+TOKEN="bench-admin-token-0123456789abcdefghijkl"
+PORT=18088
+MOCK_PORT=18082
+LOGINS=${LOGINS:-3000}
+trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"' EXIT
+
+wait_ready() {
+  for _ in $(seq 1 400); do
+    curl -fsS "http://127.0.0.1:$1$2" >/dev/null 2>&1 && return 0
+    sleep 0.025
+  done
+  echo "service on port $1 did not start" >&2; return 1
+}
+
+# start_provider <name> [extra env...]: starts the provider, sets PID.
+start_provider() {
+  local name=$1; shift
+  mkdir -p "$WORK/$name"
+  env ESIGNET_DATA__DIR="$WORK/$name" ESIGNET_SERVER__BIND="127.0.0.1:$PORT" \
+      ESIGNET_SERVER__PUBLIC_URL="http://127.0.0.1:$PORT" ESIGNET_ADMIN__STATIC_TOKEN="$TOKEN" \
+      ESIGNET_LOG=warn "$@" "$BIN" serve 2>"$WORK/$name.log" &
+  PID=$!
+  wait_ready "$PORT" /v1/esignet/actuator/health
+}
+
+stop() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
+
+# bench <label> [bench args...]
+bench() {
+  local label=$1; shift
+  echo "== $label" >&2
+  "$BIN" bench --url "http://127.0.0.1:$PORT" --admin-token "$TOKEN" --server-pid "$PID" \
+    --json "$WORK/out.json" "$@" >&2 || true
+  python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); d["label"]=sys.argv[2]; print(json.dumps(d))' "$WORK/out.json" "$label"
+}
+
+rss_kb() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
+
+# Start-to-ready with keys already present, and idle RSS.
+start_provider ready
+stop "$PID"
+for i in 1 2 3; do
+  start=$(date +%s%N)
+  env ESIGNET_DATA__DIR="$WORK/ready" ESIGNET_SERVER__BIND="127.0.0.1:$PORT" ESIGNET_SERVER__PUBLIC_URL="http://127.0.0.1:$PORT" \
+      ESIGNET_LOG=warn "$BIN" serve 2>/dev/null &
+  PID=$!
+  wait_ready "$PORT" /v1/esignet/actuator/health
+  end=$(date +%s%N)
+  sleep 1
+  echo "{\"label\":\"ready\",\"run\":$i,\"start_to_ready_ms\":$(( (end - start) / 1000000 )),\"idle_rss_kb\":$(rss_kb $PID)}"
+  stop "$PID"
+done
+
+# Embedded default, built-in mock identity system.
+start_provider embedded
+for c in 1 16 64 256; do bench "embedded plain c=$c" --concurrency "$c" --logins "$LOGINS"; done
+bench "embedded plain ES256 client c=64" --concurrency 64 --logins "$LOGINS" --client-alg ES256
+for c in 16 64; do bench "embedded par+dpop+jwe c=$c" --concurrency "$c" --logins "$LOGINS" --flow fapi --jwe; done
+stop "$PID"
+
+[ "${1:-}" = quick ] && exit 0
+
+# A slow national ID backend: the mock identity service with 0 s and 1 s delay, over HTTP.
+for delay in 0 1000; do
+  mkdir -p "$WORK/mock-$delay"
+  "$BIN" mock-identity --bind "127.0.0.1:$MOCK_PORT" --data-dir "$WORK/mock-$delay" --response-delay-ms "$delay" 2>"$WORK/mock.log" &
+  MOCK=$!
+  wait_ready "$MOCK_PORT" /v1/mock-identity-system/actuator/health
+  start_provider "remote-$delay" ESIGNET_AUTHENTICATOR__KIND=mock-identity-http \
+    ESIGNET_AUTHENTICATOR__URL="http://127.0.0.1:$MOCK_PORT/v1/mock-identity-system"
+  if [ "$delay" = 0 ]; then
+    bench "remote identity 0 s c=64" --concurrency 64 --logins "$LOGINS"
+  else
+    bench "remote identity 1 s c=256" --concurrency 256 --logins 1500
+    bench "remote identity 1 s c=1000 (1,000 logins in flight)" --concurrency 1000 --logins 3000 --duration 120
+  fi
+  stop "$PID"; stop "$MOCK"
+done
+
+# PostgreSQL + Redis.
+SCHEMA="bench_$(date +%s)"
+start_provider scaled ESIGNET_STORE__KIND=postgres ESIGNET_STORE__POSTGRES_URL="${ESIGNET_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}" \
+  ESIGNET_STORE__POSTGRES_SCHEMA="$SCHEMA" ESIGNET_CACHE__KIND=redis ESIGNET_CACHE__REDIS_URL="${ESIGNET_TEST_REDIS_URL:-redis://127.0.0.1:6379}" \
+  ESIGNET_CACHE__REDIS_PREFIX="$SCHEMA"
+for c in 16 64; do bench "postgres+redis plain c=$c" --concurrency "$c" --logins "$LOGINS"; done
+bench "postgres+redis par+dpop+jwe c=64" --concurrency 64 --logins "$LOGINS" --flow fapi --jwe
+stop "$PID"
+psql "${ESIGNET_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}" -qc "DROP SCHEMA IF EXISTS $SCHEMA CASCADE" >/dev/null 2>&1 || true
