@@ -12,8 +12,9 @@ cargo build --release -p esignet >&2
 BIN="$PWD/target/release/esignet"
 WORK="$(mktemp -d)"
 TOKEN="bench-admin-token-0123456789abcdefghijkl"
-PORT=18088
-MOCK_PORT=18082
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+PORT=$(free_port)
+MOCK_PORT=$(free_port)
 LOGINS=${LOGINS:-3000}
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"' EXIT
 
@@ -55,7 +56,7 @@ stop "$PID"
 for i in 1 2 3; do
   start=$(date +%s%N)
   env ESIGNET_DATA__DIR="$WORK/ready" ESIGNET_SERVER__BIND="127.0.0.1:$PORT" ESIGNET_SERVER__PUBLIC_URL="http://127.0.0.1:$PORT" \
-      ESIGNET_LOG=warn "$BIN" serve 2>/dev/null &
+      ESIGNET_LOG=warn "$BIN" serve 2>>"$WORK/ready.log" &
   PID=$!
   wait_ready "$PORT" /v1/esignet/actuator/health
   end=$(date +%s%N)

@@ -14,7 +14,7 @@ fn rule(factor_type: &str) -> Option<(&'static str, usize, usize)> {
         "PIN" => ("number", 6, 6),
         "BIO" => ("encoded-json", 500, 500_000),
         // eSignet's 500..1000 only fits RS256 with a 2048-bit key; an ES256 token is shorter
-        // and a larger RSA key's longer, and both are valid wallet keys (compatibility D13).
+        // and a larger RSA key's longer, and both are valid wallet keys (compatibility D16).
         "WLA" => ("jwt", 100, 4096),
         "KBI" => ("base64url-encoded-json", 50, 500),
         "IDT" => ("base64url-encoded-json", 20, 2000),

@@ -177,10 +177,8 @@ async fn failing_factors_are_errors() {
         ),
         (json!({"pin": SID_PIN, "password": "wrong"}), "auth_failed"),
         (json!({}), "auth_failed"),
-        (
-            json!({"tokens": ["eyJ.eyJ.sig"]}),
-            "invalid_auth_factor_type",
-        ),
+        // A wallet token must be a JWT naming the individual (eSignet verifies the signature).
+        (json!({"tokens": ["eyJ.eyJ.sig"]}), "auth_failed"),
     ];
     for (factors, code) in cases {
         let mut body = json!({"transactionId": "TX", "individualId": SID});

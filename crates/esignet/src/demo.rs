@@ -76,6 +76,8 @@ fn mock_identity_config(
     config.bind = args.bind;
     config.otp = settings.authenticator.mock_otp.clone();
     config.response_delay = Duration::from_millis(args.response_delay_ms);
+    config.certificate_validity = time::Duration::try_from(settings.wallet.certificate_validity)
+        .unwrap_or(esignet_mock_authenticator::DEFAULT_CERTIFICATE_VALIDITY);
     config
 }
 

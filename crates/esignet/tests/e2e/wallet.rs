@@ -320,3 +320,92 @@ async fn wrong_keys_foreign_certificates_replays_and_declined_consent_fail() {
         .await;
     assert_eq!(api_code(answer), "duplicate_public_key");
 }
+
+#[tokio::test]
+async fn the_wallet_sim_command_binds_and_logs_in() {
+    let server = Server::start(&[]).await;
+    let rp = demo_rp(&server);
+    let state = tempfile::tempdir().unwrap();
+    let state_file = state.path().join("wallet.json");
+    let state_arg = state_file.to_str().unwrap();
+    let (status, stdout, stderr) = crate::harness::run_cli(
+        &[
+            "wallet-sim",
+            "--url",
+            &server.base,
+            "--state-file",
+            state_arg,
+        ],
+        state.path(),
+        &[],
+    );
+    assert_eq!(status, 0, "{stdout}{stderr}");
+    assert!(stdout.contains("bound a new ES256 key"), "{stdout}");
+    assert!(state_file.is_file());
+
+    let (browser, verifier, link_code) = show_qr(&server, &rp).await;
+    let (status, stdout, stderr) = crate::harness::run_cli(
+        &[
+            "wallet-sim",
+            "--url",
+            &server.base,
+            "--state-file",
+            state_arg,
+            "--link-code",
+            &link_code,
+        ],
+        state.path(),
+        &[],
+    );
+    assert_eq!(status, 0, "{stdout}{stderr}");
+    assert!(stdout.contains("using the binding"), "{stdout}");
+    assert!(
+        stdout.contains("consent CAPTURE (claims: name;"),
+        "{stdout}"
+    );
+    assert_eq!(
+        link_status(&browser, &link_code).await["response"]["linkStatus"],
+        "LINKED"
+    );
+    let answer = link_auth_code(&browser, &link_code).await;
+    let code = answer["response"]["code"].as_str().unwrap();
+    let (status, _, tokens) = rp.token(code, Some(&verifier), None).await;
+    assert_eq!(status, 200, "{tokens}");
+}
+
+#[tokio::test]
+async fn wallets_work_against_the_identity_system_over_http() {
+    // `esignet demo`: the provider calls the mock identity service over HTTP, binding included.
+    let identity_bind = format!("127.0.0.1:{}", crate::harness::free_port());
+    let rp_bind = format!("127.0.0.1:{}", crate::harness::free_port());
+    let server = Server::launch(
+        &[
+            "demo",
+            "--identity-bind",
+            &identity_bind,
+            "--rp-bind",
+            &rp_bind,
+        ],
+        tempfile::tempdir().unwrap(),
+        &[],
+    )
+    .await;
+    let rp = demo_rp(&server);
+    let wallet = wallet(&server);
+    let binding = wallet.bind(MANSOUR, OTP, Algorithm::RS256).await.unwrap();
+    let (browser, verifier, link_code) = show_qr(&server, &rp).await;
+    let login = wallet
+        .login(&binding, MANSOUR, &link_code, &ConsentChoice::EssentialOnly)
+        .await
+        .unwrap();
+    assert_eq!(login.accepted_claims, ["name"]);
+    let answer = link_auth_code(&browser, &link_code).await;
+    let code = answer["response"]["code"].as_str().unwrap();
+    let (status, _, tokens) = rp.token(code, Some(&verifier), None).await;
+    assert_eq!(status, 200, "{tokens}");
+    let access_token = tokens["access_token"].as_str().unwrap();
+    let (status, _, userinfo) = rp.userinfo(&format!("Bearer {access_token}"), None).await;
+    assert_eq!(status, 200);
+    let (_, claims) = verify_jws(&jwks(&server).await, &userinfo, Some(&rp.client_id));
+    assert_eq!(claims["name"], "Siddharth Kumar Mansour");
+}
