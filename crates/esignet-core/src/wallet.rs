@@ -104,14 +104,6 @@ impl Core {
         self
     }
 
-    /// [`Core::with_wallet`] when `wallet` is given; unchanged otherwise.
-    pub fn with_optional_wallet(self, wallet: Option<WalletSupport>) -> Self {
-        match wallet {
-            Some(wallet) => self.with_wallet(wallet),
-            None => self,
-        }
-    }
-
     /// The wallet settings and seams, or `not_implemented` when the wallet is not enabled.
     pub(crate) fn wallet(&self) -> Result<&WalletSupport> {
         self.wallet

@@ -1,9 +1,10 @@
-//! The shared store of eSignet-rs: registered clients, consent and key material in PostgreSQL,
-//! for deployments that run several instances against one database.
+//! The shared store of eSignet-rs: registered clients, consent, key material and the wallet
+//! public key registry in PostgreSQL, for deployments that run several instances against one
+//! database.
 //!
 //! [`PostgresStore`] implements [`ClientStore`](esignet_spi::ClientStore),
-//! [`ConsentStore`](esignet_spi::ConsentStore) and [`KeyStore`](esignet_spi::KeyStore) over a
-//! pool of PostgreSQL connections.
+//! [`ConsentStore`](esignet_spi::ConsentStore), [`KeyStore`](esignet_spi::KeyStore) and
+//! [`BindingStore`](esignet_spi::BindingStore) over a pool of PostgreSQL connections.
 //!
 //! # Configuration
 //!
@@ -35,7 +36,9 @@
 //! what went wrong as a [`StoreError`]:
 //!
 //! - uniqueness rules as `Conflict("client_id" | "public_key" | "kid")`, told apart by the name of
-//!   the violated constraint as the database reports it;
+//!   the violated constraint as the database reports it; a wallet key already bound to another
+//!   subject as `Conflict("public_key")`, found by the saving transaction itself, which holds a
+//!   transaction-level advisory lock on the key so concurrent saves of one key take turns;
 //! - a database that is down, unreachable, overloaded or slow as `Unavailable`, within the
 //!   deadline. Multi-statement writes run in one transaction, rolled back when cut short; only
 //!   a call cut short while its final statement or commit is already in flight may have taken
@@ -68,6 +71,7 @@ use sqlx::error::ErrorKind;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{Executor, PgConnection};
 
+mod bindings;
 mod clients;
 mod codec;
 mod consent;
@@ -114,7 +118,8 @@ impl Default for PgStoreOptions {
     }
 }
 
-/// Clients, consent and keys in PostgreSQL. Cheap to clone: clones share the connection pool.
+/// Clients, consent, keys and wallet bindings in PostgreSQL. Cheap to clone: clones share the
+/// connection pool.
 #[derive(Clone)]
 pub struct PostgresStore {
     pool: PgPool,

@@ -50,6 +50,7 @@ impl BindingStore for SqliteStore {
             )));
         }
         timed("save_binding", async {
+            let _writer = self.writer.lock().await;
             let written = sqlx::query(SAVE)
                 .bind(binding.id_hash.as_str())
                 .bind(binding.auth_factor.as_str())

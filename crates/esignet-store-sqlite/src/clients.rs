@@ -41,6 +41,7 @@ impl ClientStore for SqliteStore {
     async fn insert_client(&self, client: &ClientRecord) -> Result<(), StoreError> {
         let encoded = EncodedClient::new(client)?;
         timed("insert_client", async {
+            let _writer = self.writer.lock().await;
             bind_client(sqlx::query(INSERT), &encoded)
                 .execute(&self.pool)
                 .await
@@ -53,6 +54,7 @@ impl ClientStore for SqliteStore {
     async fn update_client(&self, client: &ClientRecord) -> Result<(), StoreError> {
         let encoded = EncodedClient::new(client)?;
         timed("update_client", async {
+            let _writer = self.writer.lock().await;
             let done = bind_client(sqlx::query(UPDATE), &encoded)
                 .execute(&self.pool)
                 .await

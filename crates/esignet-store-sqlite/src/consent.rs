@@ -69,6 +69,7 @@ impl ConsentStore for SqliteStore {
         // The current row is replaced and the history row appended in one transaction: both
         // or neither.
         timed("save_consent", async {
+            let _writer = self.writer.lock().await;
             let fail = |error| database_error("save_consent", error);
             // The first statement writes, so the transaction takes the write lock at once
             // (waiting up to the busy timeout) instead of failing to upgrade a read later.
@@ -88,6 +89,7 @@ impl ConsentStore for SqliteStore {
 
     async fn delete_consent(&self, client_id: &str, psu_token: &str) -> Result<(), StoreError> {
         timed("delete_consent", async {
+            let _writer = self.writer.lock().await;
             sqlx::query(DELETE_CURRENT)
                 .bind(client_id)
                 .bind(psu_token)

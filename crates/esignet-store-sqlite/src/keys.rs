@@ -36,6 +36,7 @@ impl KeyStore for SqliteStore {
         let not_after = encode_time("not_after", key.not_after)?;
         let created_at = encode_time("cr_dtimes", key.created_at)?;
         timed("insert_key", async {
+            let _writer = self.writer.lock().await;
             sqlx::query(INSERT)
                 .bind(key.kid.as_str())
                 .bind(key.application.as_str())

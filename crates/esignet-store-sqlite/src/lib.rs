@@ -45,6 +45,10 @@ pub const MAX_CONNECTIONS: u32 = 8;
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    /// Serializes this process's writes. SQLite admits one writer at a time; letting pooled
+    /// connections contend makes them sleep in SQLite's busy handler (up to 100 ms per retry),
+    /// which stalls bursts of first-time consents. Queueing here costs nothing extra.
+    writer: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
 
 impl SqliteStore {
@@ -124,7 +128,10 @@ impl SqliteStore {
                 tracing::error!(%error, "sqlite store migration failed");
                 StoreError::Unavailable(format!("schema migration failed: {error}"))
             })?;
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            writer: std::sync::Arc::new(tokio::sync::Mutex::new(())),
+        })
     }
 }
 

@@ -12,7 +12,8 @@ use esignet_core::{CachedClientStore, CaptchaPolicy, ClientManager, Core, CoreDe
 use esignet_keys::{KeyEncryptionKey, KeyManager, KeyPolicy};
 use esignet_mock_authenticator::{Directory, MockAuthenticator, MockSettings};
 use esignet_spi::{
-    Authenticator, Cache, CaptchaVerifier, ClientStore, Clock, KeyBinder, NoCaptcha, SystemClock,
+    Authenticator, BindingStore, Cache, CaptchaVerifier, ClientStore, Clock, KeyBinder, NoCaptcha,
+    SystemClock,
 };
 use esignet_web::{AdminAuth, AdminConfig, AppState, IamConfig, UiConfig, WebConfig};
 
@@ -91,7 +92,7 @@ pub async fn build(settings: &Settings) -> anyhow::Result<App> {
     .context("cannot open the service signing keys")?;
     let (cache, memory_cache) = crate::backends::open_cache(settings, clock.clone()).await?;
     let mut tasks = Vec::new();
-    let key_binder: Option<Arc<dyn KeyBinder>>;
+    let key_binder: Arc<dyn KeyBinder>;
     let authenticator: Arc<dyn Authenticator> = match settings.authenticator.kind {
         AuthenticatorKind::Mock => {
             let mock_keys = KeyManager::open(
@@ -122,7 +123,7 @@ pub async fn build(settings: &Settings) -> anyhow::Result<App> {
             )
             .await?;
             tasks.push(rotation);
-            key_binder = Some(binder);
+            key_binder = binder;
             mock
         }
         AuthenticatorKind::MockIdentityHttp => {
@@ -132,7 +133,7 @@ pub async fn build(settings: &Settings) -> anyhow::Result<App> {
                 HttpAuthenticator::new(config)
                     .context("cannot set up the identity system client")?,
             );
-            key_binder = Some(Arc::new(HttpKeyBinder::new(http.clone())));
+            key_binder = Arc::new(HttpKeyBinder::new(http.clone()));
             http
         }
     };
@@ -162,7 +163,9 @@ pub async fn build(settings: &Settings) -> anyhow::Result<App> {
         known_acrs,
     );
     let captcha = captcha_policy(settings, &kek, cache.clone(), clock.clone())?;
-    let bindings = crate::backends::open_binding_store(settings).await?;
+    // The public key registry is the store's own (upcast from `Store`), so wallet bindings share
+    // its pool and live wherever the rest of the data does, PostgreSQL included.
+    let bindings: Arc<dyn BindingStore> = store.clone();
     let wallet = crate::wallet::wallet_support(settings, key_binder, bindings);
     let core = Arc::new(
         Core::new(
@@ -179,7 +182,7 @@ pub async fn build(settings: &Settings) -> anyhow::Result<App> {
             },
         )
         .with_captcha(captcha)
-        .with_optional_wallet(wallet),
+        .with_wallet(wallet),
     );
     let admin = AdminAuth::new(
         AdminConfig {

@@ -11,10 +11,11 @@ use esignet_spi::{BindingStore, Cache, ClientStore, Clock, ConsentStore, KeyStor
 use esignet_store_postgres::{PgStoreOptions, PostgresStore};
 use esignet_store_sqlite::SqliteStore;
 
-/// Every durable aggregate the service stores.
-pub trait Store: ClientStore + ConsentStore + KeyStore {}
+/// Every durable aggregate the service stores, the wallet public key registry included: one
+/// store object (one pool) serves them all.
+pub trait Store: ClientStore + ConsentStore + KeyStore + BindingStore {}
 
-impl<T: ClientStore + ConsentStore + KeyStore> Store for T {}
+impl<T: ClientStore + ConsentStore + KeyStore + BindingStore> Store for T {}
 
 /// Opens the configured store, running its migrations (PostgreSQL migrations take an advisory
 /// lock, so instances starting together do not race).
@@ -42,25 +43,6 @@ pub async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
                 .await
                 .with_context(|| format!("cannot open the store at {}", path.display()))?;
             Ok(Arc::new(store))
-        }
-    }
-}
-
-/// The wallet public key registry of the configured store, or `None` when that store has none
-/// yet (PostgreSQL: until `PostgresStore` implements `BindingStore`; then add `BindingStore` to
-/// [`Store`] and use the main store instead). SQLite: a second handle on the same database file
-/// (its own small pool), already migrated by [`open_store`].
-pub async fn open_binding_store(
-    settings: &Settings,
-) -> anyhow::Result<Option<Arc<dyn BindingStore>>> {
-    match settings.store.kind {
-        StoreKind::Postgres => Ok(None),
-        _ => {
-            let path = settings.sqlite_path();
-            let store = SqliteStore::open(&path)
-                .await
-                .with_context(|| format!("cannot open the store at {}", path.display()))?;
-            Ok(Some(Arc::new(store)))
         }
     }
 }

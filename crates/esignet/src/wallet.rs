@@ -37,27 +37,17 @@ pub async fn mock_key_binder(
     Ok((Arc::new(MockKeyBinder::new(mock, keys, validity)), rotation))
 }
 
-/// The wallet support of the core, when both a key binder and a key registry are available;
-/// otherwise the wallet endpoints answer `not_implemented` (logged once here).
+/// The wallet support of the core: the identity system's key binder and the store's public key
+/// registry, with the `[wallet]` settings.
 pub fn wallet_support(
     settings: &Settings,
-    binder: Option<Arc<dyn KeyBinder>>,
-    bindings: Option<Arc<dyn BindingStore>>,
-) -> Option<WalletSupport> {
-    match (binder, bindings) {
-        (Some(binder), Some(bindings)) => Some(WalletSupport {
-            config: wallet_config(settings),
-            binder,
-            bindings,
-        }),
-        (binder, bindings) => {
-            tracing::warn!(
-                key_binder = binder.is_some(),
-                key_registry = bindings.is_some(),
-                "wallet binding and QR-code login are off: they need a key binder and a store with a public key registry"
-            );
-            None
-        }
+    binder: Arc<dyn KeyBinder>,
+    bindings: Arc<dyn BindingStore>,
+) -> WalletSupport {
+    WalletSupport {
+        config: wallet_config(settings),
+        binder,
+        bindings,
     }
 }
 

@@ -1,16 +1,21 @@
-//! Several stateless instances over the same PostgreSQL and Redis, and the behaviour when Redis
-//! goes away and comes back. These run against the real servers of the machine (PostgreSQL on
+//! Several stateless instances over the same PostgreSQL and Redis (a browser login and a wallet
+//! login whose steps reach different instances), and the behaviour when Redis goes away and
+//! comes back. These run against the real servers of the machine (PostgreSQL on
 //! 127.0.0.1:5432, Redis on 127.0.0.1:6379 unless `ESIGNET_TEST_POSTGRES_URL` /
 //! `ESIGNET_TEST_REDIS_URL` say otherwise) and fail when they are missing.
 
 use std::process::{Child, Command, Stdio};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+use esignet_core::POLL_RECHECK;
+use esignet_jose::Algorithm;
+use esignet_wallet_sim::ConsentChoice;
 use serde_json::json;
 
-use crate::harness::{Server, free_port, new_rsa_key};
+use crate::harness::{OTP, Server, free_port, new_rsa_key};
 use crate::login::{Browser, Rp, authorize_request, pkce_pair};
 use crate::verify::{jwks, verify_jws};
+use crate::wallet::{MANSOUR, demo_rp, link_auth_code, link_status, show_qr, wallet};
 
 const KEK: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
 
@@ -137,9 +142,73 @@ async fn each_login_step_can_reach_a_different_instance() {
     );
 }
 
+#[tokio::test]
+async fn a_wallet_login_crosses_instances_and_wakes_the_waiting_page_through_redis() {
+    let schema = unique("e2e_wallet");
+    let prefix = unique("e2e_wallet");
+    let env = shared_env(&schema, &prefix, &redis_url());
+    // A seeds the demo client (its private key lands in A's data directory); B serves the same
+    // client from the shared store.
+    let a = Server::start(&as_refs(&env)).await;
+    let mut env_b = env.clone();
+    env_b.push(("ESIGNET_DEMO__SEED_CLIENT".into(), "false".into()));
+    let b = Server::start(&as_refs(&env_b)).await;
+
+    // The wallet binds its key through B: the binding is in the shared PostgreSQL registry.
+    let wallet_b = wallet(&b);
+    let binding = wallet_b
+        .bind(MANSOUR, OTP, Algorithm::ES256)
+        .await
+        .expect("binding through B");
+
+    // The login page runs on A: oauth-details, then the link code shown as a QR code.
+    let rp = demo_rp(&a);
+    let (browser, verifier, link_code) = show_qr(&a, &rp).await;
+
+    // The page long-polls link-status on A while the wallet links, authenticates and consents
+    // on B. Nothing in A's memory knows about B's link: A only learns of it from Redis.
+    let poll_started = Instant::now();
+    let ((status, answered_after), login) = tokio::join!(
+        async {
+            let status = link_status(&browser, &link_code).await;
+            (status, poll_started.elapsed())
+        },
+        async {
+            // Time for A to take the poll, subscribe and find the code still waiting.
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            wallet_b
+                .login(&binding, MANSOUR, &link_code, &ConsentChoice::All)
+                .await
+        }
+    );
+    assert_eq!(status["response"]["linkStatus"], "LINKED", "{status}");
+    // Besides the notification, a waiting poll only looks at the cache again POLL_RECHECK after
+    // it started (and answers response_timeout after 25 s): an answer sooner than that was woken
+    // by the message B published.
+    assert!(
+        answered_after < POLL_RECHECK,
+        "link-status on A answered after {answered_after:?}: not woken by B's notification"
+    );
+    let login = login.expect("wallet login through B");
+    assert_eq!(login.consent_action, "CAPTURE");
+    assert_eq!(login.accepted_claims, ["name", "email"]);
+
+    // The page collects the code on A and the relying party redeems it.
+    let answer = link_auth_code(&browser, &link_code).await;
+    assert_eq!(answer["errors"], json!([]), "link-auth-code on A: {answer}");
+    let code = answer["response"]["code"].as_str().unwrap();
+    let (status, _, tokens) = rp.token(code, Some(&verifier), None).await;
+    assert_eq!(status, 200, "token on A: {tokens}");
+    let (_, id_token) = verify_jws(
+        &jwks(&b).await,
+        tokens["id_token"].as_str().unwrap(),
+        Some(&rp.client_id),
+    );
+    assert_eq!(id_token["acr"], "mosip:idp:acr:linked-wallet");
+}
+
 /// A Redis server owned by the test, on its own port.
 struct OwnRedis {
-    port: u16,
     child: Option<Child>,
 }
 
@@ -160,10 +229,7 @@ impl OwnRedis {
             .stderr(Stdio::null())
             .spawn()
             .expect("redis-server is installed");
-        let redis = OwnRedis {
-            port,
-            child: Some(child),
-        };
+        let redis = OwnRedis { child: Some(child) };
         for _ in 0..100 {
             if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
                 return redis;

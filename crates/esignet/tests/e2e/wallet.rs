@@ -14,11 +14,11 @@ use crate::harness::Server;
 use crate::login::{Browser, Rp, authorize_request, csrf_headers, pkce_pair};
 use crate::verify::{jwks, verify_jws};
 
-const MANSOUR: &str = "8267411571";
+pub(crate) const MANSOUR: &str = "8267411571";
 const SREYMOM: &str = "5860142938";
 const OTP: &str = "111111";
 
-fn wallet(server: &Server) -> WalletSim {
+pub(crate) fn wallet(server: &Server) -> WalletSim {
     WalletSim::new(
         &server.base,
         "/v1/esignet",
@@ -27,7 +27,7 @@ fn wallet(server: &Server) -> WalletSim {
     .unwrap()
 }
 
-fn demo_rp(server: &Server) -> Rp<'_> {
+pub(crate) fn demo_rp(server: &Server) -> Rp<'_> {
     Rp {
         server,
         client_id: "health-services-demo".into(),
@@ -38,7 +38,7 @@ fn demo_rp(server: &Server) -> Rp<'_> {
 
 /// The login page's part up to the QR code: oauth-details (wallet ACR; name essential, email
 /// voluntary) and a link code. Returns the browser, the PKCE verifier and the link code.
-async fn show_qr<'a>(server: &'a Server, rp: &Rp<'_>) -> (Browser<'a>, String, String) {
+pub(crate) async fn show_qr<'a>(server: &'a Server, rp: &Rp<'_>) -> (Browser<'a>, String, String) {
     let (verifier, challenge) = pkce_pair();
     let mut request =
         authorize_request(&rp.client_id, &rp.redirect_uri, "openid", Some(&challenge));
@@ -60,7 +60,7 @@ async fn show_qr<'a>(server: &'a Server, rp: &Rp<'_>) -> (Browser<'a>, String, S
     (browser, verifier, link_code)
 }
 
-async fn link_status(browser: &Browser<'_>, link_code: &str) -> Value {
+pub(crate) async fn link_status(browser: &Browser<'_>, link_code: &str) -> Value {
     browser
         .call(
             "/linked-authorization/link-status",
@@ -69,7 +69,7 @@ async fn link_status(browser: &Browser<'_>, link_code: &str) -> Value {
         .await
 }
 
-async fn link_auth_code(browser: &Browser<'_>, link_code: &str) -> Value {
+pub(crate) async fn link_auth_code(browser: &Browser<'_>, link_code: &str) -> Value {
     browser
         .call(
             "/linked-authorization/link-auth-code",
