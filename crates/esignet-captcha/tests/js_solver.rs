@@ -50,7 +50,10 @@ fn run_solver(dir: &std::path::Path, challenge: &serde_json::Value) -> String {
 #[tokio::test]
 async fn the_browser_solver_produces_tokens_the_server_accepts() {
     // Node is part of the project's toolchain (CI installs it): its absence is a failure.
-    assert!(node_available(), "node is required for the JavaScript solver test");
+    assert!(
+        node_available(),
+        "node is required for the JavaScript solver test"
+    );
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("captcha-pow.mjs"), POW_SOLVER_JS).unwrap();
     std::fs::write(dir.path().join("runner.mjs"), RUNNER).unwrap();

@@ -424,7 +424,7 @@ impl Core {
     /// Publishes a wake-up. A failure is logged, not returned: the state change it announces
     /// is already stored, and waiting polls re-check the state on their own.
     pub(crate) async fn notify(&self, channel: &str, message: &str) {
-        if channel.is_empty() && let Err(error) = self.flow.raw().publish(channel, message).await {
+        if let Err(error) = self.flow.raw().publish(channel, message).await {
             tracing::warn!(%error, "linked-login notification not published");
         }
     }

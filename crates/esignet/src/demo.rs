@@ -235,7 +235,7 @@ fn print_welcome(settings: &Settings, rp_url: &str, identity_url: &str) {
         "Click \"Sign in with eSignet\" and log in as one of these residents (OTP is always {}):",
         settings.authenticator.mock_otp
     );
-    println!("  {:<12} {:<26} {:<8} {}", "id", "name", "PIN", "password");
+    println!("  {:<12} {:<26} {:<8} password", "id", "name", "PIN");
     for person in esignet_mock_authenticator::demo_credentials() {
         println!(
             "  {:<12} {:<26} {:<8} {}",
