@@ -28,6 +28,24 @@ fn redis_url() -> String {
     std::env::var("ESIGNET_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
 }
 
+/// Drops a test's PostgreSQL schema when the test ends (pass or fail), so repeated runs do not
+/// accumulate schemas. Uses the `psql` client that comes with the server.
+struct DropSchema(String);
+
+impl Drop for DropSchema {
+    fn drop(&mut self) {
+        let _ = Command::new("psql")
+            .args([
+                &postgres_url(),
+                "-qc",
+                &format!("DROP SCHEMA IF EXISTS {} CASCADE", self.0),
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+    }
+}
+
 fn unique(prefix: &str) -> String {
     format!(
         "{prefix}_{}",
@@ -55,6 +73,7 @@ fn as_refs(env: &[(String, String)]) -> Vec<(&str, &str)> {
 #[tokio::test]
 async fn each_login_step_can_reach_a_different_instance() {
     let schema = unique("e2e");
+    let _drop_schema = DropSchema(schema.clone());
     let prefix = unique("e2e");
     let env = shared_env(&schema, &prefix, &redis_url());
     let a = Server::start(&as_refs(&env)).await;
@@ -145,6 +164,7 @@ async fn each_login_step_can_reach_a_different_instance() {
 #[tokio::test]
 async fn a_wallet_login_crosses_instances_and_wakes_the_waiting_page_through_redis() {
     let schema = unique("e2e_wallet");
+    let _drop_schema = DropSchema(schema.clone());
     let prefix = unique("e2e_wallet");
     let env = shared_env(&schema, &prefix, &redis_url());
     // A seeds the demo client (its private key lands in A's data directory); B serves the same
@@ -259,6 +279,7 @@ async fn losing_redis_gives_clear_503s_and_the_service_recovers_without_restart(
     let mut redis = OwnRedis::start(port);
     let redis_url = format!("redis://127.0.0.1:{port}");
     let schema = unique("fault");
+    let _drop_schema = DropSchema(schema.clone());
     let env = shared_env(&schema, "fault", &redis_url);
     let server = Server::start(&as_refs(&env)).await;
     let rp = Rp {
