@@ -96,7 +96,8 @@ impl Default for DemoRpConfig {
             authorize_url: None,
             scope: "openid profile".to_owned(),
             acr_values: "mosip:idp:acr:generated-code mosip:idp:acr:static-code \
-                         mosip:idp:acr:password mosip:idp:acr:knowledge mosip:idp:acr:biometrics"
+                         mosip:idp:acr:password mosip:idp:acr:knowledge mosip:idp:acr:biometrics \
+                         mosip:idp:acr:linked-wallet"
                 .to_owned(),
             claims: default_claims(),
             claims_locales: "en fr ar".to_owned(),

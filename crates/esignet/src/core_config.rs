@@ -133,7 +133,14 @@ fn ui_configs(settings: &Settings) -> Map<String, Value> {
         "username.postfix": "",
         "username.max-length": 19,
         "username.input-type": "text",
-        "wallet.config": [],
+        // One wallet: `esignet wallet-sim` (or any wallet handling eSignet's deep link).
+        "wallet.config": [{
+            "wallet.name": "eSignet wallet",
+            "wallet.logo-url": "",
+            "wallet.download-uri": "",
+            "wallet.deep-link-uri": "io.mosip.residentapp.inji://wla-auth?linkCode=LINK_CODE&linkExpireDateTime=LINK_EXPIRE_DT",
+            "wallet.footer": true
+        }],
         "signup.config": {"signup.banner": false, "signup.url": ""},
         "forgot-password.config": {"forgot-password": false, "forgot-password.url": ""},
         "eKYC-steps.config": "",
