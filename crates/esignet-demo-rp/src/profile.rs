@@ -128,11 +128,9 @@ fn field(body: &mut String, claims: &Map<String, Value>, claim: &str, label: &st
             Some(tag) => {
                 let (language, rtl) = language(tag);
                 let _ = write!(body, "<span class=\"lang\">{}</span> ", escape(&language));
-                let lang_attr = if is_language_tag(tag) {
-                    format!(" lang=\"{}\"", escape(tag))
-                } else {
-                    String::new()
-                };
+                let lang_attr = lang_attribute(tag)
+                    .map(|lang| format!(" lang=\"{}\"", escape(&lang)))
+                    .unwrap_or_default();
                 let dir = if rtl { " dir=\"rtl\"" } else { "" };
                 let _ = write!(body, "<span{lang_attr}{dir}>{}</span>", display(&value));
             }
@@ -347,6 +345,34 @@ fn is_language_tag(tag: &str) -> bool {
     (1..=35).contains(&tag.len()) && tag.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
 }
 
+/// The `lang` attribute for a claims locale: BCP 47 uses the two-letter code where one exists,
+/// so eSignet's three-letter codes (`eng`, `ara`) are shortened (`en`, `ar`); assistive
+/// technologies and validators reject `eng`. `None` for anything that does not look like a tag.
+fn lang_attribute(tag: &str) -> Option<String> {
+    if !is_language_tag(tag) {
+        return None;
+    }
+    let (primary, subtags) = tag.split_once('-').unwrap_or((tag, ""));
+    let short = match primary.to_ascii_lowercase().as_str() {
+        "eng" => "en",
+        "fra" | "fre" => "fr",
+        "ara" => "ar",
+        "khm" => "km",
+        "hin" => "hi",
+        "tam" => "ta",
+        "kan" => "kn",
+        "heb" => "he",
+        "fas" | "per" => "fa",
+        "urd" => "ur",
+        _ => return Some(tag.to_owned()),
+    };
+    Some(if subtags.is_empty() {
+        short.to_owned()
+    } else {
+        format!("{short}-{subtags}")
+    })
+}
+
 /// A human name for a claims locale and whether its script is right-to-left. eSignet sends
 /// two-letter (`en`) or three-letter (`eng`) codes.
 fn language(tag: &str) -> (String, bool) {
@@ -413,6 +439,20 @@ mod tests {
             html.contains("<span>odd</span>"),
             "no lang attribute for a bad tag"
         );
+    }
+
+    #[test]
+    fn three_letter_locales_get_two_letter_lang_attributes() {
+        let html =
+            render(json!({"sub": "s", "name#eng": "Sid", "name#ara": "سيد", "name#fra-CA": "Sid"}));
+        assert!(
+            html.contains("<span class=\"lang\">English (eng)</span> <span lang=\"en\">Sid</span>")
+        );
+        assert!(html.contains("<span lang=\"ar\" dir=\"rtl\">سيد</span>"));
+        assert!(html.contains("<span lang=\"fr-CA\">Sid</span>"));
+        assert_eq!(lang_attribute("tam"), Some("ta".to_owned()));
+        assert_eq!(lang_attribute("sw"), Some("sw".to_owned()));
+        assert_eq!(lang_attribute("x y"), None);
     }
 
     #[test]

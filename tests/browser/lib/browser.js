@@ -64,20 +64,28 @@ export async function newPage(browser, options = {}) {
   context.setDefaultNavigationTimeout(20000);
   const page = await context.newPage();
   page.problems = [];
-  page.on("pageerror", (error) => page.problems.push(`uncaught: ${error.message} (${page.url()})`));
+  // Pages answered with an error status on purpose (the error pages): Chromium logs their
+  // load as a failed resource, which is not a problem of the page.
+  page.errorDocuments = new Set();
+  page.on("response", (response) => {
+    if (response.status() >= 400 && response.request().isNavigationRequest()) page.errorDocuments.add(response.url());
+  });
+  page.on("pageerror", (error) => page.problems.push({ text: `uncaught: ${error.message}`, url: page.url() }));
   page.on("console", (message) => {
     if (message.type() !== "error") return;
     const url = message.location().url || "";
     if (BENIGN.some((benign) => benign(message.text(), url))) return;
-    page.problems.push(`console: ${message.text()} (${url || page.url()})`);
+    page.problems.push({ text: `console: ${message.text()}`, url: url || page.url(), resource: true });
   });
   return page;
 }
 
-/** Fails when the page logged a script error or a console error. */
+/** Fails when the page logged a script error or a console error (a CSP violation included). */
 export function assertNoProblems(page) {
-  if (page.problems.length) {
-    throw new Error(`the page reported problems:\n  ${page.problems.join("\n  ")}`);
+  const problems = page.problems.filter((problem) =>
+    !(problem.resource && problem.text.includes("Failed to load resource") && page.errorDocuments.has(problem.url)));
+  if (problems.length) {
+    throw new Error(`the page reported problems:\n  ${problems.map((p) => `${p.text} (${p.url})`).join("\n  ")}`);
   }
 }
 

@@ -130,7 +130,7 @@ export async function startDemo(binary, extraEnv = {}) {
     rmSync(data, { recursive: true, force: true });
   };
   try {
-    await waitFor("the provider", async () => (await fetch(`${provider}/actuator/health`)).ok, 60000, process_.child);
+    await waitFor("the provider", async () => (await fetch(`${provider}/v1/esignet/actuator/health`)).ok, 60000, process_.child);
     await waitFor("the demo relying party", async () => (await fetch(rp)).ok, 30000, process_.child);
   } catch (error) {
     await close();

@@ -3,6 +3,7 @@
 // real server process, so it reads the real clock rather than an injected one.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::disallowed_methods)]
 
+mod browser;
 mod cli;
 mod demo;
 mod discovery;
