@@ -265,43 +265,14 @@ impl Core {
             .iter()
             .map(|c| c.auth_factor_type.clone())
             .collect();
-        acr::check_factors(&transaction.auth_factors, &presented)?;
-        // WLA tokens are checked against the wallet key registry before the identity system.
-        self.verify_wla_challenges(&request.challenge_list, individual_id, &hash)
-            .await?;
-        let metadata_required = transaction.claims.userinfo.keys().any(|claim| {
-            transaction
-                .claims
-                .detail(claim)
-                .is_some_and(|d| d.verification.is_some())
-        });
-        let result = self
-            .authenticator
-            .kyc_auth(
-                &transaction.relying_party_id,
-                &transaction.client_id,
-                metadata_required,
-                KycAuthRequest {
-                    transaction_id: transaction.auth_transaction_id.clone(),
-                    individual_id: individual_id.to_owned(),
-                    challenges: request.challenge_list,
-                },
-            )
-            .await?;
-        if result.kyc_token.is_empty() || result.partner_specific_user_token.is_empty() {
-            return Err(Error::code(codes::AUTH_FAILED));
-        }
-        transaction.individual_id_sealed =
-            Some(self.seal_individual_id(individual_id, transaction_id)?);
-        transaction.individual_id_hash = Some(hash);
-        transaction.kyc_token = Some(result.kyc_token);
-        transaction.psut = Some(result.partner_specific_user_token);
-        transaction.auth_time = Some(self.now_unix());
-        transaction.claims_metadata = result.claims_metadata;
-        transaction.satisfied_acrs = self
-            .config
-            .acr
-            .satisfied(&transaction.acr_values, &presented);
+        self.authenticate_resident(
+            &mut transaction,
+            individual_id,
+            hash,
+            &presented,
+            request.challenge_list,
+        )
+        .await?;
         let consent_action = match version {
             AuthenticateVersion::V1 => None,
             AuthenticateVersion::V2OrV3 => Some(self.evaluate_consent(&mut transaction).await?),
@@ -439,6 +410,58 @@ impl Core {
             code,
             redirect_uri: transaction.redirect_uri,
         })
+    }
+
+    /// The authentication step shared by the browser and the wallet flows: the presented
+    /// factors must complete one of the transaction's factor sets, WLA tokens are checked against
+    /// the wallet key registry before the identity system sees anything, then the identity
+    /// system authenticates and the outcome is recorded on the transaction (the individual id
+    /// only sealed and hashed).
+    pub(crate) async fn authenticate_resident(
+        &self,
+        transaction: &mut Transaction,
+        individual_id: &str,
+        individual_id_hash: String,
+        presented: &[String],
+        challenges: Vec<esignet_spi::AuthChallenge>,
+    ) -> Result<()> {
+        acr::check_factors(&transaction.auth_factors, presented)?;
+        self.verify_wla_challenges(&challenges, individual_id, &individual_id_hash)
+            .await?;
+        let metadata_required = transaction.claims.userinfo.keys().any(|claim| {
+            transaction
+                .claims
+                .detail(claim)
+                .is_some_and(|d| d.verification.is_some())
+        });
+        let result = self
+            .authenticator
+            .kyc_auth(
+                &transaction.relying_party_id,
+                &transaction.client_id,
+                metadata_required,
+                KycAuthRequest {
+                    transaction_id: transaction.auth_transaction_id.clone(),
+                    individual_id: individual_id.to_owned(),
+                    challenges,
+                },
+            )
+            .await?;
+        if result.kyc_token.is_empty() || result.partner_specific_user_token.is_empty() {
+            return Err(Error::code(codes::AUTH_FAILED));
+        }
+        transaction.individual_id_sealed =
+            Some(self.seal_individual_id(individual_id, &transaction.transaction_id)?);
+        transaction.individual_id_hash = Some(individual_id_hash);
+        transaction.kyc_token = Some(result.kyc_token);
+        transaction.psut = Some(result.partner_specific_user_token);
+        transaction.auth_time = Some(self.now_unix());
+        transaction.claims_metadata = result.claims_metadata;
+        transaction.satisfied_acrs = self
+            .config
+            .acr
+            .satisfied(&transaction.acr_values, presented);
+        Ok(())
     }
 }
 

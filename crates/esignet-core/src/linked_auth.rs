@@ -8,7 +8,7 @@
 //! attempts per linked transaction like the browser flow does, blocking the resident after too
 //! many; a WLA token is accepted once.
 
-use esignet_spi::{AuditAction, KycAuthRequest};
+use esignet_spi::AuditAction;
 
 use crate::api::{SendOtpRequest, SendOtpResponse};
 use crate::error::{Error, Result};
@@ -20,7 +20,7 @@ use crate::wallet_api::{
     LinkedAuthenticateRequest, LinkedAuthenticateResponse, LinkedConsentRequest,
     LinkedConsentResponse,
 };
-use crate::{AuthenticateVersion, acr, challenge, codes};
+use crate::{AuthenticateVersion, challenge, codes};
 
 impl Core {
     /// `POST /linked-authorization/send-otp` (CSRF, as in eSignet): an OTP for the wallet's
@@ -155,48 +155,21 @@ impl Core {
             .iter()
             .map(|c| c.auth_factor_type.clone())
             .collect();
-        acr::check_factors(&linked.transaction.auth_factors, &presented)?;
-        self.verify_wla_challenges(&request.challenge_list, &individual_id, &hash)
-            .await?;
-        let transaction = &mut linked.transaction;
-        let metadata_required = transaction.claims.userinfo.keys().any(|claim| {
-            transaction
-                .claims
-                .detail(claim)
-                .is_some_and(|d| d.verification.is_some())
-        });
-        let result = self
-            .authenticator
-            .kyc_auth(
-                &transaction.relying_party_id,
-                &transaction.client_id,
-                metadata_required,
-                KycAuthRequest {
-                    transaction_id: transaction.auth_transaction_id.clone(),
-                    individual_id: individual_id.clone(),
-                    challenges: request.challenge_list,
-                },
-            )
-            .await?;
-        if result.kyc_token.is_empty() || result.partner_specific_user_token.is_empty() {
-            return Err(Error::code(codes::AUTH_FAILED));
-        }
-        // Only the caller that removes the linked entry goes on: no double authentication.
+        self.authenticate_resident(
+            &mut linked.transaction,
+            &individual_id,
+            hash,
+            &presented,
+            request.challenge_list,
+        )
+        .await?;
+        // Only the caller that removes the linked entry goes on: no double authentication. (A
+        // failed authentication above leaves the entry for a retry.)
         let taken: Option<LinkedTransaction> = self.flow.take(stage::LINKED, &linked_id).await?;
         if taken.is_none() {
             return Err(Error::code(codes::INVALID_TRANSACTION));
         }
-        transaction.individual_id_sealed =
-            Some(self.seal_individual_id(&individual_id, &transaction.transaction_id)?);
-        transaction.individual_id_hash = Some(hash);
-        transaction.kyc_token = Some(result.kyc_token);
-        transaction.psut = Some(result.partner_specific_user_token);
-        transaction.auth_time = Some(self.now_unix());
-        transaction.claims_metadata = result.claims_metadata;
-        transaction.satisfied_acrs = self
-            .config
-            .acr
-            .satisfied(&transaction.acr_values, &presented);
+        let transaction = &mut linked.transaction;
         let consent_action = match version {
             AuthenticateVersion::V1 => None,
             AuthenticateVersion::V2OrV3 => {

@@ -1,12 +1,19 @@
 // Wallet (QR) login, eSignet's linked authorization: link-code → QR of the wallet's deep link →
 // link-status (long poll) → link-auth-code → back to the relying party. The code refreshes
-// before it expires, a limited number of times.
+// before it expires, a limited number of times. Once a wallet has linked, the transaction is
+// the wallet's: the QR code goes away, and a login the wallet does not finish ends at the
+// relying party (`transaction_timeout`), as a new QR code could not be used any more.
 
-import { $, ApiError, announce, call, clone, leaveForStatusPage, redirectWithCode, t } from "./common.js";
+import { $, ApiError, call, clone, leaveForStatusPage, redirectWithCode, redirectWithError, t } from "./common.js";
 import { qrSvg } from "./qr.js";
 
 const DEFAULT_DEEP_LINK = "io.mosip.residentapp.inji://wla-auth?linkCode=LINK_CODE&linkExpireDateTime=LINK_EXPIRE_DT";
 const LONG_POLL_PAUSE_MS = 1000;
+
+/** Whether a long poll's failure is worth repeating: its wait ran out, or an HTTP status (a proxy cutting the wait). */
+function retryable(error) {
+  return error instanceof ApiError && (error.code === "response_timeout" || error.code === "http_error");
+}
 
 /** The wallet's deep link for a link code. */
 export function deepLink(wallet, linkCode, expireDateTime) {
@@ -20,7 +27,6 @@ export function walletPanel(flow, container, wallet) {
   const configs = session.configs;
   container.append(clone("tpl-wallet"));
   const name = (wallet && wallet["wallet.name"]) || t("js.login.wallet_default_name");
-  $("wallet-heading").textContent = t("js.wallet.heading", { wallet: name });
   const qr = $("wallet-qr");
   const status = $("wallet-status");
   const refresh = $("wallet-refresh");
@@ -42,20 +48,22 @@ export function walletPanel(flow, container, wallet) {
     if (refreshTimer) clearTimeout(refreshTimer);
     refreshTimer = null;
   };
+  // `wallet-status` is a polite live region itself: announcing in `#status` too would say it twice.
   const say = (message) => {
     status.textContent = message;
-    announce(message);
+  };
+  const hideCode = () => {
+    qr.replaceChildren();
+    link.hidden = true;
   };
   const unavailable = () => {
     stop();
-    qr.replaceChildren();
-    link.hidden = true;
+    hideCode();
     say(t("js.wallet.unavailable"));
   };
   const expired = () => {
     stop();
-    qr.replaceChildren();
-    link.hidden = true;
+    hideCode();
     refresh.hidden = false;
     say(t("js.wallet.expired"));
   };
@@ -69,6 +77,8 @@ export function walletPanel(flow, container, wallet) {
       } catch (error) {
         if (mine !== generation) return;
         if (error instanceof ApiError && error.code === "network_error") return leaveForStatusPage(error);
+        // The code is no longer usable (expired, replaced): offer a new one.
+        if (!retryable(error)) return expired();
         await new Promise((resolve) => setTimeout(resolve, LONG_POLL_PAUSE_MS));
         continue;
       }
@@ -79,6 +89,9 @@ export function walletPanel(flow, container, wallet) {
 
   const awaitCode = async (mine, linkCode) => {
     if (refreshTimer) clearTimeout(refreshTimer);
+    refreshTimer = null;
+    // The code is used: showing it still would only invite a second scan that must fail.
+    hideCode();
     say(t("js.wallet.linked"));
     const deadline = Date.now() + linkedWindowSecs * 1000;
     while (mine === generation && Date.now() < deadline) {
@@ -90,10 +103,17 @@ export function walletPanel(flow, container, wallet) {
       } catch (error) {
         if (mine !== generation) return;
         if (error instanceof ApiError && error.code === "network_error") return leaveForStatusPage(error);
+        if (!retryable(error)) {
+          // The wallet's part ended without a consent (`invalid_link_code`), or the call failed.
+          stop();
+          return redirectWithError(session, error.code === "invalid_link_code" ? "transaction_timeout" : error.code);
+        }
         await new Promise((resolve) => setTimeout(resolve, LONG_POLL_PAUSE_MS));
       }
     }
-    if (mine === generation) expired();
+    if (mine !== generation) return;
+    stop();
+    redirectWithError(session, "transaction_timeout");
   };
 
   const start = async () => {

@@ -10,6 +10,7 @@ import { REPO_ROOT } from "./servers.js";
 
 const require = createRequire(import.meta.url);
 const AXE_SOURCE = require("axe-core").source;
+const jsQR = require("jsqr").default;
 
 /** The browser: CHROMIUM_PATH, else Debian's package. */
 export const CHROMIUM = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
@@ -165,4 +166,38 @@ export async function focusState(page) {
       outline: `${style.outlineStyle} ${style.outlineWidth} ${style.outlineColor}`,
     };
   });
+}
+
+/**
+ * Reads the QR code in `locator` as a phone camera would: from the pixels on screen. The
+ * element's screenshot is decoded to RGBA by the browser (a blank page, no CSP) and handed to
+ * jsQR, which finds the finder patterns, samples the grid and corrects errors on its own, so
+ * this also checks that the page's hand-written encoder draws a scannable symbol.
+ */
+export async function scanQrCode(browser, locator) {
+  const png = await locator.screenshot();
+  const scratch = await browser.newPage();
+  try {
+    const image = await scratch.evaluate(async (source) => {
+      const img = new Image();
+      img.src = `data:image/png;base64,${source}`;
+      await img.decode();
+      const canvas = document.createElement("canvas");
+      canvas.width = img.naturalWidth;
+      canvas.height = img.naturalHeight;
+      const context = canvas.getContext("2d");
+      context.drawImage(img, 0, 0);
+      const { data, width, height } = context.getImageData(0, 0, canvas.width, canvas.height);
+      // Base64, not an array: serialising a number per byte takes seconds.
+      let binary = "";
+      for (let i = 0; i < data.length; i += 0x8000) binary += String.fromCharCode(...data.subarray(i, i + 0x8000));
+      return { rgba: btoa(binary), width, height };
+    }, png.toString("base64"));
+    const pixels = new Uint8ClampedArray(Buffer.from(image.rgba, "base64"));
+    const code = jsQR(pixels, image.width, image.height, { inversionAttempts: "dontInvert" });
+    if (!code) throw new Error(`no QR code found in a ${image.width}x${image.height} screenshot`);
+    return code.data;
+  } finally {
+    await scratch.close();
+  }
 }

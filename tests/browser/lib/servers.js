@@ -168,3 +168,16 @@ export async function startMockSbi(binary) {
   }
   return { port, close };
 }
+
+/**
+ * Runs `esignet wallet-sim` (a wallet app on the command line) to the end with `args`; resolves
+ * to its standard output, or fails with its output when it exits non-zero.
+ */
+export async function walletSim(binary, args) {
+  try {
+    const { stdout } = await run(binary, ["wallet-sim", ...args], { env: baseEnv(), timeout: 60000 });
+    return stdout;
+  } catch (error) {
+    throw new Error(`esignet wallet-sim ${args.join(" ")} failed: ${error.message}\n${error.stdout || ""}${error.stderr || ""}`);
+  }
+}

@@ -1,17 +1,21 @@
 // The login and consent pages in a real browser: every sign-in factor from the demo relying
 // party's button to its profile page, consent choices, errors reaching the relying party,
-// right-to-left Arabic, a narrow screen, keyboard-only use, and the proof-of-work captcha.
+// right-to-left Arabic, a narrow screen, keyboard-only use, the proof-of-work captcha, and the
+// wallet's QR-code login with `esignet wallet-sim` as the phone.
 // Every page visited is screenshotted and scanned with axe-core (serious and critical
 // violations fail).
 
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { after, before, describe, test } from "node:test";
 
 import {
   assertNoProblems, axeSummary, checkPage, focusState, horizontalOverflow, launch, newPage,
-  screenshot, ARTIFACTS,
+  scanQrCode, screenshot, ARTIFACTS,
 } from "../lib/browser.js";
-import { esignetBinary, startDemo, startMockSbi } from "../lib/servers.js";
+import { esignetBinary, startDemo, startMockSbi, walletSim } from "../lib/servers.js";
 
 // Demo residents (README): the OTP is always 111111. A resident who has consented is not asked
 // again for an hour (consentAction NOCAPTURE), so tests that need the consent page each use a
@@ -28,13 +32,14 @@ const OTP = "111111";
 
 const TEST = { timeout: 90000 };
 
+let binary;
 let browser;
 let demo;
 let captchaDemo;
 let sbi;
 
 before(async () => {
-  const binary = await esignetBinary();
+  binary = await esignetBinary();
   // Started together; whatever did start is kept for `after` to stop, even when another failed.
   const started = await Promise.allSettled([
     launch(),
@@ -451,6 +456,81 @@ describe("proof-of-work captcha (second provider, send-otp and pwd guarded)", ()
     assert.equal(tokens.length, 2);
     assert.ok(tokens.every(Boolean), "every attempt carries a token");
     assert.notEqual(tokens[0], tokens[1]);
+    assertNoProblems(page);
+    await page.context().close();
+  });
+});
+
+// --- wallet (QR code) ---------------------------------------------------------------------
+
+// Last on purpose: the wallet's signed consent is reused by later logins of the same resident
+// (NOCAPTURE), and the PIN test above needs Sreymom's consent page.
+describe("wallet QR-code login, esignet wallet-sim as the phone", () => {
+  let walletDir;
+  let walletArgs;
+
+  before(async () => {
+    // The resident binds the wallet first: a fresh key, certified after the (mock) OTP.
+    walletDir = mkdtempSync(path.join(tmpdir(), "esignet-wallet-"));
+    walletArgs = [
+      "--url", demo.provider, "--individual-id", SREYMOM.id, "--otp", OTP,
+      "--state-file", path.join(walletDir, "binding.json"),
+    ];
+    const bound = await walletSim(binary, walletArgs);
+    assert.match(bound, /bound a new ES256 key/);
+  }, { timeout: 60000 });
+
+  after(() => {
+    if (walletDir) rmSync(walletDir, { recursive: true, force: true });
+  });
+
+  test("scan the QR code, the wallet links, authenticates and consents; the RP shows the profile", TEST, async () => {
+    const page = await newPage(browser);
+    await startSignIn(page, demo);
+    // Text without the bidi isolates the pages put around interpolated names.
+    const plain = (text) => text.replace(/[\u2066-\u2069]/g, "");
+    assert.equal(plain(await page.textContent("#option-wla-0")), "Sign in with eSignet wallet", "the configured wallet is offered");
+    await choose(page, "wla-0");
+    const qr = page.locator("#wallet-qr svg[role=img]");
+    await qr.waitFor({ state: "visible" });
+    const status = page.locator("#wallet-status");
+    await status.filter({ hasText: "Scan the QR code" }).waitFor();
+    assert.equal(await status.getAttribute("role"), "status", "the wallet status is a live region");
+    assert.equal(plain(await qr.getAttribute("aria-label")), "QR code to sign in with eSignet wallet");
+    const box = await qr.boundingBox();
+    assert.ok(box.width >= 150 && Math.abs(box.width - box.height) < 1, `the QR code is square and large enough: ${JSON.stringify(box)}`);
+    await checkPage(page, "login-wallet-qr");
+
+    // The phone: read the deep link from the pixels of the QR code.
+    const scanned = await scanQrCode(browser, qr);
+    const link = new URL(scanned);
+    assert.equal(`${link.protocol}//${link.host}${link.pathname}`, "io.mosip.residentapp.inji://wla-auth");
+    assert.match(link.searchParams.get("linkCode"), /^[A-Za-z0-9]{15}$/);
+    assert.ok(Date.parse(link.searchParams.get("linkExpireDateTime")) > Date.now(), "the link code has not expired");
+    assert.equal(await page.getAttribute("#wallet-deep-link", "href"), scanned, "same-device button opens the same link");
+
+    // The page's code request waits while the test looks at the linked state; the wallet goes on.
+    let release;
+    const held = new Promise((resolve) => (release = resolve));
+    await page.route("**/linked-authorization/link-auth-code", async (route) => {
+      await held;
+      await route.continue();
+    });
+    const wallet = walletSim(binary, [...walletArgs, "--link-code", scanned, "--accept-all"]);
+    wallet.catch(() => {}); // awaited below; a failure must not go unhandled meanwhile
+    try {
+      await status.filter({ hasText: "Your wallet is connected" }).waitFor();
+      assert.equal(await page.locator("#wallet-qr svg").count(), 0, "the used code is no longer shown");
+      assert.equal(await page.isVisible("#wallet-deep-link"), false);
+      await checkPage(page, "login-wallet-linked");
+    } finally {
+      release();
+    }
+    assert.match(await wallet, /logged in: consent CAPTURE/, "the wallet asked for and sent the consent");
+    await page.waitForURL(`${demo.rp}/profile`);
+    const profile = await page.locator("main").innerText();
+    assert.match(profile, new RegExp(SREYMOM.name));
+    assert.match(profile, /mosip:idp:acr:linked-wallet/);
     assertNoProblems(page);
     await page.context().close();
   });
