@@ -92,6 +92,7 @@ export function walletPanel(flow, container, wallet) {
     refreshTimer = null;
     // The code is used: showing it still would only invite a second scan that must fail.
     hideCode();
+    $("wallet-instructions").hidden = true;
     say(t("js.wallet.linked"));
     const deadline = Date.now() + linkedWindowSecs * 1000;
     while (mine === generation && Date.now() < deadline) {

@@ -48,6 +48,8 @@ before(async () => {
       ESIGNET_CAPTCHA__KIND: "pow",
       ESIGNET_CAPTCHA__REQUIRED: JSON.stringify(["send-otp", "pwd"]),
       ESIGNET_CAPTCHA__POW_DIFFICULTY_BITS: "8",
+      // A wallet gets 3 s after scanning to authenticate, for the abandoned wallet login.
+      ESIGNET_WALLET__LINKED_TTL_SECS: "3",
     }),
     startMockSbi(binary),
   ]);
@@ -279,8 +281,9 @@ describe("small screens, languages and keyboard", () => {
     const options = await horizontalOverflow(page);
     assert.equal(options.overflow, false, `options: ${JSON.stringify(options)}`);
     await screenshot(page, "login-options-320");
-    for (const option of ["otp", "pin", "pwd", "kbi", "bio"]) {
+    for (const option of ["otp", "pin", "pwd", "kbi", "bio", "wla-0"]) {
       await choose(page, option);
+      if (option === "wla-0") await page.locator("#wallet-qr svg").waitFor({ state: "visible" });
       const state = await horizontalOverflow(page);
       assert.equal(state.overflow, false, `${option}: ${JSON.stringify(state)}`);
       await screenshot(page, `login-${option}-320`);
@@ -522,6 +525,7 @@ describe("wallet QR-code login, esignet wallet-sim as the phone", () => {
       await status.filter({ hasText: "Your wallet is connected" }).waitFor();
       assert.equal(await page.locator("#wallet-qr svg").count(), 0, "the used code is no longer shown");
       assert.equal(await page.isVisible("#wallet-deep-link"), false);
+      assert.equal(await page.isVisible("#wallet-instructions"), false);
       await checkPage(page, "login-wallet-linked");
     } finally {
       release();
@@ -531,6 +535,32 @@ describe("wallet QR-code login, esignet wallet-sim as the phone", () => {
     const profile = await page.locator("main").innerText();
     assert.match(profile, new RegExp(SREYMOM.name));
     assert.match(profile, /mosip:idp:acr:linked-wallet/);
+    assertNoProblems(page);
+    await page.context().close();
+  });
+
+  test("a wallet that scans and stops: the page ends the login at the RP (transaction_timeout)", TEST, async () => {
+    // On the second provider, where a linked wallet has 3 s to authenticate.
+    const page = await newPage(browser);
+    await startSignIn(page, captchaDemo);
+    await choose(page, "wla-0");
+    const qr = page.locator("#wallet-qr svg[role=img]");
+    await qr.waitFor({ state: "visible" });
+    const linkCode = new URL(await scanQrCode(browser, qr)).searchParams.get("linkCode");
+    // The wallet's first call only (what an app does on scanning), then nothing.
+    const response = await fetch(`${captchaDemo.provider}/v1/esignet/linked-authorization/v2/link-transaction`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ requestTime: new Date().toISOString(), request: { linkCode } }),
+    });
+    const linked = await response.json();
+    assert.deepEqual(linked.errors, [], JSON.stringify(linked));
+    await page.locator("#wallet-status", { hasText: "Your wallet is connected" }).waitFor();
+    // A new QR code could not be used (the wallet holds the transaction): back to the RP.
+    await page.waitForURL((url) => url.origin === captchaDemo.rp && url.pathname === "/callback");
+    const text = await page.locator("main").innerText();
+    assert.match(text, /Sign-in failed/);
+    assert.match(text, /transaction_timeout/);
     assertNoProblems(page);
     await page.context().close();
   });
