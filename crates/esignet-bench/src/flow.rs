@@ -472,11 +472,12 @@ impl Resident {
 /// `duration` has passed.
 pub async fn run_logins(
     setup: Arc<Setup>,
-    concurrency: usize,
+    clients: &[reqwest::Client],
     max_logins: u64,
     duration: Duration,
     progress: Option<Duration>,
 ) -> Outcome {
+    let concurrency = clients.len();
     let attempted = Arc::new(AtomicU64::new(0));
     let completed = Arc::new(AtomicU64::new(0));
     let deadline = Instant::now() + duration;
@@ -497,20 +498,12 @@ pub async fn run_logins(
         })
     });
     let mut workers = Vec::with_capacity(concurrency);
-    for index in 0..concurrency {
+    for (index, client) in clients.iter().enumerate() {
         let setup = setup.clone();
         let attempted = attempted.clone();
         let completed = completed.clone();
+        let http = client.clone();
         workers.push(tokio::spawn(async move {
-            let http = match reqwest::Client::builder()
-                .cookie_store(true)
-                .timeout(Duration::from_secs(120))
-                .pool_max_idle_per_host(4)
-                .build()
-            {
-                Ok(http) => http,
-                Err(_) => return (BTreeMap::new(), BTreeMap::new(), None),
-            };
             let individuals = &setup.config.individuals;
             let individual = individuals
                 .get(index % individuals.len().max(1))
@@ -573,4 +566,20 @@ pub async fn run_logins(
     }
     outcome.completed = completed.load(Ordering::Relaxed);
     outcome
+}
+
+/// One HTTP client (with its own cookie jar and connection) per virtual resident, created once
+/// and kept across the warm-up and the measured run, so the measured run reuses warm
+/// connections as browsers and relying parties do instead of opening them all at once.
+pub fn resident_clients(concurrency: usize) -> anyhow::Result<Vec<reqwest::Client>> {
+    (0..concurrency)
+        .map(|_| {
+            reqwest::Client::builder()
+                .cookie_store(true)
+                .timeout(Duration::from_secs(120))
+                .pool_max_idle_per_host(4)
+                .build()
+                .map_err(anyhow::Error::from)
+        })
+        .collect()
 }

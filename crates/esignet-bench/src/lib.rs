@@ -74,10 +74,11 @@ pub async fn run(config: BenchConfig) -> anyhow::Result<Report> {
             .await
             .context("benchmark setup failed")?,
     );
+    let clients = flow::resident_clients(config.concurrency)?;
     if config.warmup {
         let warm = flow::run_logins(
             setup.clone(),
-            config.concurrency,
+            &clients,
             config.concurrency as u64,
             Duration::from_secs(60),
             None,
@@ -93,14 +94,7 @@ pub async fn run(config: BenchConfig) -> anyhow::Result<Report> {
     let before = config.server_pid.and_then(procstat::sample);
     let started = Instant::now();
     let progress = Some(config.progress_every);
-    let outcome = flow::run_logins(
-        setup,
-        config.concurrency,
-        config.logins,
-        config.duration,
-        progress,
-    )
-    .await;
+    let outcome = flow::run_logins(setup, &clients, config.logins, config.duration, progress).await;
     let elapsed = started.elapsed();
     let after = config.server_pid.and_then(procstat::sample);
     Ok(Report::new(&config, outcome, elapsed, before, after))
