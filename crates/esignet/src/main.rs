@@ -158,7 +158,11 @@ fn main() -> ExitCode {
         return ExitCode::SUCCESS;
     }
     init_tracing(&settings);
+    // The blocking pool runs CPU-bound work (RSA signing, key generation): more threads than
+    // cores only adds stacks, malloc arenas and memory under load, never throughput.
+    let blocking_threads = std::thread::available_parallelism().map_or(4, |n| n.get() * 2);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .max_blocking_threads(blocking_threads)
         .enable_all()
         .build()
     {
