@@ -227,6 +227,7 @@ impl Resident {
             None
         };
         let claims = json!({"userinfo": {"name": {"essential": true}, "email": null, "phone_number": null, "birthdate": null}});
+        let mut par_nonce: Option<String> = None;
         let details = if let Some(key) = &dpop_key {
             let proof = self.dpop(key, "POST", &setup.par_endpoint, None, None)?;
             let form = vec![
@@ -246,12 +247,17 @@ impl Resident {
                 ),
                 ("client_assertion", self.assertion(&setup.par_endpoint)?),
             ];
-            let (status, _, body) = self
+            let (status, par_headers, body) = self
                 .form("par", &setup.par_endpoint, &form, Some(proof))
                 .await?;
             if status != 201 {
                 return fail("par", body.to_string());
             }
+            // The server may hand out its DPoP nonce with the PAR response (RFC 9449 §8).
+            par_nonce = par_headers
+                .get("dpop-nonce")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
             let request_uri = body["request_uri"].as_str().unwrap_or_default().to_owned();
             self.wrapped(
                 "par-oauth-details",
@@ -332,7 +338,13 @@ impl Resident {
         ];
         let mut dpop_nonce: Option<String> = None;
         let proof = match &dpop_key {
-            Some(key) => Some(self.dpop(key, "POST", &setup.token_endpoint, None, None)?),
+            Some(key) => Some(self.dpop(
+                key,
+                "POST",
+                &setup.token_endpoint,
+                par_nonce.as_deref(),
+                None,
+            )?),
             None => None,
         };
         let (mut status, mut headers_out, mut tokens) = self

@@ -140,12 +140,22 @@ async fn par(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> 
         Ok(form) => form,
         Err(rejection) => return rejection.into_response(),
     };
+    let jkt = proof.map(|p| p.jkt);
     match state
         .core()
-        .pushed_authorization_request(form, proof.map(|p| p.jkt))
+        .pushed_authorization_request(form, jkt.clone())
         .await
     {
         Ok(response) => {
+            // RFC 9449 §8: a server nonce handed out with the PAR response lets the client's
+            // first token request succeed instead of drawing a `use_dpop_nonce` challenge.
+            let nonce = match &jkt {
+                Some(jkt) => match state.core().issue_dpop_nonce(jkt).await {
+                    Ok(nonce) => Some(nonce),
+                    Err(error) => return OAuthError(error).into_response(),
+                },
+                None => None,
+            };
             let mut response = (
                 StatusCode::CREATED,
                 serde_json::to_string(&response).unwrap_or_default(),
@@ -156,6 +166,13 @@ async fn par(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> 
                 header::CONTENT_TYPE,
                 HeaderValue::from_static("application/json"),
             );
+            if let Some(nonce) = nonce.and_then(|n| HeaderValue::from_str(&n).ok()) {
+                headers.insert("DPoP-Nonce", nonce);
+                headers.insert(
+                    header::ACCESS_CONTROL_EXPOSE_HEADERS,
+                    HeaderValue::from_static("DPoP-Nonce"),
+                );
+            }
             headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
             response
         }

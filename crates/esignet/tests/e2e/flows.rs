@@ -209,6 +209,9 @@ async fn fapi_login_with_par_dpop_pkce_and_encrypted_userinfo() {
     assert_eq!(status, 201, "{pushed}");
     assert_eq!(headers["cache-control"], "no-store");
     assert_eq!(pushed["expires_in"], 60);
+    // RFC 9449 §8: the PAR response already carries a server nonce for the proof's key.
+    let par_nonce = headers["dpop-nonce"].to_str().unwrap().to_owned();
+    assert!(!par_nonce.is_empty());
     let request_uri = pushed["request_uri"].as_str().unwrap();
     assert!(request_uri.starts_with("urn:ietf:params:oauth:request_uri:"));
 
@@ -243,7 +246,7 @@ async fn fapi_login_with_par_dpop_pkce_and_encrypted_userinfo() {
     .unwrap();
     assert_eq!(reused["errors"][0]["errorCode"], "invalid_request");
 
-    // First token call: the server demands a DPoP nonce.
+    // A token call without a nonce draws a challenge (the PAR nonce would have avoided it).
     let proof = dpop_proof(&dpop_key, "POST", &server.token_endpoint(), None, None);
     let (status, headers, body) = rp.token(&code, Some(&verifier), Some(proof)).await;
     assert_eq!(
