@@ -41,6 +41,15 @@ impl ClientStatus {
             ClientStatus::Inactive => "INACTIVE",
         }
     }
+
+    /// The status spelled `text` ([`ClientStatus::as_str`]), or `None` for anything else.
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "ACTIVE" => Some(ClientStatus::Active),
+            "INACTIVE" => Some(ClientStatus::Inactive),
+            _ => None,
+        }
+    }
 }
 
 /// A registered relying-party client.

@@ -148,11 +148,8 @@ fn bind_client<'q>(
 
 fn decode_client(row: &SqliteRow) -> Result<ClientRecord, StoreError> {
     let columns = Columns::new(TABLE, row);
-    let status = match columns.text("status")?.as_str() {
-        "ACTIVE" => ClientStatus::Active,
-        "INACTIVE" => ClientStatus::Inactive,
-        _ => return Err(columns.corrupt("status", "unknown client status")),
-    };
+    let status = ClientStatus::parse(&columns.text("status")?)
+        .ok_or_else(|| columns.corrupt("status", "unknown client status"))?;
     Ok(ClientRecord {
         client_id: columns.text("id")?,
         name: columns.json_object("name")?,

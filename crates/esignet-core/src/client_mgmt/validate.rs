@@ -287,10 +287,9 @@ pub(super) fn auth_methods(values: Vec<String>) -> Result<Vec<String>> {
 
 /// `ACTIVE` or `INACTIVE` (exact spelling), else `invalid_status`.
 pub(super) fn status(value: String) -> Result<ClientStatus> {
-    match value.as_str() {
-        "ACTIVE" => Ok(ClientStatus::Active),
-        "INACTIVE" => Ok(ClientStatus::Inactive),
-        _ => fail(codes::INVALID_STATUS),
+    match ClientStatus::parse(&value) {
+        Some(status) => Ok(status),
+        None => fail(codes::INVALID_STATUS),
     }
 }
 
