@@ -104,31 +104,8 @@ impl HttpAuthenticator {
     /// The base URL is not an absolute `http`/`https` URL without query or fragment, a timeout
     /// is zero, or the HTTP client cannot be built (TLS backend unavailable).
     pub fn new(config: HttpAuthenticatorConfig) -> Result<Self, HttpAuthenticatorError> {
-        let base = Url::parse(config.base_url.trim())
-            .map_err(|_| HttpAuthenticatorError::InvalidBaseUrl("not an absolute URL"))?;
-        if !matches!(base.scheme(), "http" | "https") {
-            return Err(HttpAuthenticatorError::InvalidBaseUrl(
-                "the scheme must be http or https",
-            ));
-        }
-        if base.cannot_be_a_base() || base.host().is_none() {
-            return Err(HttpAuthenticatorError::InvalidBaseUrl("no host"));
-        }
-        if base.query().is_some() || base.fragment().is_some() {
-            return Err(HttpAuthenticatorError::InvalidBaseUrl(
-                "must not have a query or fragment",
-            ));
-        }
-        if config.timeout.is_zero() || config.connect_timeout.is_zero() {
-            return Err(HttpAuthenticatorError::InvalidConfig(
-                "timeouts must be positive",
-            ));
-        }
-        let http = reqwest::Client::builder()
-            .timeout(config.timeout)
-            .connect_timeout(config.connect_timeout)
-            .build()
-            .map_err(|error| HttpAuthenticatorError::Client(error.to_string()))?;
+        let base = crate::transport::parse_base_url(&config.base_url)?;
+        let http = crate::transport::http_client(config.timeout, config.connect_timeout)?;
         Ok(Self {
             http,
             base,
@@ -171,6 +148,13 @@ impl HttpAuthenticator {
         empty: &'static str,
     ) -> Result<Value, CallError> {
         let started = Instant::now();
+        // The provider's request id travels on, so one login can be followed across services.
+        let request = match esignet_spi::current_request_id() {
+            Some(request_id) if !request_id.is_empty() => {
+                request.header("x-request-id", request_id)
+            }
+            _ => request,
+        };
         let response = request
             .send()
             .await
@@ -344,20 +328,12 @@ impl HttpAuthenticator {
     }
 }
 
-/// Classifies a transport failure. A connect failure (refused, unreachable, or the connect
-/// timeout) means the system is unavailable; a timeout after connecting means it is too slow.
+/// Classifies a transport failure (see [`crate::transport::classify`]).
 fn transport_error(operation: &'static str, error: &reqwest::Error) -> CallError {
-    let kind = if error.is_connect() {
-        CallError::Unavailable
-    } else if error.is_timeout() {
-        CallError::Timeout
-    } else {
-        CallError::Unavailable
-    };
-    // The error names the URL, which holds relying party and client ids only, never personal
-    // data (individual ids travel in bodies).
-    tracing::warn!(operation, %error, ?kind, "identity system call failed");
-    kind
+    match crate::transport::classify(operation, error) {
+        crate::transport::TransportFailure::Timeout => CallError::Timeout,
+        crate::transport::TransportFailure::Unavailable => CallError::Unavailable,
+    }
 }
 
 #[async_trait::async_trait]

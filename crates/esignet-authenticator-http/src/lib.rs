@@ -77,6 +77,7 @@
 #![deny(missing_docs)]
 
 mod client;
+pub mod transport;
 mod wire;
 
 use std::time::Duration;

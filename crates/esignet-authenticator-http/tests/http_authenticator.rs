@@ -538,3 +538,38 @@ fn unusable_settings_are_refused() {
         "http://127.0.0.1:8082/v1/mock-identity-system/"
     );
 }
+
+/// The provider's request id (task-local, set by the HTTP layer) goes out as `x-request-id`.
+#[tokio::test]
+async fn the_request_id_is_passed_on_to_the_identity_system() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let (sender, receiver) = tokio::sync::oneshot::channel::<String>();
+    tokio::spawn(async move {
+        let (mut stream, _) = listener.accept().await.unwrap();
+        let mut buffer = vec![0u8; 16384];
+        let read = stream.read(&mut buffer).await.unwrap();
+        let _ = sender.send(String::from_utf8_lossy(&buffer[..read]).into_owned());
+        let _ = stream
+            .write_all(b"HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
+            .await;
+    });
+    let authenticator = authenticator(
+        &format!("http://{address}{CONTEXT_PATH}"),
+        Duration::from_secs(5),
+    );
+    let error = esignet_spi::with_request_id(
+        "req-42".to_owned(),
+        authenticator.kyc_auth(
+            RP,
+            CLIENT,
+            false,
+            auth_request("AUTHTXN042", vec![challenge("PIN", "482916", "number")]),
+        ),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(error.code, "identity_system_unavailable");
+    let request = receiver.await.unwrap().to_ascii_lowercase();
+    assert!(request.contains("x-request-id: req-42"), "{request}");
+}

@@ -17,10 +17,15 @@ mod captcha;
 pub mod catalogue;
 mod docs;
 mod error;
+mod hsm;
 mod raw;
 mod secret;
 mod settings;
+mod signup;
+mod signup_redirect;
 mod sources;
+mod sunbird;
+mod telemetry;
 mod ui;
 mod validate;
 mod wallet;
@@ -31,10 +36,11 @@ pub use acr::{AcrMapping, AuthFactorSpec, BUILTIN_ACR_AMR_MAPPING, FACTOR_TYPES}
 pub use captcha::CAPTCHA_ACTIONS;
 pub use docs::{example_toml, reference_markdown};
 pub use error::{ConfigErrors, ConfigProblem};
+pub use hsm::{KeyBackend, Pkcs11Settings, Pkcs11Token};
 pub use raw::{
     AdminRaw, AuthenticatorRaw, CacheRaw, CaptchaRaw, DataRaw, DemoRaw, KeysRaw, LoggingRaw,
-    OidcRaw, RawConfig, SecurityRaw, ServerRaw, StoreRaw, TokensRaw, TransactionRaw, UiRaw,
-    WalletRaw,
+    OidcRaw, RawConfig, SecurityRaw, ServerRaw, SignupRedirectRaw, StoreRaw, SunbirdRcRaw,
+    TelemetryRaw, TokensRaw, TransactionRaw, UiRaw, WalletRaw,
 };
 pub use secret::{EncryptionKey, REDACTED, SecretString};
 pub use settings::{
@@ -42,10 +48,13 @@ pub use settings::{
     CaptchaSettings, CsrfCookieSecure, DataSettings, DemoSettings, IamSettings, KeySettings,
     LogFormat, LoggingSettings, OidcSettings, PostgresSettings, RedisSettings,
     RemoteCaptchaProvider, RemoteCaptchaSettings, SecuritySettings, ServerProfile, ServerSettings,
-    Settings, SigningAlgorithm, StoreKind, StoreSettings, TokenSettings, TransactionSettings,
-    UiSettings, UnknownWord, WalletSettings,
+    Settings, SigningAlgorithm, StoreKind, StoreSettings, TelemetrySettings, TokenSettings,
+    TransactionSettings, UiSettings, UnknownWord, WalletSettings,
 };
+pub use signup::{SignupRaw, SignupSettings};
+pub use signup_redirect::SignupRedirectSettings;
 pub use sources::{ENV_PREFIX, RESERVED_ENV_VARS};
+pub use sunbird::{SunbirdPsut, SunbirdRcSettings};
 
 /// Environment variable naming the configuration file (read by the binary's `--config`
 /// option; [`load`] itself takes the path as an argument).

@@ -64,6 +64,8 @@ macro_rules! section {
     (@opt) => { None };
     (@opt $value:literal) => { Some($value) };
 }
+// Sections declared in their own files (`signup.rs`) use the same macro.
+pub(crate) use section;
 
 fn strings(items: &[&str]) -> Vec<String> {
     items.iter().map(|s| (*s).to_owned()).collect()
@@ -105,8 +107,16 @@ pub struct RawConfig {
     pub captcha: CaptchaRaw,
     /// `[wallet]`.
     pub wallet: WalletRaw,
+    /// `[signup_redirect]`.
+    pub signup_redirect: SignupRedirectRaw,
     /// `[logging]`.
     pub logging: LoggingRaw,
+    /// `[telemetry]`.
+    pub telemetry: TelemetryRaw,
+    /// `[signup]`.
+    pub signup: crate::signup::SignupRaw,
+    /// `[sunbird_rc]`.
+    pub sunbird_rc: SunbirdRcRaw,
 }
 
 impl Default for RawConfig {
@@ -128,7 +138,11 @@ impl Default for RawConfig {
             ui: UiRaw::default(),
             captcha: CaptchaRaw::default(),
             wallet: WalletRaw::default(),
+            signup_redirect: SignupRedirectRaw::default(),
             logging: LoggingRaw::default(),
+            telemetry: TelemetryRaw::default(),
+            signup: crate::signup::SignupRaw::default(),
+            sunbird_rc: SunbirdRcRaw::default(),
         }
     }
 }
@@ -165,7 +179,11 @@ pub(crate) const SECTIONS: &[SectionDoc] = &[
     UiRaw::SECTION,
     CaptchaRaw::SECTION,
     WalletRaw::SECTION,
+    SignupRedirectRaw::SECTION,
     LoggingRaw::SECTION,
+    TelemetryRaw::SECTION,
+    crate::signup::SignupRaw::SECTION,
+    SunbirdRcRaw::SECTION,
 ];
 
 section! {
@@ -190,6 +208,11 @@ section! {
         request_timeout_secs: u64 = 30, ValueKind::Int;
         /// Largest accepted request body, in bytes.
         max_body_bytes: u64 = 65_536, ValueKind::Int;
+        /// Most requests one instance serves at once; `0` turns the limit off.
+        /// More are refused at once with `503` and `Retry-After` (load shedding), so a burst
+        /// cannot queue until every request is late. Long polls count; the health endpoint is
+        /// never refused.
+        max_in_flight_requests: u64 = 1024, ValueKind::Int;
         /// Server profile: `none`, or `fapi2.0` to force PAR, DPoP and PKCE for every client.
         /// This is eSignet 1.8's `mosip.esignet.server.profile`.
         profile: String = "none".to_owned(), ValueKind::Enum(ServerProfile::ALL);
@@ -273,6 +296,31 @@ section! {
         /// Defaults to `master.key` inside `data.dir`. Cannot be combined with `keys.encryption_key`.
         encryption_key_file: Option<String> = None, ValueKind::OptStr,
             default_doc = "`<data.dir>/master.key`", example = "\"data/master.key\"";
+        /// Where the service's token-signing keys are generated and used: `software` (in memory, stored encrypted under the key-encryption key) or `pkcs11` (inside an HSM token; the store keeps only certificates and key labels).
+        /// Switching to `pkcs11` keeps existing software keys verifying until they expire; the next rotation makes an HSM key current. See docs/keys.md.
+        backend: String = "software".to_owned(), ValueKind::Enum(crate::hsm::KeyBackend::ALL);
+        /// Path of the HSM vendor's PKCS#11 library, for `backend = "pkcs11"`.
+        /// For SoftHSM2 on Debian: `/usr/lib/softhsm/libsofthsm2.so`.
+        pkcs11_module: Option<String> = None, ValueKind::OptStr,
+            example = "\"/usr/lib/softhsm/libsofthsm2.so\"";
+        /// Label of the token holding the keys. Cannot be combined with `keys.pkcs11_slot`.
+        pkcs11_token_label: Option<String> = None, ValueKind::OptStr,
+            example = "\"esignet\"";
+        /// Slot id of the token holding the keys, instead of `keys.pkcs11_token_label`.
+        pkcs11_slot: Option<String> = None, ValueKind::OptStr,
+            example = "\"0\"";
+        /// The token's user PIN. Prefer `ESIGNET_KEYS__PKCS11_PIN` or `keys.pkcs11_pin_file`; never logged.
+        pkcs11_pin: Option<SecretString> = None, ValueKind::Secret,
+            example = "\"<user PIN>\"";
+        /// File holding the user PIN (a trailing newline is ignored), instead of `keys.pkcs11_pin`.
+        pkcs11_pin_file: Option<String> = None, ValueKind::OptStr,
+            example = "\"/run/secrets/hsm-pin\"";
+        /// Prefix of the labels of the keys the service creates in the token (`<prefix>:<application>:<random>`).
+        /// Lets several deployments share one token.
+        pkcs11_key_label_prefix: String = "esignet".to_owned(), ValueKind::Str;
+        /// Most PKCS#11 sessions open at once for signing.
+        /// Each concurrent signature needs its own session: at least the signing threads (twice the CPU cores), within the HSM's per-application session limit.
+        pkcs11_max_sessions: u64 = 8, ValueKind::Int;
     }
 }
 
@@ -569,6 +617,33 @@ section! {
 }
 
 section! {
+    /// The signup detour (eSignet's `mosip.esignet.signup-*` and the UI's `signup.config`,
+    /// `forgot-password.config`, `eKYC-steps.config`): sign-up and forgot-password links on the
+    /// login page, and identity verification at the signup service when an RP asks for verified
+    /// claims the resident lacks. URLs left empty derive from `server.issuer`.
+    SignupRedirectRaw = "signup_redirect" {
+        /// Whether prepare/complete-signup-redirect, the `id_token_hint` of the signup client and the `IDT` factor are on.
+        enabled: bool = false, ValueKind::Bool;
+        /// The signup service's OAuth client id, also the `aud` of the ID tokens prepare-signup-redirect issues.
+        client_id: String = "mosip-signup-oauth-client".to_owned(), ValueKind::Str;
+        /// Seconds the ID token (and the cookie set with it) stays valid.
+        id_token_lifetime_secs: u64 = 300, ValueKind::Int;
+        /// Seconds a halted transaction waits for the resident to come back from the signup service.
+        halted_ttl_secs: u64 = 1800, ValueKind::Int;
+        /// The sign-up page the login page's banner links to (default `<issuer>/signup/register`).
+        signup_url: Option<String> = None, ValueKind::OptStr, example = "\"https://signup.example.org/signup/register\"";
+        /// The password-reset page of the "forgot password" link (default `<issuer>/signup/reset-password`).
+        forgot_password_url: Option<String> = None, ValueKind::OptStr, example = "\"https://signup.example.org/signup/reset-password\"";
+        /// The identity-verification page of the eKYC detour (default `<issuer>/signup/identity-verification`).
+        ekyc_url: Option<String> = None, ValueKind::OptStr, example = "\"https://signup.example.org/signup/identity-verification\"";
+        /// Whether the login page shows the sign-up banner (a client's `additional_config.signup_banner_required` overrides it).
+        signup_banner: bool = true, ValueKind::Bool;
+        /// Whether the password login shows the "forgot password" link (a client's `additional_config.forgot_pwd_link_required` overrides it).
+        forgot_password_link: bool = true, ValueKind::Bool;
+    }
+}
+
+section! {
     /// Log output.
     LoggingRaw = "logging" {
         /// Log format: `text` for people, `json` for log collectors.
@@ -576,5 +651,62 @@ section! {
         /// Default log filter (for example `info` or `esignet=debug,info`).
         /// The `ESIGNET_LOG` environment variable overrides it.
         level: String = "info".to_owned(), ValueKind::Str;
+    }
+}
+
+section! {
+    /// Metrics and traces for operators (docs/operations.md).
+    TelemetryRaw = "telemetry" {
+        /// Socket address of the separate listener serving Prometheus metrics at `/metrics`.
+        /// Empty: no metrics listener. Keep it off the public network (for example
+        /// `127.0.0.1:9464`, or a cluster-internal address): it is for the monitoring system.
+        metrics_bind: String = String::new(), ValueKind::Str, default_doc = "unset", example = "\"127.0.0.1:9464\"";
+        /// OpenTelemetry collector endpoint receiving traces over OTLP/HTTP.
+        /// For example `http://otel-collector:4318/v1/traces`. Empty: no traces are exported.
+        otlp_endpoint: String = String::new(), ValueKind::Str, default_doc = "unset", example = "\"http://127.0.0.1:4318/v1/traces\"";
+        /// The `service.name` resource attribute of exported traces.
+        service_name: String = "esignet".to_owned(), ValueKind::Str;
+    }
+}
+
+section! {
+    /// The Sunbird RC registry, for `authenticator.kind = "sunbird-rc"`: residents identify
+    /// themselves with knowledge-based identification (KBI) searched in the registry, and their
+    /// claims come from the registry entity (see docs/identity-systems.md).
+    SunbirdRcRaw = "sunbird_rc" {
+        /// The registry's search endpoint, `.../api/v1/<Entity>/search`.
+        search_url: String = "http://127.0.0.1:8081/api/v1/Insurance/search".to_owned(), ValueKind::Str;
+        /// The registry's entity endpoint, `.../api/v1/<Entity>`; the entity id is appended as a path segment.
+        entity_url: String = "http://127.0.0.1:8081/api/v1/Insurance".to_owned(), ValueKind::Str;
+        /// KBI form field id → registry attribute it is searched on (`eq`), in form order.
+        /// Every field is required in the challenge; the login form's fields are `ui.configs."auth.factor.kbi.field-details"`.
+        /// Empty means the default.
+        kbi_fields: serde_json::Map<String, serde_json::Value> = serde_json::Map::new(), ValueKind::Table,
+            default_doc = "`{ policyNumber = \"policyNumber\", fullName = \"fullName\", dob = \"dob\" }`",
+            example = "{ policyNumber = \"policyNumber\", fullName = \"fullName\", dob = \"dob\" }";
+        /// The KBI field holding the individual id; must be one of `sunbird_rc.kbi_fields`.
+        individual_id_field: String = "policyNumber".to_owned(), ValueKind::Str;
+        /// The entity attribute holding the entity id.
+        entity_id_field: String = "osid".to_owned(), ValueKind::Str;
+        /// How the subject (`sub`) is derived from the entity id.
+        /// `entity-id`: the entity id itself, as eSignet's sunbird-rc plugin does (one subject for every relying party);
+        /// `pairwise`: base64url(SHA3-256(entity id + relying party id)), one subject per relying party.
+        psut: String = "entity-id".to_owned(), ValueKind::Enum(crate::sunbird::PSUT_WORDS);
+        /// OIDC claim → entity path: a JSON pointer (`/address/city`) or a top-level attribute name.
+        /// Only mapped claims are ever released. Empty means the default.
+        claims: serde_json::Map<String, serde_json::Value> = serde_json::Map::new(), ValueKind::Table,
+            default_doc = "`{ name = \"fullName\", email = \"email\", phone_number = \"mobile\", birthdate = \"dob\", gender = \"gender\" }`",
+            example = "{ name = \"fullName\", email = \"email\", phone_number = \"mobile\", birthdate = \"dob\", gender = \"gender\", locality = \"/address/city\" }";
+        /// Bearer token sent as `Authorization: Bearer <token>` with every registry call, if the registry requires one.
+        /// Prefer `ESIGNET_SUNBIRD_RC__BEARER_TOKEN`.
+        bearer_token: Option<SecretString> = None, ValueKind::Secret, example = "\"<registry API token>\"";
+        /// Total time allowed for one registry call, in seconds.
+        timeout_secs: u64 = 10, ValueKind::Int;
+        /// Time allowed to connect to the registry, in seconds.
+        connect_timeout_secs: u64 = 2, ValueKind::Int;
+        /// Seconds a KYC token (between authentication and the token request) stays usable.
+        kyc_token_ttl_secs: u64 = 300, ValueKind::Int;
+        /// ISO 639-3 language of multi-language entity values when no requested claims locale matches.
+        default_language: String = "eng".to_owned(), ValueKind::Str;
     }
 }

@@ -48,8 +48,16 @@ pub struct Settings {
     pub captcha: CaptchaSettings,
     /// `[wallet]`.
     pub wallet: WalletSettings,
+    /// `[signup]`.
+    pub signup: crate::signup::SignupSettings,
+    /// `[signup_redirect]`.
+    pub signup_redirect: crate::signup_redirect::SignupRedirectSettings,
     /// `[logging]`.
     pub logging: LoggingSettings,
+    /// `[telemetry]`.
+    pub telemetry: TelemetrySettings,
+    /// `[sunbird_rc]`.
+    pub sunbird_rc: crate::sunbird::SunbirdRcSettings,
 }
 
 impl Settings {
@@ -96,6 +104,8 @@ pub struct ServerSettings {
     pub request_timeout: Duration,
     /// Largest accepted request body, in bytes.
     pub max_body_bytes: usize,
+    /// Requests served at once before new ones are shed with 503; `None` for no limit.
+    pub max_in_flight_requests: Option<usize>,
     /// Server profile; [`ServerProfile::Fapi2`] forces PAR, DPoP and PKCE for every client.
     pub profile: ServerProfile,
 }
@@ -182,6 +192,10 @@ pub struct KeySettings {
     /// Key-encryption-key file (resolved; defaults to `<data.dir>/master.key`, generated if
     /// absent). Only meaningful when `encryption_key` is `None`.
     pub encryption_key_file: PathBuf,
+    /// Where the token-signing keys live.
+    pub backend: crate::hsm::KeyBackend,
+    /// The HSM, when `backend` is `pkcs11`.
+    pub pkcs11: Option<crate::hsm::Pkcs11Settings>,
 }
 
 /// `[tokens]`: token and code lifetimes.
@@ -416,6 +430,17 @@ pub struct RemoteCaptchaSettings {
     pub timeout: Duration,
 }
 
+/// `[telemetry]`.
+#[derive(Clone, Debug)]
+pub struct TelemetrySettings {
+    /// Where the metrics listener binds, if metrics are on.
+    pub metrics_bind: Option<std::net::SocketAddr>,
+    /// The OTLP/HTTP traces endpoint, if traces are exported.
+    pub otlp_endpoint: Option<url::Url>,
+    /// `service.name` of exported traces.
+    pub service_name: String,
+}
+
 /// `[logging]`.
 #[derive(Clone, Debug)]
 pub struct LoggingSettings {
@@ -535,6 +560,8 @@ config_enum! {
         Mock = "mock",
         /// A mock identity service (or any system speaking its API) over HTTP.
         MockIdentityHttp = "mock-identity-http",
+        /// A Sunbird RC registry (knowledge-based identification), see `[sunbird_rc]`.
+        SunbirdRc = "sunbird-rc",
     }
 }
 

@@ -77,10 +77,15 @@ pub(crate) fn validate(raw: RawConfig, problems: &mut Problems) -> Settings {
     let ui = crate::ui::ui(raw.ui, &oidc.ui_locales_supported, problems);
     let captcha = crate::captcha::captcha(raw.captcha, problems);
     let wallet = crate::wallet::wallet(raw.wallet, server.request_timeout, problems);
+    let signup = crate::signup::signup(raw.signup, &authenticator, captcha.kind, problems);
+    let signup_redirect =
+        crate::signup_redirect::signup_redirect(raw.signup_redirect, &server.issuer, problems);
     let logging = LoggingSettings {
         format: word(problems, "logging.format", &raw.logging.format).unwrap_or(LogFormat::Text),
         level: non_empty(problems, "logging.level", raw.logging.level, "info"),
     };
+    let telemetry = crate::telemetry::telemetry(raw.telemetry, problems);
+    let sunbird_rc = crate::sunbird::sunbird_rc(raw.sunbird_rc, problems);
     Settings {
         server,
         data,
@@ -97,7 +102,11 @@ pub(crate) fn validate(raw: RawConfig, problems: &mut Problems) -> Settings {
         ui,
         captcha,
         wallet,
+        signup_redirect,
         logging,
+        telemetry,
+        signup,
+        sunbird_rc,
     }
 }
 
@@ -152,6 +161,10 @@ fn server(raw: raw::ServerRaw, problems: &mut Problems) -> ServerSettings {
         )
         .try_into()
         .unwrap_or(usize::MAX),
+        max_in_flight_requests: match raw.max_in_flight_requests {
+            0 => None,
+            limit => Some(usize::try_from(limit).unwrap_or(usize::MAX)),
+        },
         profile: word(problems, "server.profile", &raw.profile).unwrap_or(ServerProfile::None),
     }
 }
@@ -309,6 +322,7 @@ fn cache(raw: raw::CacheRaw, problems: &mut Problems) -> CacheSettings {
 }
 
 fn keys(raw: raw::KeysRaw, data_dir: &Path, problems: &mut Problems) -> KeySettings {
+    let (backend, pkcs11) = crate::hsm::backend(&raw, problems);
     let algorithm =
         word(problems, "keys.algorithm", &raw.algorithm).unwrap_or(SigningAlgorithm::Rs256);
     let validity_days = bounded(
@@ -361,6 +375,8 @@ fn keys(raw: raw::KeysRaw, data_dir: &Path, problems: &mut Problems) -> KeySetti
         activation_delay: Duration::from_secs(raw.activation_delay_secs.min(MAX_KEY_DAYS * 86_400)),
         encryption_key,
         encryption_key_file,
+        backend,
+        pkcs11,
     }
 }
 

@@ -12,6 +12,7 @@ use crate::api::{
 };
 use crate::error::{Error, Result};
 use crate::service::{Core, individual_id_hash};
+use crate::signup::{self, RequestCookies};
 use crate::transaction::{ConsentAction, Transaction, stage};
 use crate::{acr, challenge, claims, codes};
 
@@ -216,8 +217,30 @@ impl Core {
         headers: DetailsHeaders<'_>,
         request: AuthenticateRequest,
     ) -> Result<AuthenticateResponse> {
+        self.authenticate_with_cookies(version, headers, request, &RequestCookies::default())
+            .await
+    }
+
+    /// authenticate with the browser's cookies, which the ID-token factor (`IDT`) needs.
+    pub async fn authenticate_with_cookies(
+        &self,
+        version: AuthenticateVersion,
+        headers: DetailsHeaders<'_>,
+        request: AuthenticateRequest,
+        cookies: &RequestCookies,
+    ) -> Result<AuthenticateResponse> {
         let hash = request.individual_id.as_deref().map(individual_id_hash);
-        let outcome = self.authenticate_inner(version, headers, request).await;
+        let factors = factor_label(&request);
+        let outcome = self
+            .authenticate_inner(version, headers, request, cookies)
+            .await;
+        self.metrics.authentication(
+            &factors,
+            outcome
+                .as_ref()
+                .map(|_| ())
+                .map_err(|error| error.error_code()),
+        );
         self.audit(
             AuditAction::Authenticate,
             outcome.as_ref().map(|_| ()),
@@ -233,6 +256,7 @@ impl Core {
         version: AuthenticateVersion,
         headers: DetailsHeaders<'_>,
         request: AuthenticateRequest,
+        cookies: &RequestCookies,
     ) -> Result<AuthenticateResponse> {
         let transaction_id = non_blank(
             request.transaction_id.as_deref(),
@@ -265,14 +289,29 @@ impl Core {
             .iter()
             .map(|c| c.auth_factor_type.clone())
             .collect();
-        self.authenticate_resident(
-            &mut transaction,
-            individual_id,
-            hash,
-            &presented,
-            request.challenge_list,
-        )
-        .await?;
+        match request.challenge_list.as_slice() {
+            // The ID-token factor is checked here, never by the identity system (§8.13).
+            [only] if only.auth_factor_type == signup::IDT => {
+                acr::check_factors(&transaction.auth_factors, &presented)?;
+                self.authenticate_with_id_token(
+                    &mut transaction,
+                    individual_id,
+                    &only.challenge,
+                    cookies,
+                )
+                .await?;
+            }
+            _ => {
+                self.authenticate_resident(
+                    &mut transaction,
+                    individual_id,
+                    hash,
+                    &presented,
+                    request.challenge_list,
+                )
+                .await?;
+            }
+        }
         let consent_action = match version {
             AuthenticateVersion::V1 => None,
             AuthenticateVersion::V2OrV3 => Some(self.evaluate_consent(&mut transaction).await?),
@@ -479,4 +518,28 @@ fn dedup(items: Vec<String>) -> Vec<String> {
         }
     }
     seen
+}
+
+/// The metrics label for the factors presented: the known factor types, sorted and
+/// `+`-joined (`OTP+PIN`); an unknown type counts as `other` so a client cannot grow the label
+/// set; `none` when nothing was presented.
+fn factor_label(request: &AuthenticateRequest) -> String {
+    const KNOWN: [&str; 7] = ["BIO", "IDT", "KBI", "OTP", "PIN", "PWD", "WLA"];
+    let mut factors: Vec<&str> = request
+        .challenge_list
+        .iter()
+        .map(|challenge| {
+            KNOWN
+                .iter()
+                .find(|known| **known == challenge.auth_factor_type)
+                .copied()
+                .unwrap_or("other")
+        })
+        .collect();
+    if factors.is_empty() {
+        return "none".to_owned();
+    }
+    factors.sort_unstable();
+    factors.dedup();
+    factors.join("+")
 }

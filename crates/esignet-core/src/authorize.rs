@@ -12,6 +12,7 @@ use crate::api::{
 use crate::codes;
 use crate::error::{Error, Result};
 use crate::service::Core;
+use crate::signup::RequestCookies;
 use crate::transaction::{Transaction, auth_transaction_id, stage};
 use crate::{acr, claims, pkce, redirect, scopes};
 
@@ -55,8 +56,20 @@ impl Core {
         version: DetailsVersion,
         request: OAuthDetailsRequest,
     ) -> Result<OAuthDetailsOutcome> {
+        self.oauth_details_with_cookies(version, request, &RequestCookies::default())
+            .await
+    }
+
+    /// oauth-details with the browser's cookies, which an `id_token_hint` needs (the signup
+    /// detour, see [`crate::signup`]).
+    pub async fn oauth_details_with_cookies(
+        &self,
+        version: DetailsVersion,
+        request: OAuthDetailsRequest,
+        cookies: &RequestCookies,
+    ) -> Result<OAuthDetailsOutcome> {
         let client_id = request.client_id.clone().unwrap_or_default();
-        let outcome = self.oauth_details_inner(version, request).await;
+        let outcome = self.oauth_details_inner(version, request, cookies).await;
         self.audit(
             AuditAction::GetOauthDetails,
             outcome.as_ref().map(|_| ()),
@@ -71,6 +84,7 @@ impl Core {
         &self,
         version: DetailsVersion,
         request: OAuthDetailsRequest,
+        cookies: &RequestCookies,
     ) -> Result<OAuthDetailsOutcome> {
         if version == DetailsVersion::V1
             && (request.code_challenge.is_some() || request.code_challenge_method.is_some())
@@ -88,7 +102,7 @@ impl Core {
                 false,
             )?;
         }
-        self.check_id_token_hint(request.id_token_hint.as_deref())?;
+        let request = self.apply_id_token_hint(request, cookies)?;
         let client_id = request.client_id.as_deref().unwrap_or_default();
         let client = self
             .active_client(client_id, codes::INVALID_CLIENT_ID)
@@ -223,8 +237,18 @@ impl Core {
         &self,
         request: ParOAuthDetailsRequest,
     ) -> Result<OAuthDetailsOutcome> {
+        self.par_oauth_details_with_cookies(request, &RequestCookies::default())
+            .await
+    }
+
+    /// par-oauth-details with the browser's cookies, which an `id_token_hint` needs.
+    pub async fn par_oauth_details_with_cookies(
+        &self,
+        request: ParOAuthDetailsRequest,
+        cookies: &RequestCookies,
+    ) -> Result<OAuthDetailsOutcome> {
         let client_id = request.client_id.clone().unwrap_or_default();
-        let outcome = self.par_oauth_details_inner(request).await;
+        let outcome = self.par_oauth_details_inner(request, cookies).await;
         self.audit(
             AuditAction::GetParOauthDetails,
             outcome.as_ref().map(|_| ()),
@@ -238,6 +262,7 @@ impl Core {
     async fn par_oauth_details_inner(
         &self,
         request: ParOAuthDetailsRequest,
+        cookies: &RequestCookies,
     ) -> Result<OAuthDetailsOutcome> {
         let client_id = request
             .client_id
@@ -260,7 +285,8 @@ impl Core {
         let client = self
             .active_client(&client_id, codes::INVALID_CLIENT_ID)
             .await?;
-        self.start_transaction(DetailsVersion::V3, &client, pushed.request)
+        let pushed_request = self.apply_id_token_hint(pushed.request, cookies)?;
+        self.start_transaction(DetailsVersion::V3, &client, pushed_request)
             .await
     }
 
@@ -375,6 +401,7 @@ impl Core {
             claim_details_served: false,
             accepted_claims: Vec::new(),
             permitted_scopes: Vec::new(),
+            internal_kyc: false,
         };
         self.flow
             .put(
@@ -407,8 +434,9 @@ impl Core {
         }
     }
 
-    /// `id_token_hint`, when given, must be an ID token we signed (its expiry does not matter,
-    /// OIDC Core §3.1.2.1). It is otherwise only a hint: there is no SSO session to match.
+    /// `id_token_hint`, when given, must be an ID token we signed; at PAR time the browser's
+    /// cookies are not there yet, so only the signature is checked and par-oauth-details
+    /// applies the full rule.
     fn check_id_token_hint(&self, hint: Option<&str>) -> Result<()> {
         match hint.filter(|h| !h.is_empty()) {
             Some(token) if self.signer.verify_jws(token).is_none() => {
@@ -416,6 +444,24 @@ impl Core {
             }
             _ => Ok(()),
         }
+    }
+
+    /// The signup detour's `id_token_hint` rule (eSignet §8.13 step 2, [`crate::signup`]):
+    /// accepted only from the signup client; its nonce replaces the request's and the path
+    /// fragment of the signup cookie replaces the state.
+    fn apply_id_token_hint(
+        &self,
+        mut request: OAuthDetailsRequest,
+        cookies: &RequestCookies,
+    ) -> Result<OAuthDetailsRequest> {
+        let Some(hint) = request.id_token_hint.as_deref().filter(|h| !h.is_empty()) else {
+            return Ok(request);
+        };
+        let client_id = request.client_id.as_deref().unwrap_or_default();
+        let (nonce, state) = self.accept_signup_hint(client_id, hint, cookies)?;
+        request.nonce = Some(nonce);
+        request.state = Some(state);
+        Ok(request)
     }
 }
 

@@ -29,6 +29,7 @@ pub mod pkce;
 pub mod redirect;
 pub mod scopes;
 mod service;
+pub mod signup;
 mod token;
 pub mod transaction;
 mod userinfo;

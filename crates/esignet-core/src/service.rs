@@ -130,6 +130,10 @@ pub struct Core {
     pub(crate) captcha: CaptchaPolicy,
     /// Key binding and the QR-code login; `None` answers them with `not_implemented`.
     pub(crate) wallet: Option<crate::wallet::WalletSupport>,
+    /// Login counters (see [`Core::with_metrics`]).
+    pub(crate) metrics: Arc<dyn esignet_spi::LoginMetrics>,
+    /// The signup detour; `None` rejects its endpoints and every `id_token_hint`.
+    pub(crate) signup: Option<crate::signup::SignupRedirectConfig>,
 }
 
 impl Core {
@@ -147,7 +151,16 @@ impl Core {
             transaction_key: deps.transaction_key,
             captcha: CaptchaPolicy::disabled(),
             wallet: None,
+            metrics: Arc::new(esignet_spi::NoLoginMetrics),
+            signup: None,
         }
+    }
+
+    /// Reports logins started, authentications by factor, completions and failures to
+    /// `metrics` (the default counts nothing).
+    pub fn with_metrics(mut self, metrics: Arc<dyn esignet_spi::LoginMetrics>) -> Self {
+        self.metrics = metrics;
+        self
     }
 
     /// The configuration.
@@ -195,6 +208,15 @@ impl Core {
             Ok(()) => (AuditStatus::Success, None),
             Err(error) => (AuditStatus::Error, Some(error.error_code().to_owned())),
         };
+        // Every audited step passes here, so the login counters are kept in this one place.
+        match (action, &error_code) {
+            (AuditAction::GetOauthDetails | AuditAction::GetParOauthDetails, None) => {
+                self.metrics.login_started();
+            }
+            (AuditAction::GenerateToken, None) => self.metrics.login_completed(),
+            (_, Some(code)) => self.metrics.login_failed(action, code),
+            _ => {}
+        }
         self.audit_sink.record(AuditEvent {
             at: self.clock.now(),
             action,

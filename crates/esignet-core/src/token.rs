@@ -149,7 +149,11 @@ impl Core {
         if taken.is_none() {
             return Err(Error::code(codes::INVALID_GRANT));
         }
-        let userinfo = self.exchange_kyc(&transaction, &client).await?;
+        let userinfo = if transaction.internal_kyc {
+            self.internal_kyc(&transaction).await?
+        } else {
+            self.exchange_kyc(&transaction, &client).await?
+        };
         let jkt = proof.as_ref().map(|p| p.jkt.clone());
         let minted = self.mint_tokens(&transaction, jkt.clone()).await?;
         let token_hash = esignet_jose::sha256_b64url(minted.access_token.as_bytes());

@@ -38,6 +38,9 @@ pub mod stage {
     pub const BLOCKED: &str = "blocked";
     /// DPoP server nonces (key: the nonce; value: the key thumbprint it was issued to).
     pub const DPOP_NONCE: &str = "dpopnonce";
+    /// Authenticated transactions parked while the resident is at the signup service
+    /// (key: transaction id); complete-signup-redirect moves them back to `authenticated`.
+    pub const HALTED: &str = "halted";
 
     // The QR-code (linked) login, eSignet §6. A `preauth` transaction moves to `linked` when a
     // wallet scans its link code, then `linkedauth` after the wallet's authentication, then
@@ -138,6 +141,10 @@ pub struct Transaction {
     pub accepted_claims: Vec<String>,
     /// Authorize scopes the resident permitted.
     pub permitted_scopes: Vec<String>,
+    /// Authenticated with the ID-token factor: the token call builds the userinfo itself
+    /// instead of asking the identity system (eSignet §8.13 step 4).
+    #[serde(default)]
+    pub internal_kyc: bool,
 }
 
 /// What the userinfo stage keeps: the consented KYC, sealed with a key derived from the access

@@ -31,11 +31,15 @@ pub(crate) async fn start(
     let state = random_id();
     let nonce = random_id();
     let (verifier, challenge) = pkce_pair();
-    let params = authorization_params(app, &state, &nonce, &challenge);
+    let claims = match mode {
+        LoginMode::VerifiedClaims => app.settings.verified_claims.as_ref(),
+        LoginMode::Plain | LoginMode::ParDpop => app.settings.claims.as_ref(),
+    };
+    let params = authorization_params(app, claims, &state, &nonce, &challenge);
     let mut location = url::Url::parse(&app.settings.authorize_url)
         .map_err(|_| LoginError::unreachable("The configured authorize URL is not a valid URL."))?;
     let dpop_key = match mode {
-        LoginMode::Plain => {
+        LoginMode::Plain | LoginMode::VerifiedClaims => {
             let mut query = location.query_pairs_mut();
             query.append_pair("client_id", app.client.client_id());
             for (name, value) in &params {
@@ -93,6 +97,7 @@ pub(crate) async fn start(
 /// The authorization request parameters, without `client_id`.
 fn authorization_params(
     app: &App,
+    claims: Option<&String>,
     state: &str,
     nonce: &str,
     challenge: &str,
@@ -109,7 +114,7 @@ fn authorization_params(
     ];
     for (name, value) in [
         ("acr_values", Some(&settings.acr_values)),
-        ("claims", settings.claims.as_ref()),
+        ("claims", claims),
         ("claims_locales", Some(&settings.claims_locales)),
         ("ui_locales", settings.ui_locales.as_ref()),
     ] {

@@ -13,6 +13,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 
 use crate::App;
+use crate::button;
 use crate::error::LoginError;
 use crate::flow::{self, Callback};
 use crate::html;
@@ -25,16 +26,27 @@ use crate::session::{COOKIE_NAME, LoginMode, session_id_from_cookies};
 const PAGE_CSP: &str = "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; \
 base-uri 'none'; frame-ancestors 'none'";
 
+/// The landing page also runs our page script and the provider's sign-in button module
+/// (`script-src` names the provider's origin, nothing else) and talks only to ourselves.
+fn landing_csp(provider_origin: &str) -> String {
+    format!(
+        "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; \
+script-src 'self' {provider_origin}; connect-src 'self'; base-uri 'none'; frame-ancestors 'none'"
+    )
+}
+
 /// The portal's routes.
 pub(crate) fn router(app: Arc<App>) -> Router {
     Router::new()
         .route("/", get(landing))
         .route("/login", post(login_plain))
         .route("/login/par", post(login_par))
+        .route("/login/verified", post(login_verified))
         .route("/callback", get(callback))
         .route("/profile", get(profile))
         .route("/logout", get(logout))
         .route("/logo.svg", get(logo))
+        .route(button::PAGE_SCRIPT_PATH, get(page_script))
         .fallback(not_found)
         .with_state(app)
 }
@@ -43,7 +55,12 @@ async fn landing(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
     let name = session_id(&headers)
         .and_then(|id| app.sessions.profile(&id))
         .map(|profile| display_name(&profile.claims).unwrap_or_else(|| "a resident".to_owned()));
-    page(StatusCode::OK, html::landing(name.as_deref()))
+    let body = html::landing(name.as_deref(), &app.settings.provider_url);
+    page_with_csp(
+        StatusCode::OK,
+        body,
+        &landing_csp(&app.settings.provider_origin),
+    )
 }
 
 async fn login_plain(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
@@ -54,20 +71,59 @@ async fn login_par(State(app): State<Arc<App>>, headers: HeaderMap) -> Response 
     login(&app, &headers, LoginMode::ParDpop).await
 }
 
+async fn login_verified(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
+    login(&app, &headers, LoginMode::VerifiedClaims).await
+}
+
+/// Starts a sign-in: a 303 to the provider for the plain form, or, for the sign-in button
+/// (`Accept: application/json`), `{"location": ...}` with the same session cookie.
 async fn login(app: &App, headers: &HeaderMap, mode: LoginMode) -> Response {
+    let wants_json = headers
+        .get(axum::http::header::ACCEPT)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|accept| accept.contains("application/json"));
     match flow::start(app, session_id(headers).as_deref(), mode).await {
         Ok(started) => {
             tracing::info!(?mode, "sign-in started");
-            redirect(
-                &started.location,
-                Some(session_cookie(
-                    &started.session_id,
-                    app.settings.secure_cookie,
-                )),
+            let cookie = session_cookie(&started.session_id, app.settings.secure_cookie);
+            if wants_json {
+                let body = serde_json::json!({ "location": started.location }).to_string();
+                return (
+                    StatusCode::OK,
+                    [
+                        (CONTENT_TYPE, "application/json".to_owned()),
+                        (CACHE_CONTROL, "no-store".to_owned()),
+                        (SET_COOKIE, cookie),
+                    ],
+                    body,
+                )
+                    .into_response();
+            }
+            redirect(&started.location, Some(cookie))
+        }
+        Err(error) if wants_json => {
+            let body = serde_json::json!({ "error": error.code, "summary": error.summary });
+            (
+                error.status,
+                [(CACHE_CONTROL, "no-store")],
+                axum::Json(body),
             )
+                .into_response()
         }
         Err(error) => error_response(&error),
     }
+}
+
+async fn page_script() -> Response {
+    (
+        [
+            (CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (CACHE_CONTROL, "no-cache"),
+            (X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        ],
+        button::PAGE_SCRIPT,
+    )
+        .into_response()
 }
 
 async fn callback(
@@ -152,15 +208,24 @@ fn session_cookie(id: &str, secure: bool) -> String {
 
 /// An HTML page with the security headers. Pages are personal, so none is cached.
 fn page(status: StatusCode, body: String) -> Response {
+    page_with_csp(status, body, PAGE_CSP)
+}
+
+/// [`page`] with its own content security policy.
+fn page_with_csp(status: StatusCode, body: String, csp: &str) -> Response {
+    let csp = HeaderValue::try_from(csp).unwrap_or(HeaderValue::from_static(PAGE_CSP));
     (
         status,
         [
-            (CONTENT_TYPE, "text/html; charset=utf-8"),
-            (CACHE_CONTROL, "no-store"),
-            (CONTENT_SECURITY_POLICY, PAGE_CSP),
-            (X_CONTENT_TYPE_OPTIONS, "nosniff"),
-            (X_FRAME_OPTIONS, "DENY"),
-            (REFERRER_POLICY, "no-referrer"),
+            (
+                CONTENT_TYPE,
+                HeaderValue::from_static("text/html; charset=utf-8"),
+            ),
+            (CACHE_CONTROL, HeaderValue::from_static("no-store")),
+            (CONTENT_SECURITY_POLICY, csp),
+            (X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
+            (X_FRAME_OPTIONS, HeaderValue::from_static("DENY")),
+            (REFERRER_POLICY, HeaderValue::from_static("no-referrer")),
         ],
         body,
     )

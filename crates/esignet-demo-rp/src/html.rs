@@ -46,7 +46,7 @@ border:2px solid #0b5394;border-radius:6px;padding:.6rem 1.1rem;cursor:pointer;t
 .button:hover{background:#083d6d;color:#fff}\
 a:focus-visible,.button:focus-visible,summary:focus-visible{outline:3px solid #b35c00;outline-offset:2px}\
 a{color:#0b5394}\
-form{display:inline-block;margin:.25rem .5rem .25rem 0}\
+form,.sign-in-button{display:inline-block;margin:.25rem .5rem .25rem 0}\
 dl{display:grid;grid-template-columns:minmax(8rem,max-content) 1fr;gap:.35rem 1rem;margin:0}\
 dt{font-weight:600;color:#3d4650}dd{margin:0;overflow-wrap:anywhere}\
 .lang{display:inline-block;min-width:5.5rem;color:#3d4650;font-size:.9rem}\
@@ -75,7 +75,7 @@ pub(crate) fn page(title: &str, body: &str) -> String {
 
 /// The landing page. `signed_in_as` is the resident's display name when a session is signed
 /// in (escaped here).
-pub(crate) fn landing(signed_in_as: Option<&str>) -> String {
+pub(crate) fn landing(signed_in_as: Option<&str>, provider_url: &str) -> String {
     let mut body = String::from(
         "<h1>Welcome to the Health Services Portal</h1>\n\
 <section aria-labelledby=\"about\"><h2 id=\"about\">Your health records, in one place</h2>\n\
@@ -94,16 +94,29 @@ details you agree to share.</p></section>\n",
                 escape(name)
             );
         }
-        None => body.push_str(
-            "<section aria-labelledby=\"sign-in\"><h2 id=\"sign-in\">Sign in</h2>\n\
-<form method=\"post\" action=\"/login\">\
+        None => {
+            // The forms work without JavaScript; the page script replaces them by the
+            // provider's sign-in button (see `button.rs`).
+            let _ = write!(
+                body,
+                "<section aria-labelledby=\"sign-in\"><h2 id=\"sign-in\">Sign in</h2>\n\
+<div id=\"esignet-sign-in\" class=\"sign-in-buttons\" data-provider=\"{}\">\
+<form class=\"sign-in\" method=\"post\" action=\"/login\">\
 <button class=\"button\" type=\"submit\">Sign in with eSignet</button></form>\n\
-<form method=\"post\" action=\"/login/par\">\
+<form class=\"sign-in\" method=\"post\" action=\"/login/par\">\
 <button class=\"button secondary\" type=\"submit\">Sign in with eSignet (PAR + DPoP)</button></form>\n\
+<form class=\"sign-in\" method=\"post\" action=\"/login/verified\">\
+<button class=\"button secondary\" type=\"submit\">Sign in with verified details</button></form>\n\
+</div>\n\
 <p>The first button sends an ordinary OpenID Connect request (authorization code with PKCE). \
 The second pushes the request to the provider first (PAR) and binds the tokens to a key held \
-by this portal (DPoP), as the FAPI 2.0 profile asks.</p></section>\n",
-        ),
+by this portal (DPoP), as the FAPI 2.0 profile asks. The third asks for your name as a verified \
+claim: if your identity record has no verified name yet, eSignet offers a video identity \
+verification during the sign-in.</p></section>\n\
+<script type=\"module\" src=\"/sign-in.js\"></script>\n",
+                escape(provider_url)
+            );
+        }
     }
     page("Home", &body)
 }
@@ -165,7 +178,7 @@ mod tests {
         assert!(html.contains("&lt;b&gt;code&lt;/b&gt;"));
         assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
         assert!(!html.contains("<script>"));
-        let landing = landing(Some("<i>Eve</i>"));
+        let landing = landing(Some("<i>Eve</i>"), "http://127.0.0.1:8088");
         assert!(landing.contains("&lt;i&gt;Eve&lt;/i&gt;"));
         for html in [html, landing, not_found()] {
             assert!(html.contains("<html lang=\"en\">"));

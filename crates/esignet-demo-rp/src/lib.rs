@@ -4,10 +4,12 @@
 //! It is its own axum web app (run by the `esignet` binary as `esignet demo-rp`) and talks to
 //! the provider only over HTTP, as any relying party would:
 //!
-//! * `GET /`: the landing page, with two buttons. "Sign in with eSignet" sends an authorization
-//!   code request with PKCE (S256), `nonce` and `state`; "Sign in with eSignet (PAR + DPoP)"
-//!   first pushes the request (RFC 9126, `private_key_jwt`) with a DPoP proof from a fresh
-//!   per-login P-256 key (RFC 9449), then sends `client_id` + `request_uri`.
+//! * `GET /`: the landing page, with three buttons. "Sign in with eSignet" sends an
+//!   authorization code request with PKCE (S256), `nonce` and `state`; "Sign in with eSignet
+//!   (PAR + DPoP)" first pushes the request (RFC 9126, `private_key_jwt`) with a DPoP proof
+//!   from a fresh per-login P-256 key (RFC 9449), then sends `client_id` + `request_uri`;
+//!   "Sign in with verified details" is the first with `verified_claims` (an essential verified
+//!   `name`), so a resident lacking it goes through the provider's identity verification.
 //! * `GET /callback`: checks `state` (single use, bound to the browser session) and `iss`
 //!   (RFC 9207), exchanges the code (`private_key_jwt`, PKCE verifier, DPoP with nonce retry),
 //!   verifies the ID token (signature against the JWKS, `iss`, `aud`, `exp`, `nonce`,
@@ -20,6 +22,7 @@
 //! claims are never logged. Provider errors are shown on an error page with their codes.
 #![deny(missing_docs)]
 
+mod button;
 mod client;
 mod error;
 mod flow;
@@ -77,6 +80,10 @@ pub struct DemoRpConfig {
     /// The default asks userinfo for the profile claims, `name` essential, and verified
     /// `name` / `birthdate` under the eIDAS, NIST 800-63A or UK TFIDA trust frameworks.
     pub claims: Value,
+    /// The `claims` request of the "verified details" sign-in (`POST /login/verified`). The
+    /// default asks for `name` as an essential verified claim under any trust framework, so a
+    /// resident without verified data is offered identity verification (eKYC) by the provider.
+    pub verified_claims: Value,
     /// The requested claims locales, space separated. Default `en fr ar`.
     pub claims_locales: String,
     /// The login UI's language (`ui_locales`); default none, letting the UI follow the
@@ -100,6 +107,7 @@ impl Default for DemoRpConfig {
                          mosip:idp:acr:linked-wallet"
                 .to_owned(),
             claims: default_claims(),
+            verified_claims: default_verified_claims(),
             claims_locales: "en fr ar".to_owned(),
             ui_locales: None,
         }
@@ -128,6 +136,30 @@ fn default_claims() -> Value {
     })
 }
 
+/// A `claims` request as the compact JSON sent, `None` for `null` or `{}`.
+fn claims_parameter(claims: &Value, name: &str) -> anyhow::Result<Option<String>> {
+    match claims {
+        Value::Null => Ok(None),
+        Value::Object(object) if object.is_empty() => Ok(None),
+        Value::Object(_) => Ok(Some(claims.to_string())),
+        _ => anyhow::bail!("{name} must be a JSON object (or null)"),
+    }
+}
+
+/// The default `claims` request of the verified-details sign-in.
+fn default_verified_claims() -> Value {
+    json!({
+        "userinfo": {
+            "given_name": null,
+            "email": null,
+            "verified_claims": {
+                "verification": {"trust_framework": null},
+                "claims": {"name": {"essential": true}, "birthdate": null}
+            }
+        }
+    })
+}
+
 /// The configuration resolved and validated at start.
 pub(crate) struct Settings {
     /// `<public_url>/callback`, sent at authorization and repeated at the token endpoint.
@@ -140,12 +172,18 @@ pub(crate) struct Settings {
     pub acr_values: String,
     /// The `claims` parameter as compact JSON, when one is sent.
     pub claims: Option<String>,
+    /// The `claims` parameter of the verified-details sign-in, when one is sent.
+    pub verified_claims: Option<String>,
     /// The `claims_locales` parameter (not sent when empty).
     pub claims_locales: String,
     /// The `ui_locales` parameter, when configured.
     pub ui_locales: Option<String>,
     /// Whether the session cookie carries `Secure` (the portal is served over HTTPS).
     pub secure_cookie: bool,
+    /// The provider's public base URL (the sign-in button is loaded from it).
+    pub provider_url: String,
+    /// `scheme://host[:port]` of `provider_url`, for the landing page's `script-src`.
+    pub provider_origin: String,
 }
 
 /// Everything the handlers share.
@@ -176,12 +214,8 @@ pub async fn build(config: DemoRpConfig, clock: Arc<dyn Clock>) -> anyhow::Resul
         }
         None => format!("{esignet_url}/authorize"),
     };
-    let claims = match &config.claims {
-        Value::Null => None,
-        Value::Object(object) if object.is_empty() => None,
-        Value::Object(_) => Some(config.claims.to_string()),
-        _ => anyhow::bail!("claims must be a JSON object (or null)"),
-    };
+    let claims = claims_parameter(&config.claims, "claims")?;
+    let verified_claims = claims_parameter(&config.verified_claims, "verified_claims")?;
     let client = {
         let config = config.clone();
         tokio::task::spawn_blocking(move || {
@@ -209,9 +243,14 @@ pub async fn build(config: DemoRpConfig, clock: Arc<dyn Clock>) -> anyhow::Resul
             scope: config.scope,
             acr_values: config.acr_values,
             claims,
+            verified_claims,
             claims_locales: config.claims_locales,
             ui_locales: config.ui_locales.filter(|locales| !locales.is_empty()),
             secure_cookie: public_url.starts_with("https://"),
+            provider_origin: url::Url::parse(&esignet_url)
+                .map(|url| url.origin().ascii_serialization())
+                .context("esignet_url is not a URL")?,
+            provider_url: esignet_url.clone(),
         },
         client,
         provider,

@@ -62,6 +62,9 @@ pub(crate) enum LoginMode {
     Plain,
     /// Pushed authorization request and DPoP-bound tokens.
     ParDpop,
+    /// Authorization code with PKCE, asking for essential verified claims: a resident who
+    /// lacks them is offered identity verification (eKYC) during the login.
+    VerifiedClaims,
 }
 
 impl LoginMode {
@@ -70,6 +73,7 @@ impl LoginMode {
         match self {
             LoginMode::Plain => "Authorization code with PKCE",
             LoginMode::ParDpop => "Pushed authorization request (PAR), PKCE and DPoP",
+            LoginMode::VerifiedClaims => "Authorization code with PKCE, verified claims required",
         }
     }
 }

@@ -311,6 +311,40 @@ async fn par_and_dpop_login_retries_the_nonce_challenges() {
 }
 
 #[tokio::test]
+async fn the_verified_details_sign_in_asks_for_an_essential_verified_name() {
+    let (op, portal) = start().await;
+    let landing = portal.get("/").await.text().await.unwrap();
+    assert!(landing.contains("action=\"/login/verified\""));
+    assert!(landing.contains(">Sign in with verified details</button>"));
+
+    let pressed = portal.press("/login/verified").await;
+    assert_eq!(pressed.status(), StatusCode::SEE_OTHER);
+    let authorized = op.authorize(location(&pressed));
+    let claims: Value = serde_json::from_str(&authorized.params["claims"]).unwrap();
+    let verified = &claims["userinfo"]["verified_claims"];
+    assert_eq!(verified["claims"]["name"], json!({"essential": true}));
+    assert_eq!(verified["verification"], json!({"trust_framework": null}));
+    assert!(
+        claims["userinfo"].get("name").is_none(),
+        "the name is asked for as a verified claim only: {claims}"
+    );
+    assert!(!authorized.params.contains_key("request_uri"), "no PAR");
+
+    let finished = portal
+        .callback(&[
+            ("code", &authorized.code),
+            ("state", &authorized.state),
+            ("iss", op.issuer()),
+        ])
+        .await;
+    assert_eq!(finished.status(), StatusCode::SEE_OTHER);
+    let html = portal.get("/profile").await.text().await.unwrap();
+    assert!(html.contains("Authorization code with PKCE, verified claims required"));
+    assert!(html.contains("<dt>Trust framework</dt><dd>eidas</dd>"));
+    assert_eq!(op.log().token_type.as_deref(), Some("Bearer"));
+}
+
+#[tokio::test]
 async fn encrypted_userinfo_is_decrypted_and_verified() {
     let (op, portal) = start().await;
     op.set(Behaviour {

@@ -44,6 +44,29 @@ impl PrivateKey {
         Self::from_pkey(PKey::from_ec_key(EcKey::generate(&group)?)?)
     }
 
+    /// The EC P-256 key whose scalar is `1 + seed mod (n - 1)`: the same seed always gives the
+    /// same key, so every instance of a deployment derives a shared key from a shared secret
+    /// (for example a key derived from the key-encryption key) without storing it.
+    pub fn ec_p256_from_seed(seed: &[u8; 32]) -> Result<Self, JoseError> {
+        let group = EcGroup::from_curve_name(Nid::X9_62_PRIME256V1)?;
+        let mut context = BigNumContext::new()?;
+        let mut order = BigNum::new()?;
+        group.order(&mut order, &mut context)?;
+        let one = BigNum::from_u32(1)?;
+        let seed_number = BigNum::from_slice(seed)?;
+        let mut order_minus_one = BigNum::new()?;
+        order_minus_one.checked_sub(&order, &one)?;
+        let mut scalar = BigNum::new()?;
+        scalar.nnmod(&seed_number, &order_minus_one, &mut context)?;
+        let mut d = BigNum::new()?;
+        d.checked_add(&scalar, &one)?;
+        let mut point = EcPoint::new(&group)?;
+        point.mul_generator2(&group, &d, &mut context)?;
+        let key = EcKey::from_private_components(&group, &d, &point)?;
+        key.check_key()?;
+        Self::from_pkey(PKey::from_ec_key(key)?)
+    }
+
     /// Reads an unencrypted PKCS#8 `PrivateKeyInfo` (DER).
     pub fn from_pkcs8_der(der: &[u8]) -> Result<Self, JoseError> {
         let pkey = PKey::private_key_from_pkcs8(der)

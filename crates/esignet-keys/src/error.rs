@@ -36,6 +36,10 @@ pub enum KeyError {
     /// Key generation, sealing or certificate building failed in the crypto backend.
     #[error("crypto: {0}")]
     Crypto(String),
+    /// The key vault (an HSM) failed, refused, or does not hold a key a record refers to. The
+    /// message never carries a PIN or key material.
+    #[error("key vault: {0}")]
+    Vault(String),
     /// The blocking key-generation task panicked or was cancelled.
     #[error("key generation task failed")]
     Task,

@@ -21,8 +21,10 @@ mod kek;
 mod manager;
 mod policy;
 mod record;
+mod vault;
 
 pub use error::KeyError;
 pub use kek::{KEK_LEN, KeyEncryptionKey};
 pub use manager::{IssuedCertificate, KeyInfo, KeyManager, ROOT_APPLICATION, SigningKey};
 pub use policy::{KeyAlgorithm, KeyPolicy};
+pub use vault::{KeyVault, VaultKey};

@@ -13,8 +13,10 @@ use tokio::sync::{Mutex, watch};
 use zeroize::Zeroizing;
 
 use crate::certificate::{issue_for_public_key, issue_leaf, self_signed_root};
-use crate::record::{LoadedKey, NewRecord, SEALING_LABEL, load, open, seal};
-use crate::{KeyAlgorithm, KeyEncryptionKey, KeyError, KeyPolicy};
+use crate::record::{
+    KeySigner, LoadedKey, NewRecord, SEALING_LABEL, is_vault_record, load, open, seal,
+};
+use crate::{KeyAlgorithm, KeyEncryptionKey, KeyError, KeyPolicy, KeyVault};
 
 /// The application id of the shared certificate-issuing keys.
 pub const ROOT_APPLICATION: &str = "ROOT";
@@ -109,6 +111,8 @@ pub struct KeyManager {
     clock: Arc<dyn Clock>,
     application: String,
     policy: KeyPolicy,
+    /// Where new keys are generated; `None`: in software, sealed under the KEK.
+    vault: Option<Arc<dyn KeyVault>>,
     state: RwLock<Arc<Loaded>>,
     /// Serializes generation in this process, so two due-checks cannot both rotate.
     rotation: Mutex<()>,
@@ -139,6 +143,21 @@ impl KeyManager {
         application: &str,
         policy: KeyPolicy,
     ) -> Result<Arc<KeyManager>, KeyError> {
+        Self::open_with_vault(store, kek, None, clock, application, policy).await
+    }
+
+    /// As [`KeyManager::open`], but with `vault` new keys (and the `ROOT` issuer they chain
+    /// to) are generated and used inside the vault (an HSM): the store holds their
+    /// certificates and a reference, never the private key. Keys stored earlier in software
+    /// stay usable (they still decrypt under `kek`) until they expire or are rotated out.
+    pub async fn open_with_vault(
+        store: Arc<dyn KeyStore>,
+        kek: Arc<KeyEncryptionKey>,
+        vault: Option<Arc<dyn KeyVault>>,
+        clock: Arc<dyn Clock>,
+        application: &str,
+        policy: KeyPolicy,
+    ) -> Result<Arc<KeyManager>, KeyError> {
         policy.validate()?;
         if application.is_empty() || application == ROOT_APPLICATION {
             return Err(KeyError::InvalidPolicy(
@@ -151,6 +170,7 @@ impl KeyManager {
             clock,
             application: application.to_owned(),
             policy,
+            vault,
             state: RwLock::new(Arc::new(Loaded {
                 keys: Vec::new(),
                 current: None,
@@ -207,14 +227,21 @@ impl KeyManager {
     pub async fn reload(&self) -> Result<(), KeyError> {
         let records = self.store.list_keys(&self.application).await?;
         let now = self.clock.now();
-        let mut keys = Vec::with_capacity(records.len());
-        for record in records.iter().filter(|record| record.not_after > now) {
-            keys.push(Arc::new(load(
-                record,
-                &self.sealing_key,
-                self.policy.jws_algorithm,
-            )?));
-        }
+        let live: Vec<KeyRecord> = records
+            .into_iter()
+            .filter(|record| record.not_after > now)
+            .collect();
+        let keys = if self.vault.is_some() && live.iter().any(is_vault_record) {
+            // Finding keys in a vault is blocking I/O.
+            let sealing_key = self.sealing_key.clone();
+            let vault = self.vault.clone();
+            let algorithm = self.policy.jws_algorithm;
+            tokio::task::spawn_blocking(move || load_all(&live, &sealing_key, vault, algorithm))
+                .await
+                .map_err(|_| KeyError::Task)??
+        } else {
+            load_all(&live, &self.sealing_key, None, self.policy.jws_algorithm)?
+        };
         // The store lists newest first; the first key of the policy's family that is valid now
         // is current, which every instance sharing the store agrees on.
         let current = keys
@@ -237,18 +264,28 @@ impl KeyManager {
             .collect()
     }
 
-    /// The current signing key, or `None` when no key is valid now (rotation overdue).
+    /// The current signing key, or `None` when no key is valid now (rotation overdue) or the
+    /// current key is held in a vault (it has no private key to hand out: sign through
+    /// [`TokenSigner::sign_jws`]).
     pub fn current_key(&self) -> Option<SigningKey> {
         let now = self.clock.now();
         self.snapshot()
             .current
             .as_ref()
             .filter(|key| key.is_valid_at(now))
-            .map(|key| SigningKey {
-                kid: key.kid.clone(),
-                algorithm: key.jws_algorithm,
-                key: key.private.clone(),
+            .and_then(|key| match &key.private {
+                KeySigner::Software(private) => Some(SigningKey {
+                    kid: key.kid.clone(),
+                    algorithm: key.jws_algorithm,
+                    key: private.clone(),
+                }),
+                KeySigner::Vault(_) => None,
             })
+    }
+
+    /// Whether new keys are generated in a vault (an HSM).
+    pub fn uses_vault(&self) -> bool {
+        self.vault.is_some()
     }
 
     /// A receiver whose value changes whenever the set of keys or the current key changes
@@ -382,6 +419,7 @@ impl KeyManager {
         let policy = self.policy.clone();
         let application = self.application.clone();
         let sealing_key = self.sealing_key.clone();
+        let vault = self.vault.clone();
         // A replacement is published before it signs (other instances must learn it first); a
         // first key is needed at once.
         let activation = if self.snapshot().current.is_some()
@@ -392,7 +430,15 @@ impl KeyManager {
             now
         };
         let generated = tokio::task::spawn_blocking(move || {
-            generate(&policy, &application, root, now, activation, &sealing_key)
+            generate(
+                &policy,
+                &application,
+                root,
+                now,
+                activation,
+                &sealing_key,
+                vault.as_deref(),
+            )
         })
         .await
         .map_err(|_| KeyError::Task)??;
@@ -402,11 +448,22 @@ impl KeyManager {
                 Ok(()) => tracing::info!(kid = %root_record.kid, "generated a ROOT key"),
                 // The same ROOT key is already stored: nothing to do.
                 Err(StoreError::Conflict(_)) => {}
-                Err(error) => return Err(error.into()),
+                Err(error) => {
+                    discard(generated.vault_keys).await;
+                    return Err(error.into());
+                }
             }
         }
         let kid = generated.leaf.kid.clone();
-        match self.store.insert_key(&generated.leaf).await {
+        let inserted = self.store.insert_key(&generated.leaf).await;
+        if let Err(error) = &inserted
+            && !matches!(error, StoreError::Conflict(_))
+        {
+            // The leaf is not stored (the ROOT, if new, is, and stays usable).
+            let leaf_only = generated.vault_keys.into_iter().take(1).collect();
+            discard(leaf_only).await;
+        }
+        match inserted {
             Ok(()) => {
                 tracing::info!(
                     application = %self.application,
@@ -440,20 +497,36 @@ impl KeyManager {
 
     /// The newest `ROOT` key of the policy's family that is valid now and outlives a key
     /// issued now, decrypted; `None` if a new one must be generated.
+    ///
+    /// A manager with a vault only uses `ROOT` keys held in the vault (so no private key of its
+    /// chain exists in software), one without only software ones.
     async fn usable_root(
         &self,
         now: OffsetDateTime,
-    ) -> Result<Option<(PrivateKey, X509)>, KeyError> {
+    ) -> Result<Option<(KeySigner, X509)>, KeyError> {
         let leaf_not_after = now + self.policy.validity;
         let records = self.store.list_keys(ROOT_APPLICATION).await?;
-        let Some(record) = records.iter().find(|record| {
+        let Some(record) = records.into_iter().find(|record| {
             KeyAlgorithm::from_record_name(&record.algorithm) == Some(self.policy.algorithm)
                 && record.not_before <= now
                 && record.not_after >= leaf_not_after
+                && is_vault_record(record) == self.vault.is_some()
         }) else {
             return Ok(None);
         };
-        let (key, _, mut chain) = open(record, &self.sealing_key)?;
+        let (key, _, mut chain) = match &self.vault {
+            Some(vault) => {
+                let vault = vault.clone();
+                let sealing_key = self.sealing_key.clone();
+                let record = record.clone();
+                tokio::task::spawn_blocking(move || {
+                    open(&record, &sealing_key, Some(vault.as_ref()))
+                })
+                .await
+                .map_err(|_| KeyError::Task)??
+            }
+            None => open(&record, &self.sealing_key, None)?,
+        };
         let certificate = chain.drain(..).next().ok_or(KeyError::Corrupt {
             kid: record.kid.clone(),
             reason: "empty certificate chain",
@@ -466,6 +539,57 @@ impl KeyManager {
 struct Generated {
     leaf: KeyRecord,
     root: Option<KeyRecord>,
+    /// The vault keys made (leaf first), to delete if their records cannot be stored.
+    vault_keys: Vec<Arc<dyn crate::VaultKey>>,
+}
+
+/// Loads every record (the caller filtered out expired ones).
+fn load_all(
+    records: &[KeyRecord],
+    sealing_key: &[u8; 32],
+    vault: Option<Arc<dyn KeyVault>>,
+    policy_algorithm: esignet_jose::Algorithm,
+) -> Result<Vec<Arc<LoadedKey>>, KeyError> {
+    records
+        .iter()
+        .map(|record| load(record, sealing_key, vault.as_deref(), policy_algorithm).map(Arc::new))
+        .collect()
+}
+
+/// Deletes vault keys whose records could not be stored (best effort: a failure leaves an
+/// unused key in the vault, which is logged).
+async fn discard(keys: Vec<Arc<dyn crate::VaultKey>>) {
+    if keys.is_empty() {
+        return;
+    }
+    let outcome = tokio::task::spawn_blocking(move || {
+        for key in keys {
+            if let Err(error) = key.destroy() {
+                tracing::warn!(reference = key.reference(), %error, "cannot delete an unused HSM key");
+            }
+        }
+    })
+    .await;
+    if outcome.is_err() {
+        tracing::warn!("the task deleting unused HSM keys failed");
+    }
+}
+
+/// A fresh private key of `family`: in the vault, or in memory.
+fn new_key(
+    family: KeyAlgorithm,
+    application: &str,
+    vault: Option<&dyn KeyVault>,
+    made: &mut Vec<Arc<dyn crate::VaultKey>>,
+) -> Result<KeySigner, KeyError> {
+    match vault {
+        Some(vault) => {
+            let key = vault.generate(application, family)?;
+            made.push(key.clone());
+            Ok(KeySigner::Vault(key))
+        }
+        None => Ok(KeySigner::Software(family.generate()?)),
+    }
 }
 
 /// Generates a signing key (and a root if `root` is `None`), certifies it and seals both.
@@ -473,11 +597,55 @@ struct Generated {
 fn generate(
     policy: &KeyPolicy,
     application: &str,
-    root: Option<(PrivateKey, X509)>,
+    root: Option<(KeySigner, X509)>,
     now: OffsetDateTime,
     activation: OffsetDateTime,
     sealing_key: &[u8; 32],
+    vault: Option<&dyn KeyVault>,
 ) -> Result<Generated, KeyError> {
+    let mut made = Vec::new();
+    let generated = generate_keys(
+        policy,
+        application,
+        root,
+        now,
+        activation,
+        sealing_key,
+        vault,
+        &mut made,
+    );
+    match generated {
+        Ok((leaf, root)) => {
+            // Leaf first: `discard` of the leaf alone takes the first.
+            made.reverse();
+            Ok(Generated {
+                leaf,
+                root,
+                vault_keys: made,
+            })
+        }
+        Err(error) => {
+            for key in made {
+                if let Err(destroy_error) = key.destroy() {
+                    tracing::warn!(reference = key.reference(), error = %destroy_error, "cannot delete an unused HSM key");
+                }
+            }
+            Err(error)
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn generate_keys(
+    policy: &KeyPolicy,
+    application: &str,
+    root: Option<(KeySigner, X509)>,
+    now: OffsetDateTime,
+    activation: OffsetDateTime,
+    sealing_key: &[u8; 32],
+    vault: Option<&dyn KeyVault>,
+    made: &mut Vec<Arc<dyn crate::VaultKey>>,
+) -> Result<(KeyRecord, Option<KeyRecord>), KeyError> {
     // Certificates have one-second resolution; keep the records identical to them.
     let now = now.replace_nanosecond(0).unwrap_or(now);
     let activation = activation.replace_nanosecond(0).unwrap_or(activation);
@@ -485,7 +653,7 @@ fn generate(
     let (root_key, root_certificate, root_record) = match root {
         Some((key, certificate)) => (key, certificate, None),
         None => {
-            let key = policy.algorithm.generate()?;
+            let key = new_key(policy.algorithm, ROOT_APPLICATION, vault, made)?;
             let root_not_after = now + policy.root_validity;
             let certificate = self_signed_root(&key, now, root_not_after)?;
             let record = seal(
@@ -502,7 +670,7 @@ fn generate(
             (key, certificate, Some(record))
         }
     };
-    let key = policy.algorithm.generate()?;
+    let key = new_key(policy.algorithm, application, vault, made)?;
     let certificate = issue_leaf(
         &key,
         &policy.subject_common_name,
@@ -523,10 +691,7 @@ fn generate(
         },
         sealing_key,
     )?;
-    Ok(Generated {
-        leaf,
-        root: root_record,
-    })
+    Ok((leaf, root_record))
 }
 
 impl TokenSigner for KeyManager {
@@ -543,8 +708,15 @@ impl TokenSigner for KeyManager {
         if let Some(typ) = typ {
             header.insert("typ".into(), Value::from(typ));
         }
-        sign_compact(&key.private, key.jws_algorithm, &header, payload)
-            .map_err(|error| SignerError::Crypto(error.to_string()))
+        match &key.private {
+            KeySigner::Software(private) => {
+                sign_compact(private, key.jws_algorithm, &header, payload)
+                    .map_err(|error| SignerError::Crypto(error.to_string()))
+            }
+            KeySigner::Vault(vault_key) => {
+                sign_compact_in_vault(vault_key.as_ref(), key.jws_algorithm, header, payload)
+            }
+        }
     }
 
     fn algorithm(&self) -> &'static str {
@@ -590,4 +762,28 @@ impl TokenSigner for KeyManager {
         }
         Some(decoded.payload)
     }
+}
+
+/// A compact JWS signed by a vault key, with the same header layout as
+/// [`esignet_jose::sign_compact`] (`alg` first, then the given members).
+fn sign_compact_in_vault(
+    key: &dyn crate::VaultKey,
+    alg: esignet_jose::Algorithm,
+    members: Map<String, Value>,
+    payload: &[u8],
+) -> Result<String, SignerError> {
+    let mut header = Map::with_capacity(members.len() + 1);
+    header.insert("alg".into(), Value::from(alg.as_str()));
+    header.extend(members);
+    let header = serde_json::to_vec(&Value::Object(header))
+        .map_err(|error| SignerError::Crypto(error.to_string()))?;
+    let mut token = esignet_jose::b64url_encode(&header);
+    token.push('.');
+    token.push_str(&esignet_jose::b64url_encode(payload));
+    let signature = key
+        .sign(alg, token.as_bytes())
+        .map_err(|error| SignerError::Crypto(error.to_string()))?;
+    token.push('.');
+    token.push_str(&esignet_jose::b64url_encode(&signature));
+    Ok(token)
 }

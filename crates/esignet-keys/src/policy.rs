@@ -49,9 +49,9 @@ impl KeyAlgorithm {
         }
     }
 
-    /// The family of an existing key.
-    pub(crate) fn of(key: &PrivateKey) -> Self {
-        if key.public_jwk().kty() == "RSA" {
+    /// The family of a public key.
+    pub(crate) fn of_public(key: &esignet_jose::PublicJwk) -> Self {
+        if key.kty() == "RSA" {
             KeyAlgorithm::Rsa2048
         } else {
             KeyAlgorithm::EcP256

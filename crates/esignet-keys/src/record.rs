@@ -3,13 +3,54 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use esignet_jose::{Algorithm, PrivateKey, PublicJwk, aead};
+use std::sync::Arc;
+
 use esignet_spi::{KeyRecord, SigningCertificate};
 use openssl::x509::X509;
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
 use zeroize::Zeroizing;
 
-use crate::{KeyAlgorithm, KeyError};
+use crate::vault::{VaultKey, reference_bytes, stored_reference};
+use crate::{KeyAlgorithm, KeyError, KeyVault};
+
+/// A private key ready to sign: decrypted in memory, or held in a vault.
+#[derive(Clone)]
+pub(crate) enum KeySigner {
+    /// Decrypted from its sealed record; exists in clear only in this process's memory.
+    Software(PrivateKey),
+    /// Held in a [`KeyVault`]; only a handle is here.
+    Vault(Arc<dyn VaultKey>),
+}
+
+impl KeySigner {
+    pub(crate) fn public_jwk(&self) -> PublicJwk {
+        match self {
+            KeySigner::Software(key) => key.public_jwk(),
+            KeySigner::Vault(key) => key.public_key().clone(),
+        }
+    }
+
+    pub(crate) fn family(&self) -> KeyAlgorithm {
+        KeyAlgorithm::of_public(&self.public_jwk())
+    }
+
+    /// The record form of the private part: sealed under `sealing_key`, or the vault reference.
+    fn stored_form(&self, sealing_key: &[u8; 32], kid: &str) -> Result<Vec<u8>, KeyError> {
+        match self {
+            KeySigner::Software(key) => {
+                let pkcs8 = key.to_pkcs8_der()?;
+                Ok(aead::seal(sealing_key, &pkcs8, kid.as_bytes())?)
+            }
+            KeySigner::Vault(key) => Ok(reference_bytes(key.as_ref())),
+        }
+    }
+}
+
+/// Whether a stored record's private key is held in a vault.
+pub(crate) fn is_vault_record(record: &KeyRecord) -> bool {
+    stored_reference(&record.encrypted_private_key).is_some()
+}
 
 /// The label under which the private-key sealing key is derived from the KEK.
 pub(crate) const SEALING_LABEL: &str = "esignet-keys/private-key-sealing/v1";
@@ -19,7 +60,7 @@ pub(crate) struct LoadedKey {
     pub(crate) kid: String,
     pub(crate) jws_algorithm: Algorithm,
     pub(crate) family: KeyAlgorithm,
-    pub(crate) private: PrivateKey,
+    pub(crate) private: KeySigner,
     /// The public key with `kid`, for verification.
     pub(crate) public: PublicJwk,
     pub(crate) leaf_certificate_pem: String,
@@ -50,7 +91,7 @@ impl LoadedKey {
 /// Everything needed to write one key record.
 pub(crate) struct NewRecord<'a> {
     pub(crate) application: &'a str,
-    pub(crate) key: &'a PrivateKey,
+    pub(crate) key: &'a KeySigner,
     /// Leaf first.
     pub(crate) chain: &'a [&'a X509],
     pub(crate) not_before: OffsetDateTime,
@@ -58,11 +99,11 @@ pub(crate) struct NewRecord<'a> {
     pub(crate) created_at: OffsetDateTime,
 }
 
-/// Seals the private key (AES-256-GCM under the sealing key, AAD = kid) into a record.
+/// Seals the private key (AES-256-GCM under the sealing key, AAD = kid) into a record; for a
+/// vault key, records its reference instead.
 pub(crate) fn seal(new: &NewRecord<'_>, sealing_key: &[u8; 32]) -> Result<KeyRecord, KeyError> {
     let kid = new.key.public_jwk().thumbprint();
-    let pkcs8 = new.key.to_pkcs8_der()?;
-    let encrypted_private_key = aead::seal(sealing_key, &pkcs8, kid.as_bytes())?;
+    let encrypted_private_key = new.key.stored_form(sealing_key, &kid)?;
     let mut certificate_pem = String::new();
     for certificate in new.chain {
         let pem = certificate.to_pem()?;
@@ -74,7 +115,7 @@ pub(crate) fn seal(new: &NewRecord<'_>, sealing_key: &[u8; 32]) -> Result<KeyRec
     Ok(KeyRecord {
         kid,
         application: new.application.to_owned(),
-        algorithm: KeyAlgorithm::of(new.key).record_name().to_owned(),
+        algorithm: new.key.family().record_name().to_owned(),
         encrypted_private_key,
         certificate_pem,
         not_before: new.not_before,
@@ -84,33 +125,51 @@ pub(crate) fn seal(new: &NewRecord<'_>, sealing_key: &[u8; 32]) -> Result<KeyRec
 }
 
 /// Decrypts and checks a record: the key must decrypt under `sealing_key` with the record's
-/// kid as AAD, its thumbprint must be the kid, its family must be the recorded one, and the
-/// first certificate must be for this key.
+/// kid as AAD (or, for a vault record, be found in `vault`), its thumbprint must be the kid,
+/// its family must be the recorded one, and the first certificate must be for this key.
 pub(crate) fn open(
     record: &KeyRecord,
     sealing_key: &[u8; 32],
-) -> Result<(PrivateKey, KeyAlgorithm, Vec<X509>), KeyError> {
+    vault: Option<&dyn KeyVault>,
+) -> Result<(KeySigner, KeyAlgorithm, Vec<X509>), KeyError> {
     let corrupt = |reason| KeyError::Corrupt {
         kid: record.kid.clone(),
         reason,
     };
-    let pkcs8 = Zeroizing::new(
-        aead::open(
-            sealing_key,
-            &record.encrypted_private_key,
-            record.kid.as_bytes(),
-        )
-        .map_err(|_| KeyError::WrongKek {
-            kid: record.kid.clone(),
-        })?,
-    );
-    let key = PrivateKey::from_pkcs8_der(&pkcs8).map_err(|_| corrupt("unreadable private key"))?;
-    if key.public_jwk().thumbprint() != record.kid {
+    let key = match stored_reference(&record.encrypted_private_key) {
+        Some(reference) => {
+            let vault = vault.ok_or_else(|| {
+                KeyError::Vault(format!(
+                    "key {} is held in an HSM, but no HSM is configured (keys.backend)",
+                    record.kid
+                ))
+            })?;
+            KeySigner::Vault(vault.find(reference)?)
+        }
+        None => {
+            let pkcs8 = Zeroizing::new(
+                aead::open(
+                    sealing_key,
+                    &record.encrypted_private_key,
+                    record.kid.as_bytes(),
+                )
+                .map_err(|_| KeyError::WrongKek {
+                    kid: record.kid.clone(),
+                })?,
+            );
+            KeySigner::Software(
+                PrivateKey::from_pkcs8_der(&pkcs8)
+                    .map_err(|_| corrupt("unreadable private key"))?,
+            )
+        }
+    };
+    let public = key.public_jwk();
+    if public.thumbprint() != record.kid {
         return Err(corrupt("kid is not the key's thumbprint"));
     }
     let family = KeyAlgorithm::from_record_name(&record.algorithm)
         .ok_or_else(|| corrupt("unknown algorithm"))?;
-    if family != KeyAlgorithm::of(&key) {
+    if family != key.family() {
         return Err(corrupt("algorithm does not match the key"));
     }
     let chain = X509::stack_from_pem(record.certificate_pem.as_bytes())
@@ -118,7 +177,7 @@ pub(crate) fn open(
     let leaf_matches = chain
         .first()
         .and_then(|leaf| leaf.public_key().ok())
-        .is_some_and(|public| public.public_eq(key.openssl_pkey()));
+        .is_some_and(|leaf_key| leaf_key.public_eq(public.openssl_pkey()));
     if !leaf_matches {
         return Err(corrupt("certificate is not for this key"));
     }
@@ -131,9 +190,10 @@ pub(crate) fn open(
 pub(crate) fn load(
     record: &KeyRecord,
     sealing_key: &[u8; 32],
+    vault: Option<&dyn KeyVault>,
     policy_algorithm: Algorithm,
 ) -> Result<LoadedKey, KeyError> {
-    let (private, family, chain) = open(record, sealing_key)?;
+    let (private, family, chain) = open(record, sealing_key, vault)?;
     let jws_algorithm = if KeyAlgorithm::for_jws(policy_algorithm) == family {
         policy_algorithm
     } else {

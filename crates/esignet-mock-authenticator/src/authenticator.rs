@@ -418,6 +418,17 @@ impl Authenticator for MockAuthenticator {
         })
     }
 
+    /// The identity's current verification metadata (all its claims, as at authentication).
+    async fn claims_metadata(
+        &self,
+        _relying_party_id: &str,
+        _client_id: &str,
+        individual_id: &str,
+        _claims: &[String],
+    ) -> Result<Option<Map<String, Value>>, PluginError> {
+        Ok(Some(claims_metadata(self.identity(individual_id)?)))
+    }
+
     /// Spends the KYC token (it must belong to this transaction and individual, and be younger
     /// than `kyc_token_ttl`, else `invalid_kyc_token`) and returns the signed KYC: a JWS with
     /// `sub` (PSUT), `iss`, `aud` (client id), `iat` and the accepted claims. Always a JWS; the

@@ -185,4 +185,19 @@ pub trait Authenticator: Send + Sync {
     /// Certificates of every key the identity system signs KYC with; published in our JWKS so
     /// relying parties can verify userinfo.
     async fn kyc_signing_certificates(&self) -> Result<Vec<SigningCertificate>, PluginError>;
+
+    /// The current verification metadata of `claims` for an individual, in the shape of
+    /// [`KycAuthResult::claims_metadata`]. Called when a resident returns from identity
+    /// verification at the signup service, so consent shows the claims verified meanwhile.
+    /// `None` (the default) means the identity system cannot tell: the metadata read at
+    /// authentication is kept.
+    async fn claims_metadata(
+        &self,
+        _relying_party_id: &str,
+        _client_id: &str,
+        _individual_id: &str,
+        _claims: &[String],
+    ) -> Result<Option<serde_json::Map<String, serde_json::Value>>, PluginError> {
+        Ok(None)
+    }
 }

@@ -22,8 +22,10 @@ mod binding;
 mod cache;
 mod captcha;
 mod clock;
+mod notification;
 mod signer;
 mod store;
+mod telemetry;
 
 pub use audit::{AuditAction, AuditEvent, AuditSink, AuditStatus};
 pub use authenticator::{
@@ -35,8 +37,13 @@ pub use binding::{BindingStore, KeyBinder, KeyBindingRecord, KeyBindingRequest, 
 pub use cache::{Cache, CacheError, Subscription};
 pub use captcha::{CAPTCHA_ACTIONS, CaptchaError, CaptchaVerifier, NoCaptcha};
 pub use clock::{Clock, ManualClock, SystemClock};
+pub use notification::{
+    Notification, NotificationChannel, NotificationError, NotificationTemplate, Notifier,
+    mask_recipient,
+};
 pub use signer::{SignerError, TokenSigner};
 pub use store::{
     ClientRecord, ClientStatus, ClientStore, ConsentRecord, ConsentStore, KeyRecord, KeyStore,
     StoreError,
 };
+pub use telemetry::{LoginMetrics, NoLoginMetrics, current_request_id, with_request_id};

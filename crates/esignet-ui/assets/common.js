@@ -190,10 +190,10 @@ export async function digest(bytes) {
  * server compares with the hash of the bytes it sent. Resolves to null when the fragment is
  * missing or unreadable.
  */
-export async function readSession() {
+export async function readSession(fromFragment) {
   let details;
   try {
-    let fragment = location.hash.slice(1);
+    let fragment = fromFragment ?? location.hash.slice(1);
     if (fragment.includes("%")) fragment = decodeURIComponent(fragment);
     details = JSON.parse(base64ToUtf8(fragment));
   } catch {
@@ -320,11 +320,11 @@ export function withQuery(url, params) {
  * Ends the flow at the relying party with an OAuth error. Only for a session whose
  * oauth-details call succeeded: that is when the server has validated `redirectUri`.
  */
-export function redirectWithError(session, code) {
+export function redirectWithError(session, code, sessionQuery = query) {
   const params = new URLSearchParams();
   params.set("error", code);
   params.set("error_description", errorMessage(code));
-  const state = query.get("state");
+  const state = sessionQuery.get("state");
   if (state) params.set("state", state);
   location.replace(withQuery(session.details.redirectUri, params));
 }

@@ -3,11 +3,46 @@
 // the relying party with `code`, `state` and `iss` (RFC 9207).
 
 import {
-  $, ApiError, announce, call, clock, errorMessage, failInPlace, h, leaveForStatusPage, query, readSession,
+  $, ApiError, announce, call, clock, config, errorMessage, failInPlace, h, leaveForStatusPage, query, readSession,
   redirectWithCode, redirectWithError, setBusy, setLoading, showClient, showError, t, tOr,
 } from "./common.js";
 
 const ANNOUNCE_AT = [60, 30, 10];
+
+/** What the identity-verification service reports as `error`, as the relying party sees it. */
+const VERIFICATION_ERRORS = { dismiss: "consent_rejected", true: "ekyc_failed" };
+
+/**
+ * Back from identity verification at `/consent?key=<urlInfo key>[&error=..]`: the key names the
+ * claim-details address kept before leaving. An error ends the login at the relying party;
+ * otherwise complete-signup-redirect resumes the halted transaction and consent goes on with
+ * the same oauth-details (hence the same hash) and a fresh authentication time.
+ */
+async function resumeAfterVerification(key) {
+  const stored = key.startsWith("urlInfo") ? localStorage.getItem(key) : null;
+  localStorage.removeItem(key);
+  if (!stored) return failInPlace(errorMessage("invalid_transaction"));
+  const at = stored.indexOf("#");
+  const storedQuery = new URLSearchParams(at < 0 ? stored : stored.slice(0, at));
+  const fragment = at < 0 ? "" : stored.slice(at + 1);
+  const session = await readSession(fragment);
+  if (!session) return failInPlace(errorMessage("parsing_error_msg"));
+  const reported = query.get("error");
+  if (reported) return redirectWithError(session, VERIFICATION_ERRORS[reported] || reported, storedQuery);
+  try {
+    await call("POST", "/authorization/complete-signup-redirect", {
+      transactionId: session.details.transactionId,
+    }, session);
+  } catch (error) {
+    if (error instanceof ApiError && error.fatal) return leaveForStatusPage(error);
+    return redirectWithError(session, error instanceof ApiError ? error.code : "unknown_error", storedQuery);
+  }
+  // The claims' verification changed: claim-details' kept answer is stale.
+  sessionStorage.removeItem("claimDetails:" + session.details.transactionId);
+  storedQuery.set("authenticationTime", String(Math.floor(Date.now() / 1000)));
+  storedQuery.set("ui_locales", config.lang);
+  location.replace("/consent?" + storedQuery.toString() + "#" + fragment);
+}
 
 /** A checkbox row; `locked` rows are checked and disabled (essential claims). */
 function item(kind, name, label, locked, verified) {
@@ -76,6 +111,8 @@ function startCountdown(session, remaining) {
 }
 
 async function main() {
+  const resumeKey = query.get("key");
+  if (resumeKey && !location.hash) return resumeAfterVerification(resumeKey);
   const session = await readSession();
   if (!session) return failInPlace(errorMessage("parsing_error_msg"));
   const authenticated = Number(query.get("authenticationTime"));

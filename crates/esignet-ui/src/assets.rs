@@ -74,7 +74,7 @@ const SCRIPTS: &[Source] = &[
 ];
 
 /// The stylesheet without the theme variables.
-const STYLESHEET: &str = include_str!("../assets/app.css");
+pub(crate) const STYLESHEET: &str = include_str!("../assets/app.css");
 
 /// One servable asset.
 #[derive(Debug, Clone)]
@@ -233,7 +233,7 @@ fn fnv1a(bytes: &[u8]) -> u64 {
 
 /// The theme as CSS custom properties. Colours arrive validated (`#rgb` / `#rrggbb`);
 /// anything else falls back to the defaults rather than reaching the stylesheet.
-pub(crate) fn theme_css(primary: &str, secondary: &str) -> String {
+pub fn theme_css(primary: &str, secondary: &str) -> String {
     let primary = Rgb::parse(primary).unwrap_or(Rgb(0x0b, 0x5c, 0xad));
     let secondary = Rgb::parse(secondary).unwrap_or(Rgb(0xee, 0xf3, 0xf9));
     let on_secondary = secondary.readable_text();

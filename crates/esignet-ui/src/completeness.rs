@@ -46,10 +46,20 @@ const UI_CODES: &[&str] = &[
     "consent_details_rejected",
     "biometric_capture_failed",
     "invalid_query",
+    // What the identity-verification service reports back at /consent?key=..&error=..
+    "consent_rejected",
+    "ekyc_failed",
+    "no_ekyc_provider",
+    "incompatible_browser",
 ];
 
 /// Codes raised with a literal in the domain rather than a `codes.rs` constant.
-const LITERAL_CODES: &[&str] = &["invalid_id_token_hint"];
+const LITERAL_CODES: &[&str] = &[
+    "invalid_id_token_hint",
+    // The signup detour's own codes (esignet-core signup.rs).
+    "verification_incomplete",
+    "invalid_path_fragment",
+];
 
 /// The claims and authorize scopes of the default configuration, plus the other OpenID
 /// standard claims.

@@ -21,12 +21,14 @@ mod assets;
 mod completeness;
 mod i18n;
 mod pages;
+mod sdk;
 mod template;
 mod url;
 
 use std::sync::Arc;
 
 pub use i18n::{LOCALES, Locale};
+pub use sdk::SIGN_IN_BUTTON_JS;
 
 /// Settings of the pages, built by the binary from `[server]`, `[transaction]` and `[ui]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -96,4 +98,28 @@ impl UiConfig {
 /// it.
 pub fn router(config: UiConfig) -> axum::Router {
     pages::router(Arc::new(pages::Ui::new(config)))
+}
+
+/// What other page sets served next to these (the signup pages of `esignet-signup-ui`) share
+/// with them instead of copying: the template renderer, the theme, the stylesheet and the
+/// scripts served under `/ui/assets/` (the captcha widget).
+pub mod shared {
+    use std::sync::OnceLock;
+
+    pub use crate::assets::theme_css;
+    pub use crate::template::{escape, render};
+
+    /// The base stylesheet (without the theme variables, which [`theme_css`] gives).
+    pub const STYLESHEET: &str = crate::assets::STYLESHEET;
+
+    /// The hashed URL (`/ui/assets/captcha.<hash>.js`) of this crate's script `name`, as the
+    /// router of [`crate::router`] serves it; `None` for an unknown name. Script hashes do not
+    /// depend on the theme, so any configuration gives the same URLs.
+    pub fn script_url(name: &str) -> Option<String> {
+        static ASSETS: OnceLock<crate::assets::Assets> = OnceLock::new();
+        let url = ASSETS
+            .get_or_init(|| crate::assets::Assets::build(""))
+            .url(name);
+        (!url.is_empty() && name.ends_with(".js")).then(|| url.to_owned())
+    }
 }

@@ -360,6 +360,7 @@ pub(crate) fn router(ui: Shared) -> Router {
         .route("/network-error", get(network_error))
         .route("/page-not-found", get(page_not_found))
         .route("/ui/assets/{file}", get(asset))
+        .route("/sdk/sign-in-button.js", get(crate::sdk::sign_in_button))
         .fallback(fallback)
         .with_state(ui)
         .layer(CompressionLayer::new())

@@ -8,7 +8,7 @@
 //! and check that nothing is left unresolved.
 
 /// Escapes text for HTML element content and double-quoted attribute values.
-pub(crate) fn escape(text: &str) -> String {
+pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
@@ -24,11 +24,7 @@ pub(crate) fn escape(text: &str) -> String {
 }
 
 /// Renders `template`: `translate` resolves `{{t:key}}`, `vars` the other placeholders.
-pub(crate) fn render(
-    template: &str,
-    translate: &dyn Fn(&str) -> String,
-    vars: &[(&str, &str)],
-) -> String {
+pub fn render(template: &str, translate: &dyn Fn(&str) -> String, vars: &[(&str, &str)]) -> String {
     let mut out = String::with_capacity(template.len() + 1024);
     let mut rest = template;
     while let Some(start) = rest.find("{{") {

@@ -22,8 +22,13 @@ pub struct WebConfig {
     pub max_body_bytes: usize,
     /// Per-request timeout.
     pub request_timeout: Duration,
+    /// Requests served at once before new ones are shed with 503 (`None`: no limit).
+    pub max_in_flight: Option<usize>,
     /// The login pages (`/authorize`, `/login`, ...); `None` serves the API only.
     pub ui: Option<esignet_ui::UiConfig>,
+    /// Routes of optional modules mounted beside the provider (signup), for the OpenAPI
+    /// document.
+    pub extra_openapi: Vec<crate::openapi::Endpoint>,
 }
 
 struct Inner {
@@ -31,6 +36,8 @@ struct Inner {
     config: WebConfig,
     admin: AdminAuth,
     clients: ClientManager,
+    /// The OpenAPI document, rendered once.
+    openapi_json: String,
 }
 
 /// The state handed to every handler (cheap to clone).
@@ -45,11 +52,17 @@ impl AppState {
         admin: AdminAuth,
         clients: ClientManager,
     ) -> Self {
+        let openapi_json = crate::openapi::document_json(
+            &core.config().issuer,
+            &config.base_path,
+            &config.extra_openapi,
+        );
         Self(Arc::new(Inner {
             core,
             config,
             admin,
             clients,
+            openapi_json,
         }))
     }
 
@@ -71,6 +84,11 @@ impl AppState {
     /// Client management.
     pub fn clients(&self) -> &ClientManager {
         &self.0.clients
+    }
+
+    /// The OpenAPI document as JSON.
+    pub fn openapi_json(&self) -> &str {
+        &self.0.openapi_json
     }
 
     /// The current time from the injected clock.

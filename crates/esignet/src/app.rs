@@ -13,8 +13,9 @@ use esignet_keys::{KeyEncryptionKey, KeyManager, KeyPolicy};
 use esignet_mock_authenticator::{Directory, MockAuthenticator, MockSettings};
 use esignet_spi::{
     Authenticator, BindingStore, Cache, CaptchaVerifier, ClientStore, Clock, KeyBinder, NoCaptcha,
-    SystemClock,
+    NoLoginMetrics, SystemClock,
 };
+use esignet_telemetry::{MeteredAuthenticator, MeteredCache, MeteredStore, Metrics};
 use esignet_web::{AdminAuth, AdminConfig, AppState, IamConfig, UiConfig, WebConfig};
 
 use crate::audit::LogAuditSink;
@@ -33,6 +34,30 @@ pub struct App {
     pub router: axum::Router,
     /// Background tasks (rotation, cache sweeping).
     pub tasks: Vec<tokio::task::JoinHandle<()>>,
+    /// The metrics listener's router, when `telemetry.metrics_bind` is set.
+    pub metrics_router: Option<axum::Router>,
+}
+
+impl App {
+    /// Binds the metrics listener (when metrics are on) and serves `/metrics` on it in the
+    /// background; the handle is added to the tasks so it stops with the server.
+    pub async fn start_metrics_listener(&mut self, settings: &Settings) -> anyhow::Result<()> {
+        let (Some(router), Some(bind)) =
+            (self.metrics_router.take(), settings.telemetry.metrics_bind)
+        else {
+            return Ok(());
+        };
+        let listener = tokio::net::TcpListener::bind(bind)
+            .await
+            .with_context(|| format!("cannot listen on {bind} (telemetry.metrics_bind)"))?;
+        tracing::info!(address = %listener.local_addr()?, "metrics listener ready");
+        self.tasks.push(tokio::spawn(async move {
+            if let Err(error) = axum::serve(listener, router).await {
+                tracing::error!(%error, "metrics listener failed");
+            }
+        }));
+        Ok(())
+    }
 }
 
 /// Opens the store and the key-encryption key.
@@ -80,10 +105,17 @@ pub fn key_policy(settings: &Settings, common_name: &str) -> anyhow::Result<KeyP
 /// Builds the whole application.
 pub async fn build(settings: &Settings) -> anyhow::Result<App> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let metrics = settings.telemetry.metrics_bind.map(|_| Metrics::shared());
     let (store, kek) = open_store(settings).await?;
-    let service_keys = KeyManager::open(
+    let store: Arc<dyn Store> = match &metrics {
+        Some(metrics) => Arc::new(MeteredStore::new(store, metrics.clone())),
+        None => store,
+    };
+    let vault = crate::hsm::open_vault(settings)?;
+    let service_keys = KeyManager::open_with_vault(
         store.clone(),
         kek.clone(),
+        vault,
         clock.clone(),
         SERVICE_KEYS,
         key_policy(settings, "eSignet token signing")?,
@@ -91,6 +123,10 @@ pub async fn build(settings: &Settings) -> anyhow::Result<App> {
     .await
     .context("cannot open the service signing keys")?;
     let (cache, memory_cache) = crate::backends::open_cache(settings, clock.clone()).await?;
+    let cache: Arc<dyn Cache> = match &metrics {
+        Some(metrics) => Arc::new(MeteredCache::new(cache, metrics.clone())),
+        None => cache,
+    };
     let mut tasks = Vec::new();
     let key_binder: Arc<dyn KeyBinder>;
     let authenticator: Arc<dyn Authenticator> = match settings.authenticator.kind {
@@ -136,6 +172,23 @@ pub async fn build(settings: &Settings) -> anyhow::Result<App> {
             key_binder = Arc::new(HttpKeyBinder::new(http.clone()));
             http
         }
+        AuthenticatorKind::SunbirdRc => {
+            let (sunbird, binder, rotation) = crate::sunbird::sunbird_authenticator(
+                settings,
+                store.clone(),
+                kek.clone(),
+                cache.clone(),
+                clock.clone(),
+            )
+            .await?;
+            tasks.push(rotation);
+            key_binder = binder;
+            sunbird
+        }
+    };
+    let authenticator: Arc<dyn Authenticator> = match &metrics {
+        Some(metrics) => Arc::new(MeteredAuthenticator::new(authenticator, metrics.clone())),
+        None => authenticator,
     };
     let audit = Arc::new(LogAuditSink::spawn(10_000));
     // Clients are read on almost every request: read them through the (shared) cache.
@@ -162,7 +215,8 @@ pub async fn build(settings: &Settings) -> anyhow::Result<App> {
         settings.oidc.claims_supported.clone(),
         known_acrs,
     );
-    let captcha = captcha_policy(settings, &kek, cache.clone(), clock.clone())?;
+    let captcha_verifier = captcha_verifier(settings, &kek, cache.clone(), clock.clone())?;
+    let captcha = CaptchaPolicy::new(captcha_verifier.clone(), settings.captcha.required.clone());
     // The public key registry is the store's own (upcast from `Store`), so wallet bindings share
     // its pool and live wherever the rest of the data does, PostgreSQL included.
     let bindings: Arc<dyn BindingStore> = store.clone();
@@ -176,14 +230,26 @@ pub async fn build(settings: &Settings) -> anyhow::Result<App> {
                 cache: cache.clone(),
                 authenticator,
                 signer: service_keys.clone(),
-                audit,
+                audit: audit.clone(),
                 clock: clock.clone(),
                 transaction_key: kek.derive("transaction-cache"),
             },
         )
         .with_captcha(captcha)
-        .with_wallet(wallet),
+        .with_wallet(wallet)
+        .with_metrics(match &metrics {
+            Some(metrics) => metrics.clone(),
+            None => Arc::new(NoLoginMetrics),
+        }),
     );
+    let core = match crate::core_config::signup_redirect_config(settings) {
+        Some(signup) => Arc::new(
+            Arc::into_inner(core)
+                .context("the core is not shared yet")?
+                .with_signup_redirect(signup),
+        ),
+        None => core,
+    };
     let admin = AdminAuth::new(
         AdminConfig {
             static_token: settings
@@ -206,25 +272,59 @@ pub async fn build(settings: &Settings) -> anyhow::Result<App> {
         max_body_bytes: settings.server.max_body_bytes,
         request_timeout: settings.server.request_timeout,
         ui: Some(ui_config(settings)),
+        extra_openapi: if settings.signup.enabled {
+            esignet_web::openapi::SIGNUP_ENDPOINTS.to_vec()
+        } else {
+            Vec::new()
+        },
+        max_in_flight: settings.server.max_in_flight_requests,
     };
+    let signup_core = core.clone();
     let state = AppState::new(core, web, admin, clients);
     tasks.push(service_keys.spawn_rotation(settings.keys.rotation_check_interval));
     if let Some(memory_cache) = memory_cache {
         tasks.push(memory_cache.spawn_sweeper(std::time::Duration::from_secs(30)));
     }
+    let (mut router, metrics_router) = match metrics {
+        Some(metrics) => (
+            esignet_web::router_with_metrics(state, metrics.clone()),
+            Some(esignet_web::metrics_router(metrics)),
+        ),
+        None => (esignet_web::router(state), None),
+    };
+    if settings.signup.enabled {
+        let signup = crate::signup::router(crate::signup::SignupWiring {
+            settings,
+            kek: &kek,
+            cache,
+            captcha: captcha_verifier,
+            audit,
+            clock,
+            core: signup_core,
+            clients: client_store,
+        })
+        .await?;
+        router = router.nest(esignet_signup::CONTEXT_PATH, signup);
+        // The signup pages, calling the API above.
+        router = router.nest(
+            SIGNUP_PAGES_PATH,
+            esignet_signup_ui::router(signup_ui_config(settings)),
+        );
+    }
     Ok(App {
-        router: esignet_web::router(state),
+        router,
         tasks,
+        metrics_router,
     })
 }
 
-/// The captcha verifier of `[captcha]` and the actions requiring it.
-fn captcha_policy(
+/// The captcha verifier of `[captcha]`.
+fn captcha_verifier(
     settings: &Settings,
     kek: &KeyEncryptionKey,
     cache: Arc<dyn Cache>,
     clock: Arc<dyn Clock>,
-) -> anyhow::Result<CaptchaPolicy> {
+) -> anyhow::Result<Arc<dyn CaptchaVerifier>> {
     let captcha = &settings.captcha;
     let verifier: Arc<dyn CaptchaVerifier> = match captcha.kind {
         CaptchaKind::None => Arc::new(NoCaptcha),
@@ -262,7 +362,51 @@ fn captcha_policy(
             )
         }
     };
-    Ok(CaptchaPolicy::new(verifier, captcha.required.clone()))
+    Ok(verifier)
+}
+
+/// Where the signup pages are mounted (the default sign-up and forgot-password links and the
+/// eKYC redirect URI point there); the OpenAPI table documents them there.
+const SIGNUP_PAGES_PATH: &str = esignet_web::openapi::SIGNUP_PAGES_PATH;
+
+/// `a == b`, at compile time.
+const fn same_path(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut index = 0;
+    while index < a.len() {
+        if a[index] != b[index] {
+            return false;
+        }
+        index += 1;
+    }
+    true
+}
+
+// The OpenAPI document places the Signup API where the binary nests it.
+const _: () = assert!(
+    same_path(
+        esignet_signup::CONTEXT_PATH,
+        esignet_web::openapi::SIGNUP_API_PATH
+    ),
+    "the OpenAPI table's signup mount differs from the Signup service's context path"
+);
+
+/// The signup pages' settings: the login pages' `[ui]` theme and language, the signup API.
+fn signup_ui_config(settings: &Settings) -> esignet_signup_ui::SignupUiConfig {
+    let ui = &settings.ui;
+    esignet_signup_ui::SignupUiConfig {
+        mount_path: SIGNUP_PAGES_PATH.to_owned(),
+        api_base_path: esignet_signup::CONTEXT_PATH.to_owned(),
+        esignet_api_base_path: settings.server.base_path.clone(),
+        title: ui.title.clone(),
+        logo_url: ui.logo_url.clone(),
+        primary_color: ui.primary_color.clone(),
+        secondary_color: ui.secondary_color.clone(),
+        default_language: ui.default_language.clone(),
+    }
 }
 
 /// The login pages' settings: API base path, attempt limits and the `[ui]` theme.

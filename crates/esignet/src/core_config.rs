@@ -171,7 +171,47 @@ fn ui_configs(settings: &Settings) -> Map<String, Value> {
         Value::String(settings.issuer().to_owned()),
     );
     captcha_ui_configs(settings, &mut configs);
+    signup_ui_configs(settings, &mut configs);
     configs
+}
+
+/// The signup detour's keys of the UI `configs` (eSignet's UI reads the same three), set only
+/// when `[signup_redirect]` is enabled: `signup.config`, `forgot-password.config` and
+/// `eKYC-steps.config`.
+fn signup_ui_configs(settings: &Settings, configs: &mut Map<String, Value>) {
+    let signup = &settings.signup_redirect;
+    if !signup.enabled {
+        return;
+    }
+    configs.insert(
+        "signup.config".to_owned(),
+        json!({"signup.banner": signup.signup_banner, "signup.url": signup.signup_url}),
+    );
+    configs.insert(
+        "forgot-password.config".to_owned(),
+        json!({
+            "forgot-password": signup.forgot_password_link,
+            "forgot-password.url": signup.forgot_password_url,
+        }),
+    );
+    configs.insert(
+        "eKYC-steps.config".to_owned(),
+        Value::String(signup.ekyc_url.clone()),
+    );
+}
+
+/// The signup detour's configuration, when `[signup_redirect]` is enabled.
+pub fn signup_redirect_config(
+    settings: &Settings,
+) -> Option<esignet_core::signup::SignupRedirectConfig> {
+    let signup = &settings.signup_redirect;
+    signup
+        .enabled
+        .then(|| esignet_core::signup::SignupRedirectConfig {
+            client_id: signup.client_id.clone(),
+            id_token_lifetime: signup.id_token_lifetime,
+            halted_ttl: signup.halted_ttl,
+        })
 }
 
 /// The captcha keys of the UI `configs`, from `[captcha]`. They replace any `[ui] configs`

@@ -137,11 +137,14 @@ pub async fn demo(settings: &Settings, args: &DemoArgs) -> anyhow::Result<()> {
     let identity = mock_identity_config(settings, &identity_args);
     let mut provider = settings.clone();
     provider.authenticator.kind = AuthenticatorKind::MockIdentityHttp;
+    // The demo shows the sign-up and forgot-password links and the eKYC detour.
+    provider.signup_redirect.enabled = true;
     provider.authenticator.url = format!(
         "http://{}{}",
         identity.bind,
         esignet_mock_identity::CONTEXT_PATH
     );
+    demo_signup(&mut provider);
     let rp_args = DemoRpArgs {
         bind: args.rp_bind,
         public_url: None,
@@ -175,7 +178,8 @@ pub async fn demo(settings: &Settings, args: &DemoArgs) -> anyhow::Result<()> {
             .await
         }
     });
-    let app = crate::app::build(&provider).await?;
+    let mut app = crate::app::build(&provider).await?;
+    app.start_metrics_listener(&provider).await?;
     let provider_listener = tokio::net::TcpListener::bind(provider.server.bind)
         .await
         .with_context(|| format!("cannot listen on {}", provider.server.bind))?;
@@ -215,6 +219,29 @@ pub async fn demo(settings: &Settings, args: &DemoArgs) -> anyhow::Result<()> {
         task.abort();
     }
     Ok(())
+}
+
+/// The demo serves the Signup service over the mock identity system: registered residents log
+/// in at once. Its phone numbers are the mock's individual ids (5 to 19 digits), so the demo
+/// swaps eSignet's `+91` default for a plain national number; the OTP is the mock's fixed one.
+fn demo_signup(provider: &mut Settings) {
+    let defaults = esignet_config::SignupRaw::default();
+    let signup = &mut provider.signup;
+    signup.enabled = true;
+    // The eKYC detour of the demo: the mock verifier replays its story for any resident.
+    signup.identity_verification = provider.signup_redirect.enabled;
+    if signup.identifier_regex == defaults.identifier_regex {
+        signup.identifier_regex = r"^[1-9][0-9]{7,9}$".to_owned();
+        signup.identifier_prefix = String::new();
+    }
+    if signup.fixed_otp.is_none() {
+        signup.fixed_otp = Some(esignet_config::SecretString::new(
+            provider.authenticator.mock_otp.clone(),
+        ));
+    }
+    if provider.captcha.kind == esignet_config::CaptchaKind::None {
+        signup.captcha_required = false;
+    }
 }
 
 #[expect(

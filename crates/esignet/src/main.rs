@@ -11,6 +11,10 @@ mod backends;
 mod core_config;
 mod demo;
 mod demo_client;
+mod hsm;
+mod signup;
+mod sunbird;
+mod tracing_setup;
 mod wallet;
 
 use std::path::PathBuf;
@@ -154,10 +158,16 @@ fn main() -> ExitCode {
         command: ConfigCommand::Check,
     }) = &cli.command
     {
+        // The HSM settings are only proven by using them: load the module, find the token and
+        // log in (messages name the setting, never the PIN).
+        if let Err(error) = hsm::open_vault(&settings) {
+            eprintln!("invalid configuration:\n{error:#}");
+            return ExitCode::FAILURE;
+        }
         println!("configuration is valid");
         return ExitCode::SUCCESS;
     }
-    init_tracing(&settings);
+    let _tracing = tracing_setup::init(&settings);
     // The blocking pool runs CPU-bound work (RSA signing, key generation): more threads than
     // cores only adds stacks, malloc arenas and memory under load, never throughput.
     let blocking_threads = std::thread::available_parallelism().map_or(4, |n| n.get() * 2);
@@ -195,22 +205,9 @@ fn main() -> ExitCode {
     }
 }
 
-fn init_tracing(settings: &Settings) {
-    let filter = std::env::var("ESIGNET_LOG").unwrap_or_else(|_| settings.logging.level.clone());
-    let filter = tracing_subscriber::EnvFilter::try_new(&filter)
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    if settings.logging.format.as_str() == "json" {
-        builder.json().init();
-    } else {
-        builder.init();
-    }
-}
-
 async fn serve(settings: &Settings) -> anyhow::Result<()> {
-    let app = app::build(settings).await?;
+    let mut app = app::build(settings).await?;
+    app.start_metrics_listener(settings).await?;
     let listener = tokio::net::TcpListener::bind(settings.server.bind)
         .await
         .with_context(|| format!("cannot listen on {}", settings.server.bind))?;
@@ -251,9 +248,11 @@ pub(crate) async fn shutdown_signal() {
 async fn keys(settings: &Settings, command: KeysCommand) -> anyhow::Result<()> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let (store, kek) = app::open_store(settings).await?;
-    let manager = KeyManager::open(
+    let vault = hsm::open_vault(settings)?;
+    let manager = KeyManager::open_with_vault(
         store,
         kek,
+        vault,
         clock,
         app::SERVICE_KEYS,
         app::key_policy(settings, "eSignet token signing")?,

@@ -103,6 +103,11 @@ pub fn config() -> CoreConfig {
 impl Harness {
     /// A core whose client has `consent_expire_in_mins` = 10.
     pub async fn new() -> Harness {
+        Self::with_config(config()).await
+    }
+
+    /// Like [`Harness::new`] with another configuration.
+    pub async fn with_config(core_config: CoreConfig) -> Harness {
         let start = time::macros::datetime!(2026-01-01 08:00 UTC);
         let clock = Arc::new(ManualClock::new(start));
         let store = Arc::new(SqliteStore::open_in_memory().await.unwrap());
@@ -168,7 +173,7 @@ impl Harness {
             .unwrap();
         let audit = Arc::new(RecordingAudit::default());
         let core = Core::new(
-            config(),
+            core_config,
             CoreDeps {
                 clients: store.clone(),
                 consents: store.clone(),

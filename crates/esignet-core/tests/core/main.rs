@@ -5,6 +5,7 @@
 
 mod captcha;
 mod harness;
+mod signup;
 mod time_rules;
 mod wallet;
 mod wallet_harness;

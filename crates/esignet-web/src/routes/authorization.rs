@@ -13,6 +13,7 @@ use esignet_core::api::{
 };
 use esignet_core::{AuthenticateVersion, DetailsHeaders, DetailsVersion};
 
+use crate::routes::signup_redirect::request_cookies;
 use crate::state::AppState;
 use crate::wrapper::{WrappedError, parse_wrapped, wrapped, wrapped_raw};
 
@@ -31,7 +32,7 @@ pub fn routes() -> Router<AppState> {
         .route("/authorization/auth-code", post(auth_code))
 }
 
-fn details_headers(headers: &HeaderMap) -> DetailsHeaders<'_> {
+pub(crate) fn details_headers(headers: &HeaderMap) -> DetailsHeaders<'_> {
     DetailsHeaders {
         key: headers
             .get("oauth-details-key")
@@ -45,12 +46,13 @@ fn details_headers(headers: &HeaderMap) -> DetailsHeaders<'_> {
 async fn oauth_details(
     state: AppState,
     version: DetailsVersion,
+    headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, WrappedError> {
     let request: OAuthDetailsRequest = parse_wrapped(&state, &body)?;
     let outcome = state
         .core()
-        .oauth_details(version, request)
+        .oauth_details_with_cookies(version, request, &request_cookies(&headers))
         .await
         .map_err(|e| WrappedError::from_core(&state, e))?;
     Ok(wrapped_raw(&state, &outcome.response_json))
@@ -58,33 +60,37 @@ async fn oauth_details(
 
 async fn oauth_details_v1(
     State(state): State<AppState>,
+    headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, WrappedError> {
-    oauth_details(state, DetailsVersion::V1, body).await
+    oauth_details(state, DetailsVersion::V1, headers, body).await
 }
 
 async fn oauth_details_v2(
     State(state): State<AppState>,
+    headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, WrappedError> {
-    oauth_details(state, DetailsVersion::V2, body).await
+    oauth_details(state, DetailsVersion::V2, headers, body).await
 }
 
 async fn oauth_details_v3(
     State(state): State<AppState>,
+    headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, WrappedError> {
-    oauth_details(state, DetailsVersion::V3, body).await
+    oauth_details(state, DetailsVersion::V3, headers, body).await
 }
 
 async fn par_oauth_details(
     State(state): State<AppState>,
+    headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, WrappedError> {
     let request: ParOAuthDetailsRequest = parse_wrapped(&state, &body)?;
     let outcome = state
         .core()
-        .par_oauth_details(request)
+        .par_oauth_details_with_cookies(request, &request_cookies(&headers))
         .await
         .map_err(|e| WrappedError::from_core(&state, e))?;
     Ok(wrapped_raw(&state, &outcome.response_json))
@@ -122,7 +128,12 @@ async fn authenticate(
     }
     let response = state
         .core()
-        .authenticate(version, details_headers(&headers), request)
+        .authenticate_with_cookies(
+            version,
+            details_headers(&headers),
+            request,
+            &request_cookies(&headers),
+        )
         .await
         .map_err(|e| WrappedError::from_core(&state, e))?;
     wrapped(&state, &response)

@@ -446,6 +446,8 @@ mod tests {
             max_body_bytes: MAX_BODY,
             request_timeout: Duration::from_secs(10),
             ui: None,
+            extra_openapi: Vec::new(),
+            max_in_flight: None,
         };
         routes().with_state(AppState::new(Arc::new(core), web, admin, manager))
     }

@@ -6,3 +6,4 @@ pub mod captcha;
 pub mod client_mgmt;
 pub mod linked;
 pub mod oidc;
+pub mod signup_redirect;

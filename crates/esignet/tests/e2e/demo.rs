@@ -9,12 +9,17 @@ use url::Url;
 use crate::harness::{Server, free_port};
 use crate::login::{csrf_headers, csrf_token, details_hash};
 
-struct Demo {
-    server: Server,
-    rp: String,
+pub(crate) struct Demo {
+    pub(crate) server: Server,
+    pub(crate) rp: String,
 }
 
-async fn start_demo() -> Demo {
+pub(crate) async fn start_demo() -> Demo {
+    start_demo_with(&[]).await
+}
+
+/// `esignet demo` with extra `ESIGNET_*` variables.
+pub(crate) async fn start_demo_with(extra_env: &[(&str, &str)]) -> Demo {
     let rp_port = free_port();
     let identity_port = free_port();
     let rp = format!("http://127.0.0.1:{rp_port}");
@@ -30,7 +35,11 @@ async fn start_demo() -> Demo {
             &rp_bind,
         ],
         tempfile::tempdir().unwrap(),
-        &[("ESIGNET_DEMO__REDIRECT_URIS", &redirect)],
+        &[
+            &[("ESIGNET_DEMO__REDIRECT_URIS", redirect.as_str())],
+            extra_env,
+        ]
+        .concat(),
     )
     .await;
     // The portal starts after the provider; wait for it too.
@@ -140,7 +149,7 @@ async fn log_in(
 }
 
 /// Clicks a sign-in button on the portal and follows the whole login to the profile page.
-async fn sign_in(
+pub(crate) async fn sign_in(
     demo: &Demo,
     button: &str,
     individual: &str,
@@ -248,7 +257,7 @@ async fn demo_relying_party_shows_provider_errors_readably() {
     assert!(body.contains("access_denied"), "{body}");
 }
 
-async fn http_logout(demo: &Demo) {
+pub(crate) async fn http_logout(demo: &Demo) {
     let response = demo
         .server
         .http

@@ -291,3 +291,81 @@ async fn jwks_document() {
     }
     insta::assert_json_snapshot!("jwks", redacted);
 }
+
+#[tokio::test]
+async fn the_openapi_document_is_served_at_the_root_and_under_the_base_path() {
+    let server = Server::start(&[]).await;
+    for path in ["/openapi.json", "/v1/esignet/openapi.json"] {
+        let response = server
+            .http
+            .get(format!("{}{path}", server.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "{path}");
+        assert_eq!(response.headers()["content-type"], "application/json");
+        let doc: Value = response.json().await.unwrap();
+        assert_eq!(doc["openapi"], "3.1.0");
+        assert_eq!(doc["servers"][0]["url"], json!(server.base));
+        let paths = doc["paths"].as_object().unwrap();
+        for expected in [
+            "/v1/esignet/oauth/v2/token",
+            "/v1/esignet/authorization/v3/authenticate",
+            "/v1/esignet/client-mgmt/client/{client_id}",
+            "/.well-known/openid-configuration",
+            "/authorize",
+        ] {
+            assert!(
+                paths.contains_key(expected),
+                "{expected} missing from {path}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn every_documented_get_route_is_served_by_the_demo_with_signup() {
+    // `esignet demo` mounts the Signup service and its pages: the document lists them, and
+    // every parameterless GET it lists answers (not 404 or 405) on the running binary.
+    let demo = crate::demo::start_demo().await;
+    let server = &demo.server;
+    let doc: Value = server
+        .http
+        .get(format!("{}/openapi.json", server.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let paths = doc["paths"].as_object().unwrap();
+    for expected in [
+        "/v1/signup/registration/generate-challenge",
+        "/v1/signup/reset-password",
+        "/signup/register",
+        "/v1/esignet/authorization/prepare-signup-redirect",
+    ] {
+        assert!(paths.contains_key(expected), "{expected} missing");
+    }
+    let mut checked = 0;
+    for (path, operations) in paths {
+        if operations.get("get").is_none() || path.contains('{') {
+            continue;
+        }
+        let response = server
+            .http
+            .get(format!("{}{path}", server.base))
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        // The not-found page is served with the status it names.
+        let expected_404 = path == "/page-not-found" && status == 404;
+        assert!(
+            (status != 404 || expected_404) && status != 405,
+            "GET {path} is documented but answers {status}"
+        );
+        checked += 1;
+    }
+    assert!(checked > 20, "only {checked} GET routes checked");
+}

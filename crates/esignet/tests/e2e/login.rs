@@ -151,6 +151,18 @@ pub struct Rp<'a> {
     pub redirect_uri: String,
 }
 
+impl<'a> Rp<'a> {
+    /// The seeded demo client (`health-services-demo`, its key from the data directory).
+    pub fn demo(server: &'a Server) -> Self {
+        Rp {
+            server,
+            client_id: "health-services-demo".into(),
+            key: server.demo_client_key(),
+            redirect_uri: "http://127.0.0.1:8090/callback".into(),
+        }
+    }
+}
+
 impl Rp<'_> {
     /// POSTs the token request; returns status, headers and body.
     pub async fn token(

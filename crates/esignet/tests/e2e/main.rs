@@ -3,6 +3,7 @@
 // real server process, so it reads the real clock rather than an injected one.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::disallowed_methods)]
 
+mod admission;
 mod browser;
 mod cli;
 mod demo;
@@ -10,7 +11,13 @@ mod discovery;
 mod errors;
 mod flows;
 mod harness;
+mod helm;
+mod hsm;
 mod login;
 mod scaleout;
+mod signup;
+mod signup_redirect;
+mod sunbird;
+mod telemetry;
 mod verify;
 mod wallet;

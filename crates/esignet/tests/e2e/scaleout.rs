@@ -19,18 +19,18 @@ use crate::wallet::{MANSOUR, demo_rp, link_auth_code, link_status, show_qr, wall
 
 const KEK: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
 
-fn postgres_url() -> String {
+pub(crate) fn postgres_url() -> String {
     std::env::var("ESIGNET_TEST_POSTGRES_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
 }
 
-fn redis_url() -> String {
+pub(crate) fn redis_url() -> String {
     std::env::var("ESIGNET_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
 }
 
 /// Drops a test's PostgreSQL schema when the test ends (pass or fail), so repeated runs do not
 /// accumulate schemas. Uses the `psql` client that comes with the server.
-struct DropSchema(String);
+pub(crate) struct DropSchema(pub(crate) String);
 
 impl Drop for DropSchema {
     fn drop(&mut self) {
@@ -46,7 +46,7 @@ impl Drop for DropSchema {
     }
 }
 
-fn unique(prefix: &str) -> String {
+pub(crate) fn unique(prefix: &str) -> String {
     format!(
         "{prefix}_{}",
         crate::harness::uuid().replace('-', "")[..16].to_owned()
@@ -54,7 +54,7 @@ fn unique(prefix: &str) -> String {
 }
 
 /// Environment for an instance on the shared PostgreSQL schema and Redis prefix.
-fn shared_env(schema: &str, prefix: &str, redis: &str) -> Vec<(String, String)> {
+pub(crate) fn shared_env(schema: &str, prefix: &str, redis: &str) -> Vec<(String, String)> {
     vec![
         ("ESIGNET_STORE__KIND".into(), "postgres".into()),
         ("ESIGNET_STORE__POSTGRES_URL".into(), postgres_url()),
@@ -66,7 +66,7 @@ fn shared_env(schema: &str, prefix: &str, redis: &str) -> Vec<(String, String)> 
     ]
 }
 
-fn as_refs(env: &[(String, String)]) -> Vec<(&str, &str)> {
+pub(crate) fn as_refs(env: &[(String, String)]) -> Vec<(&str, &str)> {
     env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()
 }
 
@@ -348,4 +348,25 @@ async fn losing_redis_gives_clear_503s_and_the_service_recovers_without_restart(
         .to_owned();
     let (status, _, tokens) = rp.token(&code, Some(&verifier), None).await;
     assert_eq!(status, 200, "{tokens}");
+}
+
+#[tokio::test]
+async fn the_signup_detour_crosses_instances() {
+    let schema = unique("e2e_signup");
+    let _drop_schema = DropSchema(schema.clone());
+    let prefix = unique("e2e_signup");
+    let mut env = shared_env(&schema, &prefix, &redis_url());
+    env.push((
+        crate::signup_redirect::ENABLED.0.into(),
+        crate::signup_redirect::ENABLED.1.into(),
+    ));
+    let a = Server::start(&as_refs(&env)).await;
+    let mut env_b = env.clone();
+    env_b.push(("ESIGNET_DEMO__SEED_CLIENT".into(), "false".into()));
+    // Both instances issue the same `iss`, as behind one public URL.
+    env_b.push(("ESIGNET_SERVER__ISSUER".into(), a.base.clone()));
+    let mut b = Server::start(&as_refs(&env_b)).await;
+    b.http = a.http.clone();
+    // prepare-signup-redirect on A, the signup login (hint, IDT, token, userinfo) on B.
+    crate::signup_redirect::signup_detour(&a, &b).await;
 }
