@@ -446,6 +446,45 @@ impl Authenticator for HttpAuthenticator {
         }
     }
 
+    /// `POST v2/claim-metadata/{rp}/{client}` (an extension of our mock identity system): what
+    /// the identity system now holds about `claims`, read when a halted login resumes after
+    /// identity verification. An identity system without the endpoint (the Java mock answers
+    /// it with a non-envelope 404) cannot tell: `None`, and the metadata read at authentication
+    /// stands. Retried on timeouts and unavailability (it only reads).
+    async fn claims_metadata(
+        &self,
+        relying_party_id: &str,
+        client_id: &str,
+        individual_id: &str,
+        claims: &[String],
+    ) -> Result<Option<serde_json::Map<String, Value>>, PluginError> {
+        let url = self.url(&["v2", "claim-metadata", relying_party_id, client_id])?;
+        let body = serde_json::json!({ "individualId": individual_id, "claims": claims });
+        let mut attempt: u32 = 0;
+        let response = loop {
+            match self
+                .call(
+                    "claim-metadata",
+                    self.http.post(url.clone()).json(&body),
+                    mock_codes::UNKNOWN_ERROR,
+                )
+                .await
+            {
+                Ok(response) => break response,
+                Err(CallError::Protocol) => return Ok(None),
+                Err(error) if error.is_transient() && attempt < self.retries => {
+                    attempt += 1;
+                    tokio::time::sleep(RETRY_BACKOFF * attempt).await;
+                }
+                Err(error) => return Err(error.into()),
+            }
+        };
+        match response.get("claimMetadata") {
+            Some(Value::Object(metadata)) => Ok(Some(metadata.clone())),
+            _ => Err(CallError::Protocol.into()),
+        }
+    }
+
     /// `POST kyc-exchange/{rp}/{client}`, or `v3/...` with `respType: JWE` when the client wants
     /// a JWE (the identity system then encrypts to the key registered for (rp, client)). Not
     /// retried: the KYC token is single use.

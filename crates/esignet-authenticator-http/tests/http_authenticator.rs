@@ -573,3 +573,82 @@ async fn the_request_id_is_passed_on_to_the_identity_system() {
     let request = receiver.await.unwrap().to_ascii_lowercase();
     assert!(request.contains("x-request-id: req-42"), "{request}");
 }
+
+#[tokio::test]
+async fn claims_metadata_is_read_again_without_authenticating() {
+    let service = start_service(Duration::ZERO).await;
+    let authenticator = authenticator(&service.base_url, Duration::from_secs(10));
+    let claims = ["name".to_owned(), "birthdate".to_owned()];
+    let at_login = authenticator
+        .kyc_auth(
+            RP,
+            CLIENT,
+            true,
+            auth_request("AUTHTXN009", vec![challenge("PIN", "482916", "number")]),
+        )
+        .await
+        .unwrap()
+        .claims_metadata;
+    let now = authenticator
+        .claims_metadata(RP, CLIENT, SID, &claims)
+        .await
+        .unwrap()
+        .expect("our mock identity system reports claim metadata");
+    assert_eq!(now, at_login, "the same report as at authentication");
+
+    // A verification added meanwhile shows at once.
+    let before = now["birthdate"].as_array().map_or(0, Vec::len);
+    let added: Value = reqwest::Client::new()
+        .post(format!("{}/identity/add-verified-claim", service.base_url))
+        .json(&json!({
+            "requestTime": request_time(),
+            "request": {
+                "individualId": SID,
+                "verificationDetail": {"dateOfBirth": {"trust_framework": "XYZ TF", "verification_process": "EKYC"}},
+                "active": true
+            }
+        }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(added["errors"], json!([]), "{added}");
+    let after = authenticator
+        .claims_metadata(RP, CLIENT, SID, &claims)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        after["birthdate"].as_array().unwrap().len(),
+        before + 1,
+        "{after:?}"
+    );
+
+    // An unknown individual is the identity system's refusal, not an empty report.
+    let error = authenticator
+        .claims_metadata(RP, CLIENT, "1111111111", &claims)
+        .await
+        .unwrap_err();
+    assert!(!error.code.is_empty());
+}
+
+#[tokio::test]
+async fn claims_metadata_from_a_system_without_the_endpoint_or_down() {
+    // The Java mock has no such endpoint: a plain 404, so the system cannot tell.
+    let java = canned_server("404 Not Found", "text/plain", "Not Found").await;
+    let claims = ["name".to_owned()];
+    let report = authenticator(&java, Duration::from_secs(5))
+        .claims_metadata(RP, CLIENT, SID, &claims)
+        .await
+        .unwrap();
+    assert!(report.is_none());
+
+    let failing = canned_server("503 Service Unavailable", "application/json", "").await;
+    let error = authenticator(&failing, Duration::from_secs(5))
+        .claims_metadata(RP, CLIENT, SID, &claims)
+        .await
+        .unwrap_err();
+    assert_eq!(error.code, "identity_system_unavailable");
+}

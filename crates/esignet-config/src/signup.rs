@@ -77,8 +77,8 @@ section! {
         /// Needs `signup_redirect.enabled` (the detour from a login). The built-in verifier list holds only the mock
         /// verifier, which verifies anyone: it is refused unless `authenticator.kind` is a mock.
         identity_verification: bool = false, ValueKind::Bool;
-        /// Base URL at which the Signup service reaches this provider's token, userinfo and JWKS endpoints
-        /// (the `server.public_url` when unset; set it when the public URL is not reachable from the provider itself).
+        /// Base URL at which the Signup service reaches this provider's token, userinfo and JWKS endpoints.
+        /// The `server.public_url` when unset; set it when the public URL is not reachable from the provider itself.
         provider_url: Option<String> = None, ValueKind::OptStr, example = "\"http://127.0.0.1:8088\"";
         /// Client id of the Signup service at this provider (identity verification's OAuth client).
         oauth_client_id: String = "mosip-signup-oauth-client".to_owned(), ValueKind::Str;

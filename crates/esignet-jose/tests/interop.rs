@@ -260,3 +260,43 @@ fn josekit_jwe_decrypts_with_ours() {
     let jwe = josekit::jwe::serialize_compact(b"x", &cbc, &encrypter).unwrap();
     assert!(decrypt_compact(&jwe, &key).is_err());
 }
+
+#[test]
+fn seeded_p256_keys_are_deterministic_and_verify_with_jsonwebtoken() {
+    let seed = [7u8; 32];
+    let first = PrivateKey::ec_p256_from_seed(&seed).unwrap();
+    let again = PrivateKey::ec_p256_from_seed(&seed).unwrap();
+    assert_eq!(first.public_jwk().to_json(), again.public_jwk().to_json());
+    assert_eq!(
+        first.private_jwk_json().unwrap(),
+        again.private_jwk_json().unwrap()
+    );
+    let mut other_seed = seed;
+    other_seed[31] ^= 1;
+    let other = PrivateKey::ec_p256_from_seed(&other_seed).unwrap();
+    assert_ne!(
+        first.public_jwk().thumbprint(),
+        other.public_jwk().thumbprint()
+    );
+    // The edge of the range: a zero seed is the scalar 1, still a valid key.
+    let edge = PrivateKey::ec_p256_from_seed(&[0u8; 32]).unwrap();
+    assert_eq!(edge.public_jwk().to_json()["crv"], "P-256");
+
+    let payload = serde_json::to_vec(&claims()).unwrap();
+    let token = sign_compact(&first, Algorithm::ES256, &header_extra("seeded"), &payload).unwrap();
+    let data = jsonwebtoken::decode::<Value>(
+        &token,
+        &their_decoding_key(&again.public_jwk()),
+        &their_validation(Algorithm::ES256),
+    )
+    .unwrap();
+    assert_eq!(data.claims, claims());
+    assert!(
+        jsonwebtoken::decode::<Value>(
+            &token,
+            &their_decoding_key(&other.public_jwk()),
+            &their_validation(Algorithm::ES256),
+        )
+        .is_err()
+    );
+}

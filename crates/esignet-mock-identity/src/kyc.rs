@@ -189,6 +189,47 @@ async fn authenticate(
     Ok(response)
 }
 
+/// `claim-metadata` body (an extension of this mock, not in the Java mock).
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ClaimMetadataBody {
+    individual_id: Option<String>,
+    claims: Option<Vec<String>>,
+}
+
+/// `POST /v2/claim-metadata/{rp}/{client}` (an extension): what `v2/kyc-auth` would report in
+/// `claimMetadata` for the identity now, without authenticating. eSignet reads it when a
+/// halted login resumes after identity verification, so consent shows the claims verified
+/// meanwhile. Like the rest of this mock, it trusts its caller (the identity system's
+/// network boundary is the deployment's).
+pub(crate) async fn claim_metadata(
+    State(state): State<SharedState>,
+    Path((relying_party_id, client_id)): Partner,
+    body: Bytes,
+) -> Response {
+    let result = read_claim_metadata(&state, &relying_party_id, &client_id, &body).await;
+    state.delay().await;
+    state.respond(result)
+}
+
+async fn read_claim_metadata(
+    state: &SharedState,
+    relying_party_id: &str,
+    client_id: &str,
+    body: &[u8],
+) -> ApiResult {
+    let body: ClaimMetadataBody = parse_body(body, "claim-metadata")?;
+    let individual_id = required_individual_id(body.individual_id)?;
+    let claims = body.claims.unwrap_or_default();
+    let identity = state.identity(&individual_id, true).await?;
+    let metadata = state
+        .authenticator(identity)?
+        .claims_metadata(relying_party_id, client_id, &individual_id, &claims)
+        .await?
+        .unwrap_or_default();
+    Ok(json!({ "claimMetadata": metadata }))
+}
+
 /// Which exchange endpoint was called.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum ExchangeVersion {

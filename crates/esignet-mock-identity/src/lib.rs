@@ -21,6 +21,7 @@
 //! | `POST /send-otp/{rp}/{client}` | `{transactionId, individualId, otpChannels}` | `{transactionId, maskedEmail, maskedMobile}` |
 //! | `POST /kyc-auth/{rp}/{client}` | `{transactionId, individualId, otp, pin, password, kbi, biometrics, tokens}` | `{authStatus, kycToken, partnerSpecificUserToken}` |
 //! | `POST /v2/kyc-auth/{rp}/{client}` | the same plus `claimMetadataRequired` | the same plus `claimMetadata` when asked |
+//! | `POST /v2/claim-metadata/{rp}/{client}` | `{individualId, claims}` | `{claimMetadata}`, as `v2/kyc-auth` would report it now, without authenticating (an extension: not in the Java mock) |
 //! | `POST /kyc-exchange/{rp}/{client}` | `{requestDateTime, transactionId, kycToken, individualId, acceptedClaims, claimLocales}` | `{"kyc": "<JWS>"}` |
 //! | `POST /v2/kyc-exchange/{rp}/{client}` | v1 plus `acceptedClaimDetail` (with `verified_claims`) | `{"kyc": "<JWS>"}` |
 //! | `POST /v3/kyc-exchange/{rp}/{client}` | v2 plus `respType` (`JWS` or `JWE`) | `{"kyc": "<JWS or JWE>"}` |
@@ -327,6 +328,10 @@ fn router(state: SharedState) -> Router {
         .route("/send-otp/{rp}/{client}", post(kyc::send_otp))
         .route("/kyc-auth/{rp}/{client}", post(kyc::kyc_auth_v1))
         .route("/v2/kyc-auth/{rp}/{client}", post(kyc::kyc_auth_v2))
+        .route(
+            "/v2/claim-metadata/{rp}/{client}",
+            post(kyc::claim_metadata),
+        )
         .route("/kyc-exchange/{rp}/{client}", post(kyc::kyc_exchange_v1))
         .route("/v2/kyc-exchange/{rp}/{client}", post(kyc::kyc_exchange_v2))
         .route("/v3/kyc-exchange/{rp}/{client}", post(kyc::kyc_exchange_v3))

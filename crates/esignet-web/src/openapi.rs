@@ -70,6 +70,8 @@ pub enum Surface {
     Page,
     /// A static script or stylesheet.
     Asset,
+    /// A WebSocket upgrade (the signup service's STOMP 1.2 endpoint).
+    WebSocket,
 }
 
 /// One documented route.
@@ -108,7 +110,7 @@ const fn e(
 }
 
 use Mount::{Api, Root, Signup, SignupPages};
-use Surface::{Admin, Asset, Document, OAuthForm, Page, Ui, Userinfo, Wallet};
+use Surface::{Admin, Asset, Document, OAuthForm, Page, Ui, Userinfo, Wallet, WebSocket};
 
 const DISCOVERY: &str = "discovery";
 const OAUTH: &str = "oauth";
@@ -194,6 +196,11 @@ pub const SIGNUP_ENDPOINTS: &[Endpoint] = &[
     e("GET", "/registration/status", Signup, Ui, SIGNUP, "Registration or reset status (PENDING, COMPLETED, FAILED)"),
     e("GET", "/registration/ui-spec", Signup, Ui, SIGNUP, "The account-setup form's JSON-schema UI spec"),
     e("POST", "/reset-password", Signup, Ui, SIGNUP, "Reset the password after the OTP challenge"),
+    e("POST", "/identity-verification/initiate", Signup, Ui, SIGNUP, "Start identity verification from the signup client's authorization code (when enabled)"),
+    e("GET", "/identity-verification/identity-verifier/{id}", Signup, Ui, SIGNUP, "A verifier's steps, terms and previews (when enabled)"),
+    e("POST", "/identity-verification/slot", Signup, Ui, SIGNUP, "Take a verification slot: sets the slot cookie (when enabled)"),
+    e("GET", "/identity-verification/status", Signup, Ui, SIGNUP, "Verification status; writes the verified claims when the result is in (when enabled)"),
+    e("GET", "/ws", Signup, WebSocket, SIGNUP, "STOMP 1.2 over WebSocket: the live verification steps of a slot (when enabled)"),
     e("GET", "/", SignupPages, Page, SIGNUP, "Signup landing page"),
     e("GET", "/register", SignupPages, Page, SIGNUP, "Registration page: phone, OTP, account setup, status"),
     e("GET", "/reset-password", SignupPages, Page, SIGNUP, "Forgot-password page: phone, OTP, KBI, new password"),
@@ -414,6 +421,29 @@ fn operation(endpoint: &Endpoint) -> utoipa::openapi::path::Operation {
                     .content("text/html", Content::new(None::<Ref>))
                     .build(),
             );
+        }
+        Surface::WebSocket => {
+            op = op
+                .parameter(
+                    ParameterBuilder::new()
+                        .name("slotId")
+                        .parameter_in(ParameterIn::Query)
+                        .required(Required::True)
+                        .description(Some("The slot from /identity-verification/slot (its cookie must match)"))
+                        .build(),
+                )
+                .response(
+                    "101",
+                    ResponseBuilder::new()
+                        .description("Switching Protocols: STOMP 1.2 frames (CONNECT, SUBSCRIBE to /topic/<slotId>, SEND to /v1/signup/ws/process-frame, DISCONNECT)")
+                        .build(),
+                )
+                .response(
+                    "400",
+                    ResponseBuilder::new()
+                        .description("Not a WebSocket upgrade, or no valid slot")
+                        .build(),
+                );
         }
         Surface::Asset => {
             op = op
