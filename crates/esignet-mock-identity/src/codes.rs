@@ -37,3 +37,5 @@ pub const DATA_EXCHANGE_FAILED: &str = "data_exchange_failed";
 pub const UNKNOWN_ERROR: &str = "unknown_error";
 /// A key-binding request without a usable public JWK.
 pub const INVALID_PUBLIC_KEY: &str = "invalid_public_key";
+/// `GET /identity/ui-spec` with the full schema: no account form is served (signup's code).
+pub const UI_SPEC_NOT_FOUND: &str = "ui_spec_not_found";

@@ -20,7 +20,7 @@ pub(crate) async fn create(State(state): State<SharedState>, body: Bytes) -> Res
 
 async fn create_identity(state: &SharedState, body: &[u8]) -> ApiResult {
     let document = identity_request(state, body)?;
-    let errors = schema::validate(&document, Mode::Create);
+    let errors = schema::validate_for(&document, Mode::Create, state.schema);
     if !errors.is_empty() {
         return Err(ApiErrors(errors));
     }
@@ -51,7 +51,7 @@ pub(crate) async fn update(State(state): State<SharedState>, body: Bytes) -> Res
 
 async fn update_identity(state: &SharedState, body: &[u8]) -> ApiResult {
     let patch = identity_request(state, body)?;
-    let errors = schema::validate(&patch, Mode::Update);
+    let errors = schema::validate_for(&patch, Mode::Update, state.schema);
     if !errors.is_empty() {
         return Err(ApiErrors(errors));
     }
@@ -94,8 +94,19 @@ pub(crate) async fn get(
 }
 
 /// `GET /identity/identity-schema`: the JSON Schema that `POST /identity` enforces.
-pub(crate) async fn schema() -> Response {
-    envelope_without_time(Ok(schema::schema_document()))
+pub(crate) async fn schema(State(state): State<SharedState>) -> Response {
+    envelope_without_time(Ok(schema::schema_document(state.schema)))
+}
+
+/// `GET /identity/ui-spec`: the account form of the signup pages, for the members a signup
+/// identity has (only with the signup schema: the full schema needs a photo and a PIN the
+/// pages do not collect).
+pub(crate) async fn ui_spec(State(state): State<SharedState>) -> Response {
+    let result = match state.schema {
+        crate::SchemaProfile::Signup => Ok(crate::ui_spec::signup_ui_spec()),
+        crate::SchemaProfile::Full => Err(ApiError::code(codes::UI_SPEC_NOT_FOUND).into()),
+    };
+    state.respond(result)
 }
 
 /// `POST /identity/add-verified-claim`: `{"individualId", "verificationDetail": {<field>:

@@ -16,6 +16,7 @@
 //! | `PUT /identity` | wrapped partial identity with `individualId` | `{"status": "mock Identity data updated successfully"}` |
 //! | `GET /identity/{individualId}` | | the stored identity (PIN and hashed password included) |
 //! | `GET /identity/identity-schema` | | the JSON Schema `POST /identity` enforces |
+//! | `GET /identity/ui-spec` | | the signup pages' account form (json-form-builder format) with [`SchemaProfile::Signup`]; `ui_spec_not_found` with the full schema |
 //! | `POST /identity/add-verified-claim` | wrapped `{individualId, verificationDetail: {<field>: {trust_framework, ...}}, active}` | `{"status": "Verified Claim added successfully"}` |
 //! | `POST /partner` | wrapped `{partnerId, clientId, key: "<RSA public JWK JSON>", status}` | `"Partner data created/updated successfully"` |
 //! | `POST /send-otp/{rp}/{client}` | `{transactionId, individualId, otpChannels}` | `{transactionId, maskedEmail, maskedMobile}` |
@@ -101,6 +102,7 @@ mod partners;
 mod schema;
 mod state;
 mod store;
+mod ui_spec;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -150,6 +152,19 @@ const ROTATION_CHECK: Duration = Duration::from_secs(3600);
 /// How often expired OTPs and KYC tokens are swept from memory.
 const SWEEP_INTERVAL: Duration = Duration::from_secs(30);
 
+/// The identity schema's variants, as the Java mock's two schema files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SchemaProfile {
+    /// `mock-identity-schema.json`: a create needs every member a national ID record has (PIN,
+    /// names, gender, birth date, address, e-mail, phone, photo, language).
+    #[default]
+    Full,
+    /// `mock-identity-signup-schema.json`, for self-registration: a create needs only
+    /// `individualId`, `fullName`, `phone` and `password`; the other members keep their rules
+    /// when present. `GET /identity/ui-spec` then serves the account form for these.
+    Signup,
+}
+
 /// Settings of the mock identity service.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MockIdentityConfig {
@@ -167,6 +182,9 @@ pub struct MockIdentityConfig {
     pub response_delay: Duration,
     /// Insert the demo personas on start when missing. Default true.
     pub seed_demo: bool,
+    /// Which members `POST /identity` requires, and whether `GET /identity/ui-spec` serves the
+    /// account form of the signup pages. Default [`SchemaProfile::Full`].
+    pub schema: SchemaProfile,
     /// Validity of the wallet binding certificates `binding/key-binding` issues. Default 10
     /// days (eSignet's `binding.key-expire-days`).
     pub certificate_validity: time::Duration,
@@ -182,6 +200,7 @@ impl MockIdentityConfig {
             otp: esignet_mock_authenticator::DEFAULT_OTP.to_owned(),
             response_delay: Duration::ZERO,
             seed_demo: true,
+            schema: SchemaProfile::Full,
             certificate_validity: esignet_mock_authenticator::DEFAULT_CERTIFICATE_VALIDITY,
         }
     }
@@ -270,6 +289,7 @@ pub async fn build(config: &MockIdentityConfig, clock: Arc<dyn Clock>) -> anyhow
         clock,
         settings,
         response_delay: config.response_delay,
+        schema: config.schema,
         writes: tokio::sync::Mutex::new(()),
     })))
 }
@@ -319,6 +339,7 @@ fn router(state: SharedState) -> Router {
             post(identities::create).put(identities::update),
         )
         .route("/identity/identity-schema", get(identities::schema))
+        .route("/identity/ui-spec", get(identities::ui_spec))
         .route(
             "/identity/add-verified-claim",
             post(identities::add_verified_claim),

@@ -19,6 +19,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 use serde_json::{Map, Value, json};
 
+use crate::SchemaProfile;
 use crate::codes;
 use crate::envelope::ApiError;
 
@@ -184,10 +185,34 @@ pub(crate) enum Mode {
     Update,
 }
 
-/// Checks `document` against the schema; one error per violation, empty when it conforms.
+/// Members a signup-created identity must have ([`SchemaProfile::Signup`]): the Java mock's
+/// `mock-identity-signup-schema.json` required set.
+const SIGNUP_REQUIRED: &[&str] = &["individualId", "fullName", "phone", "password"];
+
+impl FieldRule {
+    fn required_in(&self, profile: SchemaProfile) -> bool {
+        match profile {
+            SchemaProfile::Full => self.required,
+            SchemaProfile::Signup => SIGNUP_REQUIRED.contains(&self.name),
+        }
+    }
+}
+
+/// Checks `document` against the full schema (see [`validate_for`]).
+#[cfg(test)]
+pub(crate) fn validate(document: &Map<String, Value>, mode: Mode) -> Vec<ApiError> {
+    validate_for(document, mode, SchemaProfile::Full)
+}
+
+/// Checks `document` against the schema of `profile`; one error per violation, empty when it
+/// conforms. The profiles differ only in which members a create requires.
 ///
 /// Unknown members come first (in document order), then the known fields in [`FIELDS`] order.
-pub(crate) fn validate(document: &Map<String, Value>, mode: Mode) -> Vec<ApiError> {
+pub(crate) fn validate_for(
+    document: &Map<String, Value>,
+    mode: Mode,
+    profile: SchemaProfile,
+) -> Vec<ApiError> {
     let mut errors = Vec::new();
     for name in document.keys() {
         if !FIELDS.iter().any(|field| field.name == name) {
@@ -204,7 +229,7 @@ pub(crate) fn validate(document: &Map<String, Value>, mode: Mode) -> Vec<ApiErro
         };
         match document.get(field.name) {
             None => {
-                if mode == Mode::Create && field.required {
+                if mode == Mode::Create && field.required_in(profile) {
                     fail(field.name.to_owned(), "is required");
                 }
             }
@@ -286,7 +311,7 @@ fn is_calendar_date(text: &str) -> bool {
 /// The schema as a draft 2020-12 JSON Schema document, generated from [`FIELDS`]. This is what
 /// `GET /identity/identity-schema` serves: it describes exactly the create rules above (an update
 /// applies the same rules without `required`, ignoring `null` members).
-pub(crate) fn schema_document() -> Value {
+pub(crate) fn schema_document(profile: SchemaProfile) -> Value {
     let mut properties = Map::new();
     for field in FIELDS {
         let mut property = match field.shape {
@@ -313,7 +338,7 @@ pub(crate) fn schema_document() -> Value {
     }
     let required: Vec<&str> = FIELDS
         .iter()
-        .filter(|field| field.required)
+        .filter(|field| field.required_in(profile))
         .map(|field| field.name)
         .collect();
     json!({
@@ -352,6 +377,42 @@ pub(crate) fn schema_document() -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_signup_profile_requires_only_what_registration_collects() {
+        let lang = |value: &str| json!([{"language": "eng", "value": value}]);
+        let mut document = Map::new();
+        document.insert("individualId".into(), json!("9876543210"));
+        document.insert("fullName".into(), lang("Asha Rao"));
+        document.insert("phone".into(), json!("9876543210"));
+        document.insert("password".into(), json!("Secret123"));
+        assert!(validate_for(&document, Mode::Create, SchemaProfile::Signup).is_empty());
+        assert!(!validate_for(&document, Mode::Create, SchemaProfile::Full).is_empty());
+        // Present members keep their rules.
+        document.insert("email".into(), json!("not an address"));
+        assert_eq!(
+            codes_of(&validate_for(
+                &document,
+                Mode::Create,
+                SchemaProfile::Signup
+            )),
+            ["invalid_email"]
+        );
+        document.remove("email");
+        document.remove("phone");
+        assert_eq!(
+            codes_of(&validate_for(
+                &document,
+                Mode::Create,
+                SchemaProfile::Signup
+            )),
+            ["invalid_phone"]
+        );
+        assert_eq!(
+            schema_document(SchemaProfile::Signup)["required"],
+            json!(["individualId", "password", "fullName", "phone"])
+        );
+    }
 
     fn valid() -> Map<String, Value> {
         let lang = |value: &str| json!([{"language": "eng", "value": value}]);
@@ -488,7 +549,7 @@ mod tests {
 
     #[test]
     fn the_document_describes_the_table() {
-        let document = schema_document();
+        let document = schema_document(SchemaProfile::Full);
         assert_eq!(document["additionalProperties"], json!(false));
         let required = document["required"].as_array().unwrap();
         assert_eq!(

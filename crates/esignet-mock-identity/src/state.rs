@@ -37,6 +37,8 @@ pub(crate) struct MockIdentityState {
     pub clock: Arc<dyn Clock>,
     pub settings: MockSettings,
     pub response_delay: Duration,
+    /// Which members a create requires.
+    pub schema: crate::SchemaProfile,
     /// Serializes the read-modify-write operations (identity update, add-verified-claim) of
     /// this process, which is the only writer of its database file.
     pub writes: tokio::sync::Mutex<()>,

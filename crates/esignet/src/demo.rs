@@ -25,6 +25,11 @@ pub struct MockIdentityArgs {
     /// national ID backend in benchmarks).
     #[arg(long, default_value_t = 0)]
     pub response_delay_ms: u64,
+    /// Use the self-registration schema (a new identity needs only individualId, fullName,
+    /// phone and password) and serve the signup pages' account form at `/identity/ui-spec`.
+    /// On by default when `[signup] enabled`.
+    #[arg(long)]
+    pub signup_schema: bool,
 }
 
 /// Options of `esignet demo-rp`.
@@ -76,6 +81,10 @@ fn mock_identity_config(
     config.bind = args.bind;
     config.otp = settings.authenticator.mock_otp.clone();
     config.response_delay = Duration::from_millis(args.response_delay_ms);
+    // Residents who register through the signup pages give only what the account form asks.
+    if args.signup_schema || settings.signup.enabled {
+        config.schema = esignet_mock_identity::SchemaProfile::Signup;
+    }
     config.certificate_validity = time::Duration::try_from(settings.wallet.certificate_validity)
         .unwrap_or(esignet_mock_authenticator::DEFAULT_CERTIFICATE_VALIDITY);
     config
@@ -133,6 +142,8 @@ pub async fn demo(settings: &Settings, args: &DemoArgs) -> anyhow::Result<()> {
         bind: args.identity_bind,
         data_dir: None,
         response_delay_ms: 0,
+        // The demo always offers self-registration.
+        signup_schema: true,
     };
     let identity = mock_identity_config(settings, &identity_args);
     let mut provider = settings.clone();

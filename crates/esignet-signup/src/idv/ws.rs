@@ -526,7 +526,7 @@ fn error_frame(message: &str) -> Vec<u8> {
 /// Standard base64 (what a canvas data URL holds after its prefix).
 fn is_base64(text: &str) -> bool {
     !text.is_empty()
-        && text.len() % 4 == 0
+        && text.len().is_multiple_of(4)
         && text
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'='))
