@@ -210,6 +210,11 @@ export function freshNonce() {
  * language and a fresh nonce; the provider's /authorize alone when the fragment carried none.
  */
 export function signInUrl(configs) {
+  // Came from the login page in this tab (same origin): back to that very login, whose
+  // transaction and nonce the relying party still expects (eSignet 1.8's return). Otherwise a
+  // new authorize request, which needs a fresh nonce (the old one is spent).
+  const login = sessionStorage.getItem("loginUrl");
+  if (login && login.startsWith("/login?")) return login;
   const base = String(configs["signin.redirect-url"] || "/authorize");
   const params = authorizeQuery();
   if (!params) return base;

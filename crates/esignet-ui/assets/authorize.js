@@ -71,6 +71,8 @@ async function start() {
     if (query.get("state")) next.set("state", query.get("state"));
   }
   next.set("ui_locales", query.get("ui_locales") || config.lang);
+  if (pushed) sessionStorage.removeItem("authorizeQuery");
+  else sessionStorage.setItem("authorizeQuery", location.search.slice(1));
   location.replace("/login?" + next.toString() + "#" + utf8ToBase64(JSON.stringify(details)));
 }
 

@@ -124,6 +124,19 @@ export function base64url(bytes) {
   return btoa(bytesToBinary(bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }
 
+/**
+ * `url` of a signup page with this tab's authorize query in the fragment (signup 1.2's
+ * `<url>#<base64url(authorize query)>`), so "log in" there brings the resident back to the same
+ * relying party. A pushed request's `request_uri` is single use, so PAR logins keep no query.
+ * Also records this login's URL for the signup pages (same origin, same tab).
+ */
+export function withAuthorizeQuery(url) {
+  // The signup pages' "log in" returns here while this login's transaction lives.
+  sessionStorage.setItem("loginUrl", location.pathname + location.search + location.hash);
+  const kept = sessionStorage.getItem("authorizeQuery");
+  return kept ? url + "#" + base64url(new TextEncoder().encode(kept)) : url;
+}
+
 /** Decodes standard or URL-safe base64, padded or not, into a UTF-8 string (throws if invalid). */
 export function base64ToUtf8(text) {
   let b64 = text.replace(/-/g, "+").replace(/_/g, "/").replace(/\s/g, "");

@@ -2,7 +2,7 @@
 // prefixes and postfixes), OTP, PIN, password and knowledge-based (KBI) forms. Each form
 // function fills `container` and returns a cleanup function (or null).
 
-import { $, announce, base64url, clock, clone, config, fieldError, h, localized, setBusy, t } from "./common.js";
+import { $, announce, base64url, clock, clone, config, fieldError, h, localized, setBusy, t, withAuthorizeQuery } from "./common.js";
 
 const LOGIN_ID_KEYS = {
   vid: "js.login.id_vid",
@@ -258,7 +258,7 @@ export function passwordForm(flow, container) {
   const url = forgot["forgot-password.url"];
   if (forgot["forgot-password"] === true && client.forgot_pwd_link_required !== false
       && typeof url === "string" && /^(https?:\/\/|\/(?!\/))/i.test(url)) {
-    $("forgot-password-link").href = url;
+    $("forgot-password-link").href = withAuthorizeQuery(url);
     $("forgot-password").hidden = false;
   }
   form.addEventListener("submit", (event) => {

@@ -5,7 +5,7 @@
 
 import {
   $, ApiError, call, clone, config, errorMessage, failInPlace, h, leaveForStatusPage, localized, nextPage,
-  query, readSession, redirectWithError, setBusy, setLoading, showClient, showError, t,
+  query, readSession, redirectWithError, setBusy, setLoading, showClient, showError, t, withAuthorizeQuery,
 } from "./common.js";
 import { kbiForm, otpForm, passwordForm, pinForm } from "./forms.js";
 
@@ -82,7 +82,7 @@ function renderSignupBanner(configs) {
   const client = configs.clientAdditionalConfig || {};
   const url = safeUrl(signup["signup.url"]);
   if (signup["signup.banner"] === true && client.signup_banner_required !== false && url) {
-    $("signup-link").href = url;
+    $("signup-link").href = withAuthorizeQuery(url);
     $("signup-banner").hidden = false;
   }
 }

@@ -60,8 +60,8 @@ pub async fn seed(
         additional_config: Some(json!({
             "userinfo_response_type": "JWS",
             "purpose": {"type": "login"},
-            "signup_banner_required": false,
-            "forgot_pwd_link_required": false,
+            "signup_banner_required": true,
+            "forgot_pwd_link_required": true,
             "consent_expire_in_mins": 60,
         })),
         created_at: clock.now(),

@@ -565,3 +565,54 @@ describe("wallet QR-code login, esignet wallet-sim as the phone", () => {
     await page.context().close();
   });
 });
+
+// --- sign up from the login page, then log in with the new account -------------------------
+
+describe("self-registration on the demo", () => {
+  test("sign up from the login page, then log in with the new number and password", TEST, async () => {
+    const page = await newPage(browser);
+    await startSignIn(page, demo);
+    await page.locator("#signup-banner").waitFor({ state: "visible" });
+    await page.click("#signup-link");
+    await page.waitForURL((url) => url.pathname.startsWith("/signup"));
+    if (new URL(page.url()).pathname === "/signup") await page.click("#go-register");
+    await page.waitForFunction(() => document.documentElement.dataset.ready === "phone");
+    // A fresh number each run (the demo's data directory is new, but be safe across reruns).
+    const number = "9" + String(Date.now()).slice(-8);
+    await page.fill("#phone", number);
+    await page.click("#send-otp");
+    await page.waitForSelector("#step-otp:not([hidden])");
+    await page.fill("#otp", OTP);
+    await page.click("#verify-otp");
+    await page.waitForSelector("#step-phone-status:not([hidden])");
+    await page.click("#continue-setup");
+    // The account form is the mock identity system's ui-spec (signup schema).
+    await page.waitForSelector("#step-setup:not([hidden]) #form-fullName");
+    assert.equal(await page.inputValue("#form-phone"), number);
+    await checkPage(page, "signup-demo-setup");
+    await page.fill("#form-fullName", "Asha Rao");
+    await page.fill("#form-email", "asha@example.org");
+    await page.fill("#form-password", "Asha#2026rao");
+    await page.fill("#form-password-confirm", "Asha#2026rao");
+    await page.selectOption("#form-preferredLang", "eng");
+    await page.check("#form-consent");
+    await page.click("#register");
+    await page.waitForSelector("#step-done:not([hidden])", { timeout: 30000 });
+    await checkPage(page, "signup-demo-done");
+
+    // "Log in" returns to the same relying party's login, where the new account signs in.
+    await page.click("#login");
+    await page.waitForURL((url) => url.pathname === "/login");
+    await page.locator("#sign-in-options").waitFor();
+    await choose(page, "pwd");
+    await page.fill("#login-id", number);
+    await page.fill("#password-input", "Asha#2026rao");
+    await page.click("#password-submit");
+    // Back on the same login transaction: consent, then the relying party's profile page.
+    await atConsent(page);
+    const profile = await allow(page, demo);
+    assert.match(profile, /Asha Rao/);
+    assertNoProblems(page);
+    await page.context().close();
+  });
+});
