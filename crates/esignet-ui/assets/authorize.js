@@ -71,6 +71,9 @@ async function start() {
     if (query.get("state")) next.set("state", query.get("state"));
   }
   next.set("ui_locales", query.get("ui_locales") || config.lang);
+  // The signup service's return login: the login page signs in with the hint (factor IDT).
+  if (query.get("id_token_hint")) sessionStorage.setItem("idTokenHint", query.get("id_token_hint"));
+  else sessionStorage.removeItem("idTokenHint");
   if (pushed) sessionStorage.removeItem("authorizeQuery");
   else sessionStorage.setItem("authorizeQuery", location.search.slice(1));
   location.replace("/login?" + next.toString() + "#" + utf8ToBase64(JSON.stringify(details)));

@@ -5,7 +5,8 @@
 
 import {
   $, ApiError, call, clone, config, errorMessage, failInPlace, h, leaveForStatusPage, localized, nextPage,
-  query, readSession, redirectWithError, setBusy, setLoading, showClient, showError, t, withAuthorizeQuery,
+  base64ToUtf8, query, readSession, redirectWithError, setBusy, setLoading, showClient, showError, t,
+  utf8ToBase64, withAuthorizeQuery,
 } from "./common.js";
 import { kbiForm, otpForm, passwordForm, pinForm } from "./forms.js";
 
@@ -281,6 +282,32 @@ async function openOption(flow, option) {
   if (flow.options.length > 1) (first || $("form-heading")).focus();
 }
 
+/**
+ * The signup service's login as its own client (eSignet's `IDT` factor): when the transaction
+ * offers a factor set of `IDT` alone and the authorize request carried an `id_token_hint`, the
+ * page authenticates with it at once: the individual is the token's `sub`, the challenge
+ * `base64({token, code})`. True when it took over the page (signed in, or the refusal shown).
+ */
+async function idTokenLogin(session, flow) {
+  const sets = Array.isArray(session.details.authFactors) ? session.details.authFactors : [];
+  const idtOnly = sets.some((set) => Array.isArray(set) && set.length === 1 && set[0] && set[0].type === "IDT");
+  const token = sessionStorage.getItem("idTokenHint");
+  if (!idtOnly || !token) return false;
+  sessionStorage.removeItem("idTokenHint");
+  let subject;
+  try {
+    subject = JSON.parse(base64ToUtf8(token.split(".")[1] || "")).sub;
+  } catch {
+    subject = null;
+  }
+  if (typeof subject !== "string" || !subject) return false;
+  const challenge = utf8ToBase64(JSON.stringify({ token, code: session.details.transactionId }));
+  const ok = await flow.authenticate(subject, [{ authFactorType: "IDT", challenge, format: "base64url-encoded-json" }], $("login-body"));
+  // A refusal stays on screen (flow.authenticate reported it); there is nothing else to offer.
+  if (!ok) setLoading(false);
+  return true;
+}
+
 async function main() {
   const session = await readSession();
   if (!session) {
@@ -291,6 +318,7 @@ async function main() {
   renderHeading(session, client);
   renderSignupBanner(session.configs);
   const flow = createFlow(session);
+  if (await idTokenLogin(session, flow)) return;
   setLoading(false);
   if (!flow.options.length) {
     failInPlace(t("js.login.no_options"));

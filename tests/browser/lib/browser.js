@@ -25,6 +25,9 @@ export const ARTIFACTS = process.env.BROWSER_ARTIFACTS_DIR || path.join(REPO_ROO
  */
 const FLAGS = [
   "--no-sandbox",
+  // The identity-verification page's camera: Chromium's synthetic video, allowed without a prompt.
+  "--use-fake-device-for-media-stream",
+  "--use-fake-ui-for-media-stream",
   "--disable-gpu",
   "--disable-quic",
   "--no-first-run",

@@ -107,7 +107,7 @@ async function stop(child) {
 
 /**
  * Starts `esignet demo` on fresh ports with `extraEnv` (for example the captcha settings).
- * Resolves to `{provider, rp, close()}` with the two base URLs.
+ * Resolves to `{provider, rp, close(), output()}`: the two base URLs, and the last of its output.
  */
 export async function startDemo(binary, extraEnv = {}) {
   const [providerPort, identityPort, rpPort] = await Promise.all([freePort(), freePort(), freePort()]);
@@ -136,7 +136,7 @@ export async function startDemo(binary, extraEnv = {}) {
     await close();
     throw new Error(`${error.message}\n--- esignet demo output ---\n${process_.output()}`);
   }
-  return { provider, rp, close };
+  return { provider, rp, close, output: process_.output };
 }
 
 /**

@@ -616,3 +616,39 @@ describe("self-registration on the demo", () => {
     await page.context().close();
   });
 });
+
+// --- video eKYC from the claim-details step ------------------------------------------------
+
+describe("video eKYC on the demo", () => {
+  test("verified claims the resident lacks: mock video eKYC, then the profile shows them", { timeout: 150000 }, async () => {
+    const page = await newPage(browser);
+    await startSignIn(page, demo, { button: "Sign in with verified details" });
+    await choose(page, "otp");
+    await otpLogin(page, PRIYA);
+    // Priya has no verified name: claim-details offers the verification.
+    await page.waitForURL((url) => url.pathname === "/claim-details");
+    await page.locator("#claims-verify").waitFor({ state: "visible" });
+    await checkPage(page, "ekyc-claim-details");
+    await page.click("#claims-verify");
+    // The signup client's own login (IDT factor) runs by itself; back at the verification page.
+    await page.waitForFunction(() => document.documentElement.dataset.ready === "terms", null, { timeout: 30000 });
+    assert.equal(new URL(page.url()).pathname, "/signup/identity-verification");
+    await checkPage(page, "ekyc-terms");
+    await page.check("#terms-agree");
+    await page.click("#terms-form button[type=submit]");
+    await page.waitForFunction(() => document.documentElement.dataset.ready === "preview");
+    await page.click("#start-verification");
+    // Live steps over the WebSocket with the fake camera's frames, then the result.
+    await page.waitForFunction(() => ["done", "failed"].includes(document.documentElement.dataset.ready), null, { timeout: 90000 });
+    assert.equal(await page.evaluate(() => document.documentElement.dataset.ready), "done",
+      `${await page.locator("main").innerText()}\n--- esignet demo output ---\n${demo.output().slice(-4000)}`);
+    await checkPage(page, "ekyc-done");
+    await page.click("#return");
+    await atConsent(page);
+    const profile = await allow(page, demo);
+    assert.match(profile, new RegExp(PRIYA.name));
+    assert.match(profile, /XYZ TF/, "the verified claims show their trust framework");
+    assertNoProblems(page);
+    await page.context().close();
+  });
+});

@@ -331,22 +331,10 @@ impl Session {
         }
     }
 
-    /// CONNECT / STOMP. The `host` header STOMP 1.2 requires is added when missing: the
-    /// official UI's client (stompjs) does not send it, and eSignet's broker accepts that.
+    /// CONNECT / STOMP. Only `accept-version` and `heart-beat` matter here, so the frame is
+    /// handed to the parser with just those and a placeholder `host` (see [`connect_headers`]).
     fn connect(&mut self, raw: &str) -> Vec<Vec<u8>> {
-        let has_host = raw
-            .lines()
-            .skip(1)
-            .take_while(|l| !l.is_empty())
-            .any(|l| l.starts_with("host:"));
-        let text = if has_host {
-            raw.to_owned()
-        } else {
-            match raw.split_once('\n') {
-                Some((command, rest)) => format!("{command}\nhost:-\n{rest}"),
-                None => raw.to_owned(),
-            }
-        };
+        let text = connect_headers(raw);
         match ClientFrame::try_from(text.into_bytes()) {
             Ok(ClientFrame::Connect(frame)) => {
                 let versions = &frame.accept_version().value().0;
@@ -530,4 +518,60 @@ fn is_base64(text: &str) -> bool {
         && text
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'='))
+}
+
+/// The CONNECT frame `raw` with only the headers this endpoint reads (`accept-version`,
+/// `heart-beat`) and `host:-`. STOMP 1.2 does not escape CONNECT headers, so a `host` such as
+/// `127.0.0.1:8088` (what browsers' clients send) holds a colon, which `stomp-parser` refuses;
+/// the official UI's client sends no `host` at all, which the parser also refuses. Virtual
+/// hosts, `login` and `passcode` are not used here.
+fn connect_headers(raw: &str) -> String {
+    let mut lines = raw.split('\n');
+    let command = lines.next().unwrap_or_default().trim_end_matches('\r');
+    let mut text = format!("{command}\nhost:-\n");
+    for line in lines.by_ref() {
+        let line = line.trim_end_matches('\r');
+        if line.is_empty() {
+            break;
+        }
+        if line.starts_with("accept-version:") || line.starts_with("heart-beat:") {
+            text.push_str(line);
+            text.push('\n');
+        }
+    }
+    text.push('\n');
+    text.push_str(&lines.collect::<Vec<_>>().join("\n"));
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parses(raw: &str) -> bool {
+        matches!(
+            ClientFrame::try_from(connect_headers(raw).into_bytes()),
+            Ok(ClientFrame::Connect(_))
+        )
+    }
+
+    #[test]
+    fn connect_frames_of_every_client_are_read() {
+        // A browser client: the host with its port, unescaped as STOMP 1.2 says for CONNECT.
+        assert!(parses(
+            "CONNECT\naccept-version:1.2\nhost:127.0.0.1:8088\nheart-beat:0,0\n\n\0"
+        ));
+        // stompjs (the official UI): no host.
+        assert!(parses(
+            "CONNECT\naccept-version:1.1,1.2\nheart-beat:10000,10000\n\n\0"
+        ));
+        // CRLF line ends and credentials with colons.
+        assert!(parses(
+            "STOMP\r\naccept-version:1.2\r\nlogin:a:b\r\npasscode:c:d\r\n\r\n\0"
+        ));
+        assert_eq!(
+            connect_headers("CONNECT\naccept-version:1.2\nhost:h:1\n\n\0"),
+            "CONNECT\nhost:-\naccept-version:1.2\n\n\0"
+        );
+    }
 }
