@@ -428,3 +428,72 @@ async fn demo_personas_are_seeded_once_and_edits_survive_a_restart() {
             .ends_with('Z')
     );
 }
+
+#[tokio::test]
+async fn the_signup_schema_takes_a_registration_and_serves_the_account_form() {
+    // The full schema: no account form, and a registration's few members are not enough.
+    let full = Mock::start().await;
+    let spec = full.get("/identity/ui-spec").await;
+    assert_eq!(
+        spec["errors"][0]["errorCode"], "ui_spec_not_found",
+        "{spec}"
+    );
+    let registration = json!({
+        "individualId": "9123456789",
+        "fullName": [{"language": "eng", "value": "Asha Rao"}],
+        "phone": "9123456789",
+        "password": "Asha#2026rao",
+        "preferredLang": "eng",
+    });
+    let refused = full.post_wrapped("/identity", registration.clone()).await;
+    assert!(
+        !refused["errors"].as_array().unwrap().is_empty(),
+        "{refused}"
+    );
+
+    let signup = Mock::start_signup().await;
+    let spec = signup.get("/identity/ui-spec").await;
+    assert_eq!(spec["errors"], json!([]), "{spec}");
+    let ids: Vec<&str> = spec["response"]["schema"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|field| field["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            "phone",
+            "fullName",
+            "email",
+            "dateOfBirth",
+            "password",
+            "preferredLang",
+            "consent"
+        ]
+    );
+    let schema = signup.get("/identity/identity-schema").await;
+    assert_eq!(
+        schema["response"]["required"],
+        json!(["individualId", "password", "fullName", "phone"])
+    );
+    let created = signup.post_wrapped("/identity", registration).await;
+    assert_eq!(created["errors"], json!([]), "{created}");
+    let stored = signup.get("/identity/9123456789").await;
+    assert_eq!(stored["response"]["fullName"][0]["value"], "Asha Rao");
+    // The members given keep their rules; a missing phone is still refused.
+    let bad = signup
+        .post_wrapped(
+            "/identity",
+            json!({"individualId": "9123456788", "fullName": [{"language": "eng", "value": "B"}],
+                   "password": "x", "email": "nope"}),
+        )
+        .await;
+    let codes: Vec<&str> = bad["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["errorCode"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, ["invalid_email", "invalid_phone"], "{bad}");
+}

@@ -45,6 +45,8 @@ impl Endpoint {
             Mount::Api => format!("{base_path}{}", self.path),
             Mount::Root => self.path.to_owned(),
             Mount::Signup => format!("{SIGNUP_API_PATH}{}", self.path),
+            // The pages' root is `/signup` itself (the nested router does not serve `/signup/`).
+            Mount::SignupPages if self.path == "/" => SIGNUP_PAGES_PATH.to_owned(),
             Mount::SignupPages => format!("{SIGNUP_PAGES_PATH}{}", self.path),
         }
     }

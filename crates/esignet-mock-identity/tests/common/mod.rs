@@ -40,6 +40,19 @@ impl Mock {
     pub async fn start_in(data: tempfile::TempDir, delay: Duration) -> Mock {
         let mut config = MockIdentityConfig::new(data.path(), ISSUER);
         config.response_delay = delay;
+        Self::start_with(data, config).await
+    }
+
+    /// Starts a service with the signup schema (self-registration).
+    #[allow(dead_code)] // not every test binary uses it
+    pub async fn start_signup() -> Mock {
+        let data = tempfile::tempdir().unwrap();
+        let mut config = MockIdentityConfig::new(data.path(), ISSUER);
+        config.schema = esignet_mock_identity::SchemaProfile::Signup;
+        Self::start_with(data, config).await
+    }
+
+    async fn start_with(data: tempfile::TempDir, config: MockIdentityConfig) -> Mock {
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let router = esignet_mock_identity::build(&config, clock).await.unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
