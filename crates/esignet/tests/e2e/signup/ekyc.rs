@@ -153,12 +153,13 @@ fn cookie_pair(headers: &HeaderMap, name: &str) -> String {
 
 /// The round trip with the login on `a` and each later step alternating between `a` and
 /// `b` (which may be the same server).
-async fn round_trip(a: &Server, b: &Server) {
-    let rp = register_rp(a).await;
-    let mut original = Browser::start(
+/// A login of `RESIDENT` at `rp` halted for verification, and the signup client's
+/// authorization code for it (its login run on `b`).
+async fn detour<'a>(a: &'a Server, b: &Server, rp: &Rp<'_>) -> (Browser<'a>, String) {
+    let original = Browser::start(
         a,
         "/authorization/v3/oauth-details",
-        verified_name_request(&rp),
+        verified_name_request(rp),
     )
     .await
     .unwrap();
@@ -190,6 +191,12 @@ async fn round_trip(a: &Server, b: &Server) {
     let code = signup_login.auth_code(&[], &[]).await;
     assert_eq!(code["response"]["state"], FRAGMENT, "{code}");
     let code = code["response"]["code"].as_str().unwrap().to_owned();
+    (original, code)
+}
+
+async fn round_trip(a: &Server, b: &Server) {
+    let rp = register_rp(a).await;
+    let (mut original, code) = detour(a, b, &rp).await;
 
     // The identity-verification page: its own browser (cookie jar).
     let browser = reqwest::Client::builder()
@@ -392,4 +399,204 @@ async fn video_ekyc_round_trip_across_two_instances_on_postgres_and_redis() {
     let mut b = Server::start(&as_refs(&env_b)).await;
     b.http = a.http.clone();
     round_trip(&a, &b).await;
+}
+
+/// A fresh browser (cookie jar) on the signup API of `server`.
+async fn idv_page(server: &Server) -> SignupClient {
+    let browser = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    SignupClient::with(browser, &server.base).await
+}
+
+fn slot_request(verifier: Value, consent: &str, disability: Value) -> Value {
+    json!({"verifierId": verifier, "consent": consent, "disabilityType": disability})
+}
+
+#[tokio::test]
+async fn every_identity_verification_error_code() {
+    let identity = mock_identity().await;
+    let mut env = ekyc_env(&identity.url);
+    // One seat, so a second resident waits.
+    env.push(("ESIGNET_SIGNUP__SLOT_MAX_COUNT".into(), "1".into()));
+    let server = Server::start(&as_refs(&env)).await;
+    let rp = register_rp(&server).await;
+    let page = idv_page(&server).await;
+    let initiate = "/identity-verification/initiate";
+
+    // initiate: the code and state are required, and the code must be the provider's.
+    let cases = [
+        (json!({"state": FRAGMENT}), "invalid_authorization_code"),
+        (
+            json!({"authorizationCode": " ", "state": FRAGMENT}),
+            "invalid_authorization_code",
+        ),
+        (json!({"authorizationCode": "abc"}), "invalid_state"),
+        (
+            json!({"authorizationCode": "not-a-code", "state": FRAGMENT}),
+            "grant_exchange_failed",
+        ),
+    ];
+    for (request, code) in cases {
+        let answer = page.post(initiate, request.clone()).await;
+        assert_eq!(error_code(&answer), code, "{request}");
+    }
+    // Nothing started: every later step refuses.
+    let slot = slot_request(json!(VERIFIER), "AGREE", Value::Null);
+    assert_eq!(
+        error_code(&page.post("/identity-verification/slot", slot.clone()).await),
+        "invalid_transaction"
+    );
+    assert_eq!(
+        error_code(&page.get("/identity-verification/status").await),
+        "invalid_transaction"
+    );
+
+    // A started verification.
+    let (_login, code) = detour(&server, &server, &rp).await;
+    let started = page
+        .post(
+            initiate,
+            json!({"authorizationCode": code, "state": FRAGMENT}),
+        )
+        .await;
+    assert_eq!(started["errors"], json!([]), "{started}");
+    let unknown = page
+        .get("/identity-verification/identity-verifier/no-such-verifier")
+        .await;
+    assert_eq!(error_code(&unknown), "invalid_identity_verifier_id");
+    let cases = [
+        (
+            slot_request(Value::Null, "AGREE", Value::Null),
+            "invalid_identity_verifier_id",
+        ),
+        (
+            slot_request(json!("no-such-verifier"), "AGREE", Value::Null),
+            "invalid_identity_verifier_id",
+        ),
+        (
+            slot_request(json!(VERIFIER), "DISAGREE", Value::Null),
+            "consent_required",
+        ),
+        (
+            slot_request(json!(VERIFIER), "AGREE", json!("TELEPATHY")),
+            "invalid_disability_type",
+        ),
+    ];
+    for (request, code) in cases {
+        let answer = page
+            .post("/identity-verification/slot", request.clone())
+            .await;
+        assert_eq!(error_code(&answer), code, "{request}");
+    }
+    // The refusals kept the transaction: the corrected request gets the slot (the only seat).
+    let (headers, taken) = page
+        .post_full("/identity-verification/slot", slot.clone())
+        .await;
+    assert_eq!(taken["errors"], json!([]), "{taken}");
+    let slot_id = taken["response"]["slotId"].as_str().unwrap().to_owned();
+    let slot_cookie = cookie_pair(&headers, "IDV_SLOT_ALLOTTED");
+
+    // A second resident finds no seat, and keeps the transaction to ask again.
+    let other = idv_page(&server).await;
+    let (_other_login, other_code) = detour(&server, &server, &rp).await;
+    let other_started = other
+        .post(
+            initiate,
+            json!({"authorizationCode": other_code, "state": FRAGMENT}),
+        )
+        .await;
+    assert_eq!(other_started["errors"], json!([]), "{other_started}");
+    assert_eq!(
+        error_code(
+            &other
+                .post("/identity-verification/slot", slot.clone())
+                .await
+        ),
+        "slot_not_available"
+    );
+
+    // The WebSocket: only with the slot's own cookie.
+    assert_eq!(
+        Stomp::connect(&server.base, "another-slot", &slot_cookie)
+            .await
+            .err(),
+        Some(403)
+    );
+    let mut stomp = Stomp::connect(&server.base, &slot_id, &slot_cookie)
+        .await
+        .unwrap();
+    stomp
+        .send("CONNECT\naccept-version:1.2\nhost:127.0.0.1:1\n\n\0")
+        .await;
+    assert_eq!(stomp.next().await.0, "CONNECTED");
+    stomp
+        .send(&format!(
+            "SUBSCRIBE\nid:sub-0\ndestination:/topic/{slot_id}\n\n\0"
+        ))
+        .await;
+    let frame = "/9j/4AAQ";
+    let cases = [
+        (
+            json!({"slotId": "another-slot", "stepCode": "START", "frames": [{"frame": frame, "order": 0}]}),
+            "invalid_slot_id",
+        ),
+        (
+            json!({"slotId": slot_id, "stepCode": "", "frames": [{"frame": frame, "order": 0}]}),
+            "invalid_step_code",
+        ),
+        (
+            json!({"slotId": slot_id, "stepCode": "liveness_check", "frames": []}),
+            "invalid_frame",
+        ),
+        (
+            json!({"slotId": slot_id, "stepCode": "liveness_check", "frames": [{"frame": frame}]}),
+            "invalid_order",
+        ),
+        (
+            json!({"slotId": slot_id, "stepCode": "liveness_check", "frames": [{"frame": frame, "order": "first"}]}),
+            "invalid_order",
+        ),
+    ];
+    for (request, code) in cases {
+        stomp
+            .send(&format!(
+                "SEND\ndestination:/v1/signup/ws/process-frame\n\n{request}\0"
+            ))
+            .await;
+        assert_eq!(
+            stomp.message().await,
+            json!({"feedback": {"type": "ERROR", "code": code}}),
+            "{request}"
+        );
+    }
+    stomp.process(&slot_id, "START", &[0]).await;
+    assert_eq!(stomp.message().await["step"]["code"], "liveness_check");
+    // The socket drops before the end: the verification fails and the seat is free again.
+    drop(stomp);
+    let mut status = Value::Null;
+    for _ in 0..50 {
+        status = page.get("/identity-verification/status").await;
+        if status["response"]["status"] == "FAILED" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(status["response"]["status"], "FAILED", "{status}");
+    let mut retried = Value::Null;
+    for _ in 0..50 {
+        retried = other
+            .post("/identity-verification/slot", slot.clone())
+            .await;
+        if retried["errors"] == json!([]) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        retried["errors"],
+        json!([]),
+        "the seat was freed: {retried}"
+    );
 }
