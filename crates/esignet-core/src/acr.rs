@@ -103,21 +103,32 @@ pub fn resolve(
     if registered.is_empty() {
         return Err(Error::code(codes::NO_ACR_REGISTERED));
     }
-    let from_claims: Vec<String> = claims_id_token
-        .and_then(|id_token| id_token.get("acr"))
-        .and_then(|acr| acr.get("values"))
-        .and_then(Value::as_array)
-        .map(|values| {
-            values
-                .iter()
-                .filter_map(Value::as_str)
-                .filter(|acr| registered.iter().any(|r| r == acr))
-                .map(str::to_owned)
-                .collect()
-        })
-        .unwrap_or_default();
+    let requested = claims_id_token.and_then(|id_token| id_token.get("acr"));
+    // `values` (an array) or `value` (one string), OIDC Core 5.5.1.
+    let asked: Vec<&str> = match requested {
+        Some(acr) => match (acr.get("values"), acr.get("value")) {
+            (Some(Value::Array(values)), _) => values.iter().filter_map(Value::as_str).collect(),
+            (_, Some(Value::String(value))) => vec![value.as_str()],
+            _ => Vec::new(),
+        },
+        None => Vec::new(),
+    };
+    let from_claims: Vec<String> = asked
+        .iter()
+        .filter(|acr| registered.iter().any(|r| r == *acr))
+        .map(|acr| (*acr).to_owned())
+        .collect();
     if !from_claims.is_empty() {
         return Ok(from_claims);
+    }
+    // OIDC Core 5.5.1.1: an essential `acr` the server cannot satisfy fails the request; it is
+    // not silently replaced by another level.
+    let essential = requested
+        .and_then(|acr| acr.get("essential"))
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    if essential && !asked.is_empty() {
+        return Err(Error::code(codes::INVALID_ACR));
     }
     let from_param: Vec<String> = acr_values
         .unwrap_or_default()
@@ -189,6 +200,37 @@ mod tests {
         assert_eq!(
             resolve(None, None, &[]),
             Err(Error::code(codes::NO_ACR_REGISTERED))
+        );
+    }
+
+    #[test]
+    fn an_essential_acr_nobody_offers_fails_the_request() {
+        let registered = s(&["gen", "static"]);
+        let essential = serde_json::json!({"acr": {"essential": true, "values": ["unknown"]}});
+        assert_eq!(
+            resolve(essential.as_object(), Some("gen"), &registered),
+            Err(Error::code(codes::INVALID_ACR))
+        );
+        let one_value = serde_json::json!({"acr": {"essential": true, "value": "unknown"}});
+        assert_eq!(
+            resolve(one_value.as_object(), None, &registered),
+            Err(Error::code(codes::INVALID_ACR))
+        );
+        let offered = serde_json::json!({"acr": {"essential": true, "value": "static"}});
+        assert_eq!(
+            resolve(offered.as_object(), None, &registered).unwrap(),
+            s(&["static"])
+        );
+        // Voluntary: the server falls back to acr_values, then to every registered ACR.
+        let voluntary = serde_json::json!({"acr": {"values": ["unknown"]}});
+        assert_eq!(
+            resolve(voluntary.as_object(), Some("gen"), &registered).unwrap(),
+            s(&["gen"])
+        );
+        let no_values = serde_json::json!({"acr": {"essential": true}});
+        assert_eq!(
+            resolve(no_values.as_object(), None, &registered).unwrap(),
+            registered
         );
     }
 

@@ -214,6 +214,7 @@ impl Core {
             &audiences,
         )
         .await?;
+        self.resolve_request(&client, &request)?;
         self.check_nonce_unused(request.nonce.as_deref()).await?;
         let id = esignet_jose::random_id();
         let pushed = PushedRequest {
@@ -290,14 +291,14 @@ impl Core {
             .await
     }
 
-    /// Resolves claims, ACRs and PKCE, stores the transaction in `preauth` and renders the
-    /// response.
-    async fn start_transaction(
+    /// Scopes, claims, ACRs and their factor sets of `request` for `client`: what oauth-details
+    /// resolves, and what PAR checks before it accepts a request (`invalid_scope`,
+    /// `invalid_claim`, `invalid_acr`, ...), so a pushed request fails where it is pushed.
+    fn resolve_request(
         &self,
-        version: DetailsVersion,
         client: &ClientRecord,
-        request: OAuthDetailsRequest,
-    ) -> Result<OAuthDetailsOutcome> {
+        request: &OAuthDetailsRequest,
+    ) -> Result<ResolvedRequest> {
         let scope_set = scopes::parse(
             request.scope.as_deref().unwrap_or_default(),
             &self.config.openid_scopes,
@@ -315,6 +316,28 @@ impl Core {
             &client.acr_values,
         )?;
         let auth_factors = self.config.acr.factor_sets(&acrs)?;
+        Ok(ResolvedRequest {
+            scope_set,
+            resolved,
+            acrs,
+            auth_factors,
+        })
+    }
+
+    /// Resolves claims, ACRs and PKCE, stores the transaction in `preauth` and renders the
+    /// response.
+    async fn start_transaction(
+        &self,
+        version: DetailsVersion,
+        client: &ClientRecord,
+        request: OAuthDetailsRequest,
+    ) -> Result<OAuthDetailsOutcome> {
+        let ResolvedRequest {
+            scope_set,
+            resolved,
+            acrs,
+            auth_factors,
+        } = self.resolve_request(client, &request)?;
         let code_challenge = if version == DetailsVersion::V1 {
             None
         } else {
@@ -514,4 +537,12 @@ fn validate_fields(request: &OAuthDetailsRequest) -> Result<()> {
         return Err(Error::code(codes::LOGIN_REQUIRED));
     }
     Ok(())
+}
+
+/// What a request resolves to for its client (see `Core::resolve_request`).
+struct ResolvedRequest {
+    scope_set: scopes::ScopeSet,
+    resolved: claims::ResolvedClaims,
+    acrs: Vec<String>,
+    auth_factors: Vec<Vec<acr::AuthFactor>>,
 }

@@ -86,11 +86,15 @@ impl Core {
             .get(stage::AUTH_CODE, &code_key)
             .await?
             .ok_or(Error::code(codes::INVALID_GRANT))?;
-        if form
+        if let Some(claimed) = form
             .client_id
             .as_deref()
-            .is_some_and(|id| !id.is_empty() && id != transaction.client_id)
+            .filter(|id| !id.is_empty() && *id != transaction.client_id)
         {
+            // A client we do not know fails client authentication (RFC 6749 §5.2:
+            // invalid_client); a known client presenting another client's code is a bad grant.
+            self.active_client(claimed, codes::INVALID_CLIENT_ID)
+                .await?;
             return Err(Error::invalid_grant(codes::INVALID_CLIENT_ID));
         }
         if redirect_uri != transaction.redirect_uri {

@@ -41,6 +41,14 @@ impl IntoResponse for OAuthError {
             Error::Code(code) if STANDARD_CODES.contains(&code.as_ref()) => {
                 (StatusCode::BAD_REQUEST, code.to_string(), code.to_string())
             }
+            // An unknown or inactive client is a client authentication failure (RFC 6749 §5.2,
+            // RFC 9126 §2.3), with eSignet's code kept as the description. 400, not 401: the
+            // client authenticates in the body (private_key_jwt), not with an Authorization header.
+            Error::Code(code) if code == codes::INVALID_CLIENT_ID => (
+                StatusCode::BAD_REQUEST,
+                codes::INVALID_CLIENT.to_owned(),
+                code.to_string(),
+            ),
             Error::Code(code) => (
                 StatusCode::BAD_REQUEST,
                 codes::INVALID_REQUEST.to_owned(),

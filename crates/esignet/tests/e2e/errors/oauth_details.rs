@@ -140,6 +140,11 @@ async fn oauth_details_errors() {
             "invalid_verified_claims",
         ),
         (
+            "an essential acr no registered level meets (OIDC Core 5.5.1.1)",
+            json!({"claims": {"id_token": {"acr": {"essential": true, "values": ["urn:no-such-acr"]}}}}),
+            "invalid_acr",
+        ),
+        (
             "plain PKCE",
             json!({"codeChallengeMethod": "plain"}),
             "unsupported_pkce_challenge_method",

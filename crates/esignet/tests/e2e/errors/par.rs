@@ -158,6 +158,18 @@ async fn par_errors() {
             "invalid_scope",
         ),
         (
+            "only a scope that does not exist",
+            set(params(), "scope", Some("no_such_scope")),
+            "invalid_scope",
+            "invalid_scope",
+        ),
+        (
+            "no openid or credential scope",
+            set(params(), "scope", Some("profile")),
+            "invalid_scope",
+            "invalid_scope",
+        ),
+        (
             "claims not JSON",
             set(params(), "claims", Some("{name")),
             "invalid_request",
@@ -214,7 +226,7 @@ async fn par_errors() {
     assert_oauth(
         "unknown client",
         &response,
-        "invalid_request",
+        "invalid_client",
         "invalid_client_id",
     );
 

@@ -101,6 +101,18 @@ async fn token_errors() {
             "invalid_client_id",
         ),
         (
+            "an unknown client, with an assertion of its own",
+            token_form(
+                "no-such-client",
+                &code,
+                RP_REDIRECT,
+                &verifier,
+                client_assertion(&other_key, "no-such-client", &endpoint),
+            ),
+            "invalid_client",
+            "invalid_client_id",
+        ),
+        (
             "grant_type password",
             set(form(), "grant_type", Some("password")),
             "unsupported_grant_type",
