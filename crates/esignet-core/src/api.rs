@@ -203,3 +203,25 @@ pub struct TokenResponse {
     pub access_token: String,
     pub expires_in: i64,
 }
+
+/// `POST /oauth/introspect` (RFC 7662) and `POST /oauth/revoke` (RFC 7009) form: the token,
+/// an optional hint, and the caller's `private_key_jwt` authentication.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct TokenManagementForm {
+    pub token: Option<String>,
+    pub token_type_hint: Option<String>,
+    pub client_id: Option<String>,
+    pub client_assertion_type: Option<String>,
+    pub client_assertion: Option<String>,
+}
+
+/// `GET|POST /oidc/logout` parameters (OpenID RP-Initiated Logout 1.0 §2).
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct EndSessionRequest {
+    pub id_token_hint: Option<String>,
+    pub logout_hint: Option<String>,
+    pub client_id: Option<String>,
+    pub post_logout_redirect_uri: Option<String>,
+    pub state: Option<String>,
+    pub ui_locales: Option<String>,
+}

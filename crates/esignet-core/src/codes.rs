@@ -24,6 +24,13 @@ pub const INVALID_CLIENT_AUTH: &str = "invalid_client_auth";
 pub const INVALID_TRANSACTION: &str = "invalid_transaction";
 pub const INVALID_ACR: &str = "invalid_acr";
 pub const INVALID_TOKEN: &str = "invalid_token";
+/// Revocation (RFC 7009 §2.1) of a token issued to another client.
+pub const TOKEN_NOT_ISSUED_TO_CLIENT: &str = "token_not_issued_to_client";
+/// RP-initiated logout: `post_logout_redirect_uri` not registered for the client, or given
+/// without a way to identify the client.
+pub const INVALID_POST_LOGOUT_REDIRECT_URI: &str = "invalid_post_logout_redirect_uri";
+/// An `id_token_hint` that is not an ID token we issued (or not for the named client).
+pub const INVALID_ID_TOKEN_HINT: &str = "invalid_id_token_hint";
 pub const ACR_AMR_MAPPING_NOT_FOUND: &str = "acr_amr_mapping_not_found";
 pub const NO_ACR_REGISTERED: &str = "no_acr_registered";
 pub const UNKNOWN_ERROR: &str = "unknown_error";

@@ -31,6 +31,12 @@ pub struct CoreConfig {
     pub par_endpoint: String,
     /// `/oidc/userinfo`, public URL.
     pub userinfo_endpoint: String,
+    /// `/oauth/introspect` (RFC 7662), public URL.
+    pub introspection_endpoint: String,
+    /// `/oauth/revoke` (RFC 7009), public URL.
+    pub revocation_endpoint: String,
+    /// `/oidc/logout` (RP-Initiated Logout 1.0), public URL.
+    pub end_session_endpoint: String,
     /// `/.well-known/jwks.json`, public URL.
     pub jwks_uri: String,
     /// Known OpenID scopes.

@@ -42,12 +42,13 @@ pub(crate) enum Page {
     SomethingWentWrong,
     NetworkError,
     NotFound,
+    SignedOut,
 }
 
 impl Page {
     /// Every page, for the tests.
     #[cfg(test)]
-    pub(crate) const ALL: [Page; 8] = [
+    pub(crate) const ALL: [Page; 9] = [
         Page::Authorize,
         Page::Login,
         Page::ClaimDetails,
@@ -56,6 +57,7 @@ impl Page {
         Page::SomethingWentWrong,
         Page::NetworkError,
         Page::NotFound,
+        Page::SignedOut,
     ];
 
     /// `data-page` of `<body>`.
@@ -69,6 +71,7 @@ impl Page {
             Page::SomethingWentWrong => "something-went-wrong",
             Page::NetworkError => "network-error",
             Page::NotFound => "page-not-found",
+            Page::SignedOut => "signed-out",
         }
     }
 
@@ -82,6 +85,7 @@ impl Page {
             Page::SomethingWentWrong => "page.something_went_wrong",
             Page::NetworkError => "page.network_error",
             Page::NotFound => "page.not_found",
+            Page::SignedOut => "page.signed_out",
         }
     }
 
@@ -96,6 +100,7 @@ impl Page {
                 include_str!("../templates/error.html")
             }
             Page::NetworkError => include_str!("../templates/network_error.html"),
+            Page::SignedOut => include_str!("../templates/signed_out.html"),
         }
     }
 
@@ -106,9 +111,11 @@ impl Page {
             Page::Login => "login.js",
             Page::ClaimDetails => "claims.js",
             Page::Consent => "consent.js",
-            Page::Error | Page::SomethingWentWrong | Page::NetworkError | Page::NotFound => {
-                "status.js"
-            }
+            Page::Error
+            | Page::SomethingWentWrong
+            | Page::NetworkError
+            | Page::NotFound
+            | Page::SignedOut => "status.js",
         }
     }
 
@@ -125,9 +132,11 @@ impl Page {
             ],
             Page::ClaimDetails => &["js.common.", "js.claims.", "errors.", "claims."],
             Page::Consent => &["js.common.", "js.consent.", "errors.", "claims.", "scopes."],
-            Page::Error | Page::SomethingWentWrong | Page::NetworkError | Page::NotFound => {
-                &["js.common."]
-            }
+            Page::Error
+            | Page::SomethingWentWrong
+            | Page::NetworkError
+            | Page::NotFound
+            | Page::SignedOut => &["js.common."],
         }
     }
 }
@@ -359,6 +368,7 @@ pub(crate) fn router(ui: Shared) -> Router {
         .route("/something-went-wrong", get(something_went_wrong))
         .route("/network-error", get(network_error))
         .route("/page-not-found", get(page_not_found))
+        .route("/signed-out", get(signed_out))
         .route("/ui/assets/{file}", get(asset))
         .route("/sdk/sign-in-button.js", get(crate::sdk::sign_in_button))
         .fallback(fallback)
@@ -398,6 +408,12 @@ async fn login(State(ui): State<Shared>, uri: Uri, headers: HeaderMap) -> Respon
 
 async fn claim_details(State(ui): State<Shared>, uri: Uri, headers: HeaderMap) -> Response {
     ui.page(Page::ClaimDetails, &uri, &headers, StatusCode::OK, &[])
+}
+
+/// `/signed-out`: where RP-initiated logout lands when the relying party gave no
+/// post-logout URI.
+async fn signed_out(State(ui): State<Shared>, uri: Uri, headers: HeaderMap) -> Response {
+    ui.page(Page::SignedOut, &uri, &headers, StatusCode::OK, &[])
 }
 
 async fn consent(State(ui): State<Shared>, uri: Uri, headers: HeaderMap) -> Response {

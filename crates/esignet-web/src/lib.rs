@@ -37,6 +37,7 @@ pub fn router(state: AppState) -> Router {
         ));
     let api = Router::new()
         .merge(routes::oidc::routes())
+        .merge(routes::session::routes())
         .merge(browser_api)
         .merge(routes::captcha::routes())
         .merge(routes::client_mgmt::routes())

@@ -74,6 +74,8 @@ pub enum Surface {
     Asset,
     /// A WebSocket upgrade (the signup service's STOMP 1.2 endpoint).
     WebSocket,
+    /// A browser endpoint answering `303 See Other` (RP-initiated logout).
+    Redirect,
 }
 
 /// One documented route.
@@ -112,7 +114,7 @@ const fn e(
 }
 
 use Mount::{Api, Root, Signup, SignupPages};
-use Surface::{Admin, Asset, Document, OAuthForm, Page, Ui, Userinfo, Wallet, WebSocket};
+use Surface::{Admin, Asset, Document, OAuthForm, Page, Redirect, Ui, Userinfo, Wallet, WebSocket};
 
 const DISCOVERY: &str = "discovery";
 const OAUTH: &str = "oauth";
@@ -138,6 +140,10 @@ pub const ENDPOINTS: &[Endpoint] = &[
     e("POST", "/oauth/token", Api, OAuthForm, OAUTH, "Token endpoint, deprecated v1 (no PKCE verifier, no DPoP)"),
     e("GET", "/oidc/userinfo", Api, Userinfo, OAUTH, "Userinfo: the consented claims as a signed (or encrypted) JWT"),
     e("POST", "/oidc/userinfo", Api, Userinfo, OAUTH, "Userinfo by POST (OIDC Core 5.3.1)"),
+    e("POST", "/oauth/introspect", Api, OAuthForm, OAUTH, "Token introspection (RFC 7662): active, scope, sub, cnf.jkt for the calling client's tokens"),
+    e("POST", "/oauth/revoke", Api, OAuthForm, OAUTH, "Token revocation (RFC 7009): 200 with an empty body"),
+    e("GET", "/oidc/logout", Api, Redirect, OAUTH, "RP-initiated logout (end_session_endpoint): id_token_hint, post_logout_redirect_uri, state"),
+    e("POST", "/oidc/logout", Api, Redirect, OAUTH, "RP-initiated logout by form POST"),
     e("GET", "/csrf/token", Api, Document, SERVICE, "CSRF token (sets the XSRF-TOKEN cookie)"),
     e("GET", "/actuator/health", Api, Document, SERVICE, "Liveness and readiness"),
     e("GET", "/openapi.json", Api, Document, SERVICE, "This document"),
@@ -183,6 +189,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
     e("GET", "/something-went-wrong", Root, Page, PAGES, "Error page (server error)"),
     e("GET", "/network-error", Root, Page, PAGES, "Error page (network)"),
     e("GET", "/page-not-found", Root, Page, PAGES, "Error page (not found)"),
+    e("GET", "/signed-out", Root, Page, PAGES, "Signed-out page (after RP-initiated logout without a redirect)"),
     e("GET", "/ui/assets/{file}", Root, Asset, PAGES, "Content-hashed scripts and stylesheet"),
     e("GET", "/sdk/sign-in-button.js", Root, Asset, PAGES, "The relying parties' sign-in button module"),
 ];
@@ -446,6 +453,14 @@ fn operation(endpoint: &Endpoint) -> utoipa::openapi::path::Operation {
                         .description("Not a WebSocket upgrade, or no valid slot")
                         .build(),
                 );
+        }
+        Surface::Redirect => {
+            op = op.response(
+                "303",
+                ResponseBuilder::new()
+                    .description("To the registered post_logout_redirect_uri (with state), to /signed-out, or to /error?error=<code>")
+                    .build(),
+            );
         }
         Surface::Asset => {
             op = op

@@ -302,6 +302,7 @@ pub(super) fn status(value: String) -> Result<ClientStatus> {
 /// | `purpose` | `null`, or `{type: none/verify/link/login, title?, subTitle?}` where `title` and `subTitle` are `null` or string maps with an `@none` entry |
 /// | `signup_banner_required`, `forgot_pwd_link_required`, `require_pushed_authorization_requests`, `dpop_bound_access_tokens`, `require_pkce` | booleans |
 /// | `consent_expire_in_mins` | an integer ≥ 10 |
+/// | `post_logout_redirect_uris` | up to 10 absolute http(s) URLs without wildcards or fragments (our extension, RP-Initiated Logout) |
 ///
 /// Every key is optional (absent flags are off, the response type defaults to JWS); any other
 /// key is rejected. The object is returned unchanged.
@@ -317,6 +318,7 @@ pub(super) fn additional_config(config: Value) -> Result<Value> {
         | "require_pushed_authorization_requests"
         | "dpop_bound_access_tokens"
         | "require_pkce" => value.is_boolean(),
+        crate::logout::POST_LOGOUT_REDIRECT_URIS => is_post_logout_redirect_uris(value),
         "consent_expire_in_mins" => value
             .as_u64()
             .is_some_and(|minutes| minutes >= MIN_CONSENT_EXPIRY_MINUTES),
@@ -328,6 +330,24 @@ pub(super) fn additional_config(config: Value) -> Result<Value> {
         fail(codes::INVALID_ADDITIONAL_CONFIG)
     }
 }
+
+/// At most [`MAX_POST_LOGOUT_REDIRECT_URIS`] absolute URLs, compared exactly at logout (no
+/// wildcard; RP-Initiated Logout 1.0 §3.1) and without a fragment.
+fn is_post_logout_redirect_uris(value: &Value) -> bool {
+    value.as_array().is_some_and(|uris| {
+        uris.len() <= MAX_POST_LOGOUT_REDIRECT_URIS
+            && uris.iter().all(|uri| {
+                uri.as_str().is_some_and(|uri| {
+                    crate::redirect::is_valid_uri(uri)
+                        && !uri.contains(['*', '#'])
+                        && (uri.starts_with("https://") || uri.starts_with("http://"))
+                })
+            })
+    })
+}
+
+/// How many post-logout redirect URIs one client may register.
+const MAX_POST_LOGOUT_REDIRECT_URIS: usize = 10;
 
 fn is_purpose(value: &Value) -> bool {
     match value {

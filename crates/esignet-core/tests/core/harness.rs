@@ -61,6 +61,9 @@ pub fn config() -> CoreConfig {
         token_endpoint_v1: format!("{ISSUER}/v1/esignet/oauth/token"),
         par_endpoint: format!("{ISSUER}/v1/esignet/oauth/par"),
         userinfo_endpoint: format!("{ISSUER}/v1/esignet/oidc/userinfo"),
+        introspection_endpoint: format!("{ISSUER}/v1/esignet/oauth/introspect"),
+        revocation_endpoint: format!("{ISSUER}/v1/esignet/oauth/revoke"),
+        end_session_endpoint: format!("{ISSUER}/v1/esignet/oidc/logout"),
         jwks_uri: format!("{ISSUER}/.well-known/jwks.json"),
         openid_scopes: ["openid", "profile", "email", "phone", "address"]
             .map(String::from)

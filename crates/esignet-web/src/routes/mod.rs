@@ -6,4 +6,5 @@ pub mod captcha;
 pub mod client_mgmt;
 pub mod linked;
 pub mod oidc;
+pub mod session;
 pub mod signup_redirect;

@@ -78,7 +78,7 @@ async fn jwks(State(state): State<AppState>) -> Response {
 
 /// Why a form body was refused.
 #[derive(Debug, Clone, Copy)]
-enum FormRejection {
+pub(crate) enum FormRejection {
     /// Not `application/x-www-form-urlencoded` (HTTP 415).
     UnsupportedMediaType,
     /// Undecodable, or a parameter repeated (RFC 6749 §3.1).
@@ -96,7 +96,10 @@ impl IntoResponse for FormRejection {
 }
 
 /// Parses an `application/x-www-form-urlencoded` body (the only type the OAuth endpoints take).
-fn parse_form<T: DeserializeOwned>(headers: &HeaderMap, body: &Bytes) -> Result<T, FormRejection> {
+pub(crate) fn parse_form<T: DeserializeOwned>(
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Result<T, FormRejection> {
     let is_form = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())

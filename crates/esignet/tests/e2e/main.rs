@@ -15,6 +15,7 @@ mod helm;
 mod hsm;
 mod login;
 mod scaleout;
+mod session;
 mod signup;
 mod signup_redirect;
 mod sunbird;
