@@ -80,6 +80,9 @@ pub const INVALID_INDIVIDUAL_ID: &str = "invalid_individual_id";
 pub const INVALID_WLA_TOKEN: &str = "invalid_wla_token";
 pub const KEY_BINDING_FAILED: &str = "key_binding_failed";
 pub const BINDING_NOT_FOUND: &str = "binding_not_found";
+/// A WLA token or consent signature names a certificate that is not the resident's current
+/// binding (for example one replaced by a re-binding).
+pub const BINDING_AUTH_FAILED: &str = "binding_auth_failed";
 pub const UNBOUND_AUTH_FACTOR: &str = "unbound_auth_factor";
 pub const SHA256_THUMBPRINT_HEADER_MISSING: &str = "sha256_thumbprint_header_missing";
 pub const INVALID_CERTIFICATE: &str = "invalid_certificate";

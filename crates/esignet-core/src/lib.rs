@@ -12,6 +12,7 @@ pub mod api;
 mod authenticate;
 mod authorize;
 mod binding;
+mod binding_ca;
 mod captcha;
 pub mod challenge;
 pub mod claims;

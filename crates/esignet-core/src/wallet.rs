@@ -112,7 +112,9 @@ impl Core {
     }
 
     /// The public key of the binding of `id_hash` that `thumbprint` names, after checking that
-    /// the binding exists and has not expired (`binding_not_found`), was made for `factor`
+    /// the binding exists and has not expired (`binding_not_found`; `binding_auth_failed` when
+    /// the resident has a current binding but `thumbprint` names another certificate, such as
+    /// one a re-binding replaced), was made for `factor`
     /// when given (`unbound_auth_factor`), and that its certificate is the one named, valid now
     /// and issued by one of the binder's CA keys (`invalid_certificate`).
     pub(crate) async fn bound_key(
@@ -123,12 +125,27 @@ impl Core {
         factor: Option<&str>,
     ) -> Result<PublicJwk> {
         let now = self.clock.now();
-        let binding: KeyBindingRecord = wallet
+        let found = wallet
             .bindings
             .find_binding_by_thumbprint(id_hash, thumbprint)
-            .await?
-            .filter(|binding| binding.expires_at > now)
-            .ok_or(Error::code(codes::BINDING_NOT_FOUND))?;
+            .await?;
+        let binding: KeyBindingRecord = match found {
+            Some(binding) if binding.expires_at > now => binding,
+            Some(_) => return Err(Error::code(codes::BINDING_NOT_FOUND)),
+            None => {
+                // Re-binding replaces the record, so a token of the old key finds nothing; it
+                // is still a failed binding authentication of a bound resident, not a missing
+                // binding (eSignet's `binding_auth_failed`).
+                let current = wallet
+                    .bindings
+                    .get_binding(id_hash, factor.unwrap_or(crate::wallet::WLA))
+                    .await?;
+                return Err(Error::code(match current {
+                    Some(current) if current.expires_at > now => codes::BINDING_AUTH_FAILED,
+                    _ => codes::BINDING_NOT_FOUND,
+                }));
+            }
+        };
         if factor.is_some_and(|factor| factor != binding.auth_factor) {
             return Err(Error::code(codes::UNBOUND_AUTH_FACTOR));
         }

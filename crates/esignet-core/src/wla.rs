@@ -54,7 +54,7 @@ impl Core {
 
     /// Verifies the WLA token `token` of `individual_id` (whose hash is `id_hash`) and spends
     /// its `jti`. Errors: `sha256_thumbprint_header_missing`, `binding_not_found`,
-    /// `unbound_auth_factor`, `invalid_certificate`, `invalid_wla_token` (malformed, bad
+    /// `binding_auth_failed`, `unbound_auth_factor`, `invalid_certificate`, `invalid_wla_token` (malformed, bad
     /// signature, wrong `aud` or `sub`, stale, expired, replayed).
     pub(crate) async fn verify_wla(
         &self,

@@ -16,6 +16,7 @@ use std::sync::Arc;
 
 use esignet_jose::{Algorithm, PrivateKey};
 use esignet_spi::Clock;
+use openssl::x509::X509;
 use serde_json::{Map, Value, json};
 use time::macros::format_description;
 
@@ -254,6 +255,8 @@ impl WalletSim {
                 .ok_or_else(|| WalletError::Protocol(format!("wallet-binding answer lacks {name}")))
         };
         let certificate = text("certificate")?;
+        // A wallet trusts its certificate only once it chains to a key the server publishes.
+        self.verify_certificate(&certificate).await?;
         let thumbprint = certificate_thumbprint(&certificate)?;
         Ok(Binding {
             key,
@@ -263,6 +266,65 @@ impl WalletSim {
             wallet_user_id: text("walletUserId")?,
             expire_date_time: text("expireDateTime")?,
         })
+    }
+
+    /// Verifies a binding certificate against the server's published binding CA keys
+    /// (`GET /binding/certificates`): one of them must name it as issuer and carry a valid
+    /// signature over it, each CA's `x5c` chain must link up by signature, and the certificate
+    /// must be valid now.
+    pub async fn verify_certificate(&self, certificate_pem: &str) -> Result<(), WalletError> {
+        let path = "/binding/certificates";
+        let http = |detail: String| WalletError::Http {
+            path: path.to_owned(),
+            detail,
+        };
+        let set: Value = self
+            .http
+            .get(format!("{}{path}", self.api))
+            .send()
+            .await
+            .map_err(|error| http(error.to_string()))?
+            .error_for_status()
+            .map_err(|error| http(error.to_string()))?
+            .json()
+            .await
+            .map_err(|error| http(error.to_string()))?;
+        let certificate = X509::from_pem(certificate_pem.as_bytes()).map_err(protocol)?;
+        let now = openssl::asn1::Asn1Time::from_unix(self.clock.now().unix_timestamp())
+            .map_err(protocol)?;
+        if certificate.not_before() > now || certificate.not_after() < now {
+            return Err(WalletError::Protocol(
+                "the binding certificate is not valid now".into(),
+            ));
+        }
+        let keys = set
+            .get("keys")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        for key in keys {
+            let chain: Vec<X509> = key
+                .get("x5c")
+                .and_then(Value::as_array)
+                .map(|x5c| {
+                    x5c.iter()
+                        .filter_map(Value::as_str)
+                        .filter_map(|b64| openssl::base64::decode_block(b64).ok())
+                        .filter_map(|der| X509::from_der(&der).ok())
+                        .collect()
+                })
+                .unwrap_or_default();
+            let Some(authority) = chain.first() else {
+                continue;
+            };
+            let links_up = chain.windows(2).all(|pair| signed_by(&pair[0], &pair[1]));
+            if links_up && signed_by(&certificate, authority) {
+                return Ok(());
+            }
+        }
+        Err(WalletError::Protocol(
+            "the binding certificate does not chain to a published binding CA".into(),
+        ))
     }
 
     /// Completes the QR-code login shown as `link_code` (the code, or the deep link carrying
@@ -416,6 +478,20 @@ pub fn consent_signature(
         (Some(header), Some(_), Some(signature)) => Ok(format!("{header}.{signature}")),
         _ => Err(WalletError::Protocol("malformed JWS".into())),
     }
+}
+
+/// Whether `authority` names `certificate`'s issuer and its key verifies the signature.
+fn signed_by(certificate: &X509, authority: &X509) -> bool {
+    let names_match = certificate
+        .issuer_name()
+        .try_cmp(authority.subject_name())
+        .is_ok_and(|ordering| ordering == std::cmp::Ordering::Equal);
+    names_match
+        && authority
+            .public_key()
+            .ok()
+            .and_then(|key| certificate.verify(&key).ok())
+            .unwrap_or(false)
 }
 
 /// The `x5t#S256` of a PEM certificate: base64url(SHA-256(DER)).

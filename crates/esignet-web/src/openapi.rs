@@ -174,6 +174,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
     e("POST", "/binding/binding-otp", Api, Wallet, BINDING, "Wallet: OTP for key binding (v1)"),
     e("POST", "/binding/v2/binding-otp", Api, Wallet, BINDING, "Wallet: OTP for key binding (v2, captcha)"),
     e("POST", "/binding/wallet-binding", Api, Wallet, BINDING, "Wallet: bind a public key and get its certificate"),
+    e("GET", "/binding/certificates", Api, Document, BINDING, "The binding CA's certificates (JWK Set with x5c) to verify a binding certificate"),
     e("POST", "/client-mgmt/oidc-client", Api, Admin, CLIENTS, "Register a client (deprecated v1)"),
     e("PUT", "/client-mgmt/oidc-client/{client_id}", Api, Admin, CLIENTS, "Update a client (deprecated v1)"),
     e("POST", "/client-mgmt/oauth-client", Api, Admin, CLIENTS, "Register a client (v2)"),

@@ -192,11 +192,11 @@ async fn wla_tokens_are_checked_against_the_binding() {
             MANSOUR,
             codes::INVALID_WLA_TOKEN.to_owned(),
         ),
-        // Another resident's certificate and key, presented for Mansour.
+        // Another resident's certificate and key, presented for Mansour (who is bound).
         (
             h.wla(&other, MANSOUR, |_| {}),
             MANSOUR,
-            codes::BINDING_NOT_FOUND.to_owned(),
+            codes::BINDING_AUTH_FAILED.to_owned(),
         ),
         (
             h.wla(&wallet, MANSOUR, |c| c["aud"] = json!("someone-else")),
@@ -279,8 +279,8 @@ async fn rebinding_replaces_and_a_key_belongs_to_one_resident() {
     let stale = h.wla(&first, MANSOUR, |_| {});
     assert_eq!(
         code_of(h.authenticate(&login.linked_id, MANSOUR, &stale).await),
-        codes::BINDING_NOT_FOUND,
-        "the replaced binding no longer logs in"
+        codes::BINDING_AUTH_FAILED,
+        "the replaced binding no longer logs in: a failed binding authentication"
     );
 
     let reused = PrivateKey::from_pkcs8_der(&second.key.to_pkcs8_der().unwrap()).unwrap();

@@ -4,9 +4,9 @@
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::HeaderMap;
-use axum::response::Response;
-use axum::routing::post;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
 use esignet_core::codes;
 use esignet_core::wallet_api::{BindingOtpRequest, WalletBindingRequest};
 
@@ -19,6 +19,41 @@ pub fn routes() -> Router<AppState> {
         .route("/binding/binding-otp", post(binding_otp_v1))
         .route("/binding/v2/binding-otp", post(binding_otp_v2))
         .route("/binding/wallet-binding", post(wallet_binding))
+        .route("/binding/certificates", get(binding_certificates))
+}
+
+/// The binding CA's certificates as a JWK Set (plain JSON like the JWKS, cacheable), so a
+/// wallet can verify the certificate it was issued.
+async fn binding_certificates(State(state): State<AppState>) -> Response {
+    match state.core().binding_certificates().await {
+        Ok(set) => {
+            let mut response = (StatusCode::OK, set.to_string()).into_response();
+            let headers = response.headers_mut();
+            headers.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
+            headers.insert(
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("public, max-age=300"),
+            );
+            response
+        }
+        Err(error) => {
+            let status = if error.error_code() == codes::NOT_IMPLEMENTED {
+                StatusCode::NOT_FOUND
+            } else {
+                StatusCode::SERVICE_UNAVAILABLE
+            };
+            let body = serde_json::json!({"error": error.error_code()}).to_string();
+            let mut response = (status, body).into_response();
+            response.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
+            response
+        }
+    }
 }
 
 /// The request's headers as (lower-case name, value) pairs; values that are not visible ASCII

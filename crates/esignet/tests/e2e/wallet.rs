@@ -16,6 +16,7 @@ use crate::verify::{jwks, verify_jws};
 
 pub(crate) const MANSOUR: &str = "8267411571";
 const SREYMOM: &str = "5860142938";
+const PRIYA: &str = "3519847260";
 const OTP: &str = "111111";
 
 pub(crate) fn wallet(server: &Server) -> WalletSim {
@@ -261,11 +262,19 @@ async fn wrong_keys_foreign_certificates_replays_and_declined_consent_fail() {
         "invalid_wla_token"
     );
 
-    // Sreymom's certificate and key, presented as Mansour.
+    // Sreymom's certificate and key, presented as Mansour (who has a binding of his own): a
+    // failed binding authentication.
     let (_, _, link_code) = show_qr(&server, &rp).await;
     let token = wallet.wla_token(&sreymom, MANSOUR).unwrap();
     assert_eq!(
         api_code(wallet_authenticate(&wallet, &link_code, MANSOUR, &token).await),
+        "binding_auth_failed"
+    );
+    // Presented as Priya, who has bound no key at all: there is no binding.
+    let (_, _, link_code) = show_qr(&server, &rp).await;
+    let token = wallet.wla_token(&sreymom, PRIYA).unwrap();
+    assert_eq!(
+        api_code(wallet_authenticate(&wallet, &link_code, PRIYA, &token).await),
         "binding_not_found"
     );
 
@@ -409,4 +418,117 @@ async fn wallets_work_against_the_identity_system_over_http() {
     assert_eq!(status, 200);
     let (_, claims) = verify_jws(&jwks(&server).await, &userinfo, Some(&rp.client_id));
     assert_eq!(claims["name"], "Siddharth Kumar Mansour");
+}
+
+/// The binding CA set a wallet fetches: `(x5c chains as DER, the whole document)`.
+async fn binding_ca_chains(server: &Server) -> (Vec<Vec<Vec<u8>>>, Value) {
+    let response = server
+        .http
+        .get(server.url("/binding/certificates"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    assert_eq!(response.headers()["content-type"], "application/json");
+    let set: Value = response.json().await.unwrap();
+    let engine = base64::engine::general_purpose::STANDARD;
+    let chains = set["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|key| {
+            key["x5c"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|b64| base64::Engine::decode(&engine, b64.as_str().unwrap()).unwrap())
+                .collect()
+        })
+        .collect();
+    (chains, set)
+}
+
+/// Whether the PEM `certificate` verifies, by an independent X.509 implementation, against
+/// the first certificate of one of `chains`, and every chain links up by signature.
+fn chains_to_published_ca(certificate: &str, chains: &[Vec<Vec<u8>>]) -> bool {
+    use x509_parser::prelude::{FromDer, X509Certificate};
+    let (_, pem) = x509_parser::pem::parse_x509_pem(certificate.as_bytes()).unwrap();
+    let (_, leaf) = X509Certificate::from_der(&pem.contents).unwrap();
+    chains.iter().any(|chain| {
+        let parsed: Vec<X509Certificate> = chain
+            .iter()
+            .map(|der| X509Certificate::from_der(der).unwrap().1)
+            .collect();
+        let links = parsed.windows(2).all(|pair| {
+            pair[0].issuer() == pair[1].subject()
+                && pair[0].verify_signature(Some(pair[1].public_key())).is_ok()
+        });
+        links
+            && leaf.issuer() == parsed[0].subject()
+            && leaf.verify_signature(Some(parsed[0].public_key())).is_ok()
+    })
+}
+
+#[tokio::test]
+async fn a_binding_certificate_chains_to_the_published_ca_and_rebinding_retires_the_old_key() {
+    let server = Server::start(&[]).await;
+    let rp = demo_rp(&server);
+    let wallet = wallet(&server);
+    // `bind` itself refuses a certificate that does not chain to /binding/certificates.
+    let first = wallet.bind(MANSOUR, OTP, Algorithm::ES256).await.unwrap();
+    let (chains, set) = binding_ca_chains(&server).await;
+    assert!(!chains.is_empty(), "{set}");
+    for key in set["keys"].as_array().unwrap() {
+        assert_eq!(
+            key["key_ops"],
+            json!(["verify"]),
+            "a CA key never verifies tokens"
+        );
+        assert!(key["kid"].as_str().is_some_and(|kid| !kid.is_empty()));
+        assert!(key.get("use").is_none());
+    }
+    assert!(chains_to_published_ca(&first.certificate, &chains));
+    // The CA keys are not in the token JWKS: an RP must never accept a JWT they signed.
+    let token_keys = jwks(&server).await;
+    for key in set["keys"].as_array().unwrap() {
+        assert!(
+            !token_keys
+                .keys
+                .iter()
+                .any(|token_key| token_key.common.key_id.as_deref() == key["kid"].as_str()),
+            "binding CA {} published as a token key",
+            key["kid"]
+        );
+    }
+    // A certificate of another deployment's binding CA does not verify against this set.
+    let elsewhere = Server::start(&[]).await;
+    let foreign = crate::wallet::wallet(&elsewhere)
+        .bind(MANSOUR, OTP, Algorithm::ES256)
+        .await
+        .unwrap()
+        .certificate;
+    drop(elsewhere);
+    assert!(!chains_to_published_ca(&foreign, &chains));
+    assert!(matches!(
+        wallet.verify_certificate(&foreign).await,
+        Err(WalletError::Protocol(_))
+    ));
+
+    // Re-binding replaces the binding: the old key's WLA tokens fail as a binding
+    // authentication, the new key's work.
+    let second = wallet.bind(MANSOUR, OTP, Algorithm::RS256).await.unwrap();
+    assert_ne!(first.thumbprint, second.thumbprint);
+    assert!(chains_to_published_ca(&second.certificate, &chains));
+    let (_, _, link_code) = show_qr(&server, &rp).await;
+    let stale = wallet.wla_token(&first, MANSOUR).unwrap();
+    assert_eq!(
+        api_code(wallet_authenticate(&wallet, &link_code, MANSOUR, &stale).await),
+        "binding_auth_failed"
+    );
+    let (_, _, link_code) = show_qr(&server, &rp).await;
+    let fresh = wallet.wla_token(&second, MANSOUR).unwrap();
+    let answer = wallet_authenticate(&wallet, &link_code, MANSOUR, &fresh)
+        .await
+        .unwrap();
+    assert_eq!(answer["consentAction"], "CAPTURE");
 }
