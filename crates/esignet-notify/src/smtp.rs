@@ -190,7 +190,19 @@ fn describe(error: &lettre::transport::smtp::Error) -> NotificationError {
     } else if error.is_response() {
         "the SMTP server's answer could not be read".to_owned()
     } else {
-        "cannot connect to the SMTP server".to_owned()
+        // Connection-level failures (refused, unresolvable host, certificate rejected)
+        // happen before any address is sent: their cause is safe to show.
+        let mut cause = String::new();
+        let mut source = std::error::Error::source(error);
+        while let Some(inner) = source {
+            cause = inner.to_string();
+            source = inner.source();
+        }
+        if cause.is_empty() {
+            "cannot connect to the SMTP server".to_owned()
+        } else {
+            format!("cannot connect to the SMTP server: {cause}")
+        }
     };
     NotificationError::Delivery(what)
 }
