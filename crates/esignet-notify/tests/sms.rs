@@ -277,3 +277,50 @@ fn a_header_value_that_is_not_valid_is_refused_at_setup() {
     assert!(error.to_string().contains("x-key"), "{error}");
     assert!(!error.to_string().contains("break"), "{error}");
 }
+
+/// Collects what the fmt subscriber writes.
+#[derive(Clone, Default)]
+struct LogBuffer(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for LogBuffer {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn logs_name_the_masked_recipient_and_never_the_number_the_otp_or_the_text() {
+    let logs = LogBuffer::default();
+    let writer = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let (_gateway, base) = gateway().await;
+    let body = r#"{"to":"{recipient}","m":"{message}"}"#;
+    notifier(&settings(&format!("{base}/ok"), body), Templates::default())
+        .send(&signup_otp("918273"))
+        .await
+        .unwrap();
+    notifier(
+        &settings(&format!("{base}/fail"), body),
+        Templates::default(),
+    )
+    .send(&signup_otp("918273"))
+    .await
+    .unwrap_err();
+    let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    assert!(text.contains("notification delivered"), "{text}");
+    assert!(text.contains("notification not delivered"), "{text}");
+    assert!(text.contains("XXXXXXXXX1571"), "{text}");
+    for secret in ["8267411571", "918273", "verification code", "k-123"] {
+        assert!(!text.contains(secret), "logs leak {secret}: {text}");
+    }
+}

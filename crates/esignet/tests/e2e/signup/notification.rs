@@ -47,6 +47,7 @@ async fn signup_notification_otp_is_delivered_by_the_sms_gateway_and_verifies() 
     let demo = start_demo_with(&[
         ("ESIGNET_NOTIFICATION__SMS_URL", url.as_str()),
         ("ESIGNET_NOTIFICATION__SMS_PRESET", "mosip"),
+        ("ESIGNET_SIGNUP__SUPPORTED_LANGUAGES", "eng,fra"),
     ])
     .await;
     let client = SignupClient::new(&demo.server).await;
