@@ -18,6 +18,7 @@ pub mod catalogue;
 mod docs;
 mod error;
 mod hsm;
+mod notification;
 mod raw;
 mod secret;
 mod settings;
@@ -37,6 +38,10 @@ pub use captcha::CAPTCHA_ACTIONS;
 pub use docs::{example_toml, reference_markdown};
 pub use error::{ConfigErrors, ConfigProblem};
 pub use hsm::{KeyBackend, Pkcs11Settings, Pkcs11Token};
+pub use notification::{
+    MOSIP_SMS_BODY_TEMPLATE, NOTIFICATION_TEMPLATES, NotificationRaw, NotificationSettings,
+    SmsGatewaySettings, SmsMethod, SmsPreset, SmtpSecurity, SmtpSettings,
+};
 pub use raw::{
     AdminRaw, AuthenticatorRaw, CacheRaw, CaptchaRaw, DataRaw, DemoRaw, KeysRaw, LoggingRaw,
     OidcRaw, RawConfig, SecurityRaw, ServerRaw, SignupRedirectRaw, StoreRaw, SunbirdRcRaw,

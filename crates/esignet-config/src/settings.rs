@@ -58,6 +58,8 @@ pub struct Settings {
     pub telemetry: TelemetrySettings,
     /// `[sunbird_rc]`.
     pub sunbird_rc: crate::sunbird::SunbirdRcSettings,
+    /// `[notification]`.
+    pub notification: crate::notification::NotificationSettings,
 }
 
 impl Settings {

@@ -39,3 +39,5 @@ pub const UNKNOWN_ERROR: &str = "unknown_error";
 pub const INVALID_PUBLIC_KEY: &str = "invalid_public_key";
 /// `GET /identity/ui-spec` with the full schema: no account form is served (signup's code).
 pub const UI_SPEC_NOT_FOUND: &str = "ui_spec_not_found";
+/// `send-otp` could not deliver the OTP through the configured notifier (eSignet's code).
+pub const SEND_OTP_FAILED: &str = "send_otp_failed";

@@ -6,10 +6,12 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::response::Response;
 use esignet_jose::PublicJwk;
-use esignet_mock_authenticator::AuthFactor;
+use std::collections::BTreeMap;
+
+use esignet_mock_authenticator::{AuthFactor, Identity};
 use esignet_spi::{
-    AuthChallenge, Authenticator as _, KycAuthRequest, KycExchangeRequest, SendOtpRequest,
-    UserinfoResponseType,
+    AuthChallenge, Authenticator as _, KycAuthRequest, KycExchangeRequest, Notification,
+    NotificationChannel, NotificationTemplate, Notifier, SendOtpRequest, UserinfoResponseType,
 };
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
@@ -60,8 +62,8 @@ struct KycExchangeBody {
 /// relying party id drives the pairwise subject).
 type Partner = Path<(String, String)>;
 
-/// `POST /send-otp/{rp}/{client}`: records the development OTP for (transaction, individual)
-/// and returns the masked destinations. Nothing is sent.
+/// `POST /send-otp/{rp}/{client}`: records the development OTP for (transaction, individual),
+/// delivers it when a notifier is configured, and returns the masked destinations.
 pub(crate) async fn send_otp(
     State(state): State<SharedState>,
     Path((relying_party_id, client_id)): Partner,
@@ -85,6 +87,8 @@ async fn send(
         return Err(ApiError::code(codes::INVALID_OTP_CHANNEL).into());
     }
     let identity = state.identity(&individual_id, false).await?;
+    let destination = identity.clone();
+    let requested = otp_channels.clone();
     let sent = state
         .authenticator(identity)?
         .send_otp(
@@ -97,11 +101,64 @@ async fn send(
             },
         )
         .await?;
+    if let (Some(notifier), Some(identity)) = (&state.notifier, destination) {
+        deliver_otp(state, notifier.as_ref(), &identity, &requested).await?;
+    }
     Ok(json!({
         "transactionId": sent.transaction_id,
         "maskedEmail": sent.masked_email,
         "maskedMobile": sent.masked_mobile,
     }))
+}
+
+/// Sends the OTP to the identity's e-mail and phone, for each channel asked that the notifier
+/// supports (others are left undelivered, as without a notifier). A failure is
+/// `send_otp_failed`; neither the address nor the OTP is logged or answered.
+async fn deliver_otp(
+    state: &SharedState,
+    notifier: &dyn Notifier,
+    identity: &Identity,
+    channels: &[String],
+) -> Result<(), ApiError> {
+    let mut targets = Vec::new();
+    for channel in channels {
+        let target = match channel.to_ascii_lowercase().as_str() {
+            "email" => identity
+                .email
+                .clone()
+                .map(|to| (NotificationChannel::Email, to)),
+            "phone" | "mobile" => identity
+                .phone
+                .clone()
+                .map(|to| (NotificationChannel::Sms, to)),
+            _ => None,
+        };
+        if let Some(target) = target
+            && notifier.supports(target.0)
+            && !targets.contains(&target)
+        {
+            targets.push(target);
+        }
+    }
+    let minutes = state.settings.otp_ttl.as_secs().div_ceil(60).max(1);
+    for (channel, recipient) in targets {
+        let notification = Notification {
+            channel,
+            recipient,
+            template: NotificationTemplate::LoginOtp,
+            locale: identity.preferred_lang.clone().unwrap_or_default(),
+            values: BTreeMap::from([
+                ("otp".to_owned(), state.settings.otp.clone()),
+                ("validity_minutes".to_owned(), minutes.to_string()),
+            ]),
+        };
+        if let Err(error) = notifier.send(&notification).await {
+            // The notifier logged the masked recipient; the error names no address.
+            tracing::warn!(channel = channel.as_str(), %error, "login OTP not delivered");
+            return Err(ApiError::code(codes::SEND_OTP_FAILED));
+        }
+    }
+    Ok(())
 }
 
 /// `POST /kyc-auth/{rp}/{client}`: authenticates without claims metadata.

@@ -118,7 +118,7 @@ use esignet_cache_memory::MemoryCache;
 use esignet_jose::Algorithm;
 use esignet_keys::{KeyEncryptionKey, KeyManager, KeyPolicy};
 use esignet_mock_authenticator::MockSettings;
-use esignet_spi::Clock;
+use esignet_spi::{Clock, Notifier};
 use esignet_store_sqlite::SqliteStore;
 
 pub use envelope::REQUEST_TIME_LEEWAY;
@@ -175,7 +175,8 @@ pub struct MockIdentityConfig {
     pub data_dir: PathBuf,
     /// The eSignet issuer, put in the KYC's `iss`.
     pub issuer: String,
-    /// The one OTP every resident receives (nothing is ever sent). Default `111111`.
+    /// The one OTP every resident receives (delivered only with [`Self::notifier`]). Default
+    /// `111111`.
     pub otp: String,
     /// Artificial latency added after every `send-otp`, `kyc-auth` and `kyc-exchange`, to model
     /// a slow national ID backend in benchmarks. Default zero.
@@ -188,7 +189,30 @@ pub struct MockIdentityConfig {
     /// Validity of the wallet binding certificates `binding/key-binding` issues. Default 10
     /// days (eSignet's `binding.key-expire-days`).
     pub certificate_validity: time::Duration,
+    /// Delivers the login OTP of `send-otp` to the identity's phone or e-mail, for the
+    /// channels asked and supported. `None` (the default): nothing is sent, as in the Java
+    /// mock.
+    pub notifier: Option<OtpNotifier>,
 }
+
+/// The notifier delivering login OTPs (compared by identity, so the configuration stays
+/// comparable).
+#[derive(Clone)]
+pub struct OtpNotifier(pub Arc<dyn Notifier>);
+
+impl std::fmt::Debug for OtpNotifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("OtpNotifier")
+    }
+}
+
+impl PartialEq for OtpNotifier {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for OtpNotifier {}
 
 impl MockIdentityConfig {
     /// The defaults, storing in `data_dir` and signing KYC for `issuer`.
@@ -202,6 +226,7 @@ impl MockIdentityConfig {
             seed_demo: true,
             schema: SchemaProfile::Full,
             certificate_validity: esignet_mock_authenticator::DEFAULT_CERTIFICATE_VALIDITY,
+            notifier: None,
         }
     }
 }
@@ -290,6 +315,7 @@ pub async fn build(config: &MockIdentityConfig, clock: Arc<dyn Clock>) -> anyhow
         settings,
         response_delay: config.response_delay,
         schema: config.schema,
+        notifier: config.notifier.clone().map(|n| n.0),
         writes: tokio::sync::Mutex::new(()),
     })))
 }

@@ -39,6 +39,8 @@ pub(crate) struct MockIdentityState {
     pub response_delay: Duration,
     /// Which members a create requires.
     pub schema: crate::SchemaProfile,
+    /// Delivers login OTPs, when configured.
+    pub notifier: Option<Arc<dyn esignet_spi::Notifier>>,
     /// Serializes the read-modify-write operations (identity update, add-verified-claim) of
     /// this process, which is the only writer of its database file.
     pub writes: tokio::sync::Mutex<()>,

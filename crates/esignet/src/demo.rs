@@ -109,8 +109,17 @@ fn demo_rp_config(settings: &Settings, args: &DemoRpArgs) -> esignet_demo_rp::De
 
 /// `esignet mock-identity`.
 pub async fn mock_identity(settings: &Settings, args: &MockIdentityArgs) -> anyhow::Result<()> {
-    let config = mock_identity_config(settings, args);
+    let mut config = mock_identity_config(settings, args);
+    config.notifier = otp_notifier(settings)?;
     esignet_mock_identity::serve(&config, clock(), crate::shutdown_signal()).await
+}
+
+/// The `[notification]` transports delivering the mock identity system's login OTPs; `None`
+/// when none is configured (the OTP is then only the configured development one, unsent).
+fn otp_notifier(settings: &Settings) -> anyhow::Result<Option<esignet_mock_identity::OtpNotifier>> {
+    let notifier = esignet_notify::ChannelNotifier::from_settings(&settings.notification, clock())
+        .context("cannot set up [notification]")?;
+    Ok(notifier.map(|n| esignet_mock_identity::OtpNotifier(Arc::new(n))))
 }
 
 /// `esignet demo-rp`.
@@ -145,7 +154,8 @@ pub async fn demo(settings: &Settings, args: &DemoArgs) -> anyhow::Result<()> {
         // The demo always offers self-registration.
         signup_schema: true,
     };
-    let identity = mock_identity_config(settings, &identity_args);
+    let mut identity = mock_identity_config(settings, &identity_args);
+    identity.notifier = otp_notifier(settings)?;
     let mut provider = settings.clone();
     provider.authenticator.kind = AuthenticatorKind::MockIdentityHttp;
     // The demo shows the sign-up and forgot-password links and the eKYC detour.

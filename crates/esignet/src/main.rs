@@ -139,6 +139,26 @@ fn load_settings(cli: &Cli) -> Result<Settings, String> {
         .map_err(|errors| errors.to_string())
 }
 
+/// `config check` of `[notification]`: every configured transport must be reachable.
+fn check_notification(settings: &Settings) -> Result<(), String> {
+    let transports =
+        esignet_notify::Transports::from_settings(&settings.notification, Arc::new(SystemClock))
+            .map_err(|error| format!("{error:#}"))?;
+    if !transports.is_configured() {
+        return Ok(());
+    }
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|error| format!("cannot start the runtime: {error}"))?;
+    let problems = runtime.block_on(transports.check());
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems.join("\n"))
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     if let Some(Command::Bench(args)) = cli.command {
@@ -162,6 +182,12 @@ fn main() -> ExitCode {
         // log in (messages name the setting, never the PIN).
         if let Err(error) = hsm::open_vault(&settings) {
             eprintln!("invalid configuration:\n{error:#}");
+            return ExitCode::FAILURE;
+        }
+        // Likewise the notification transports: connect to the gateway, and open a whole
+        // SMTP session (TLS and AUTH included).
+        if let Err(problems) = check_notification(&settings) {
+            eprintln!("invalid configuration:\n{problems}");
             return ExitCode::FAILURE;
         }
         println!("configuration is valid");

@@ -18,7 +18,8 @@ use esignet_signup::{
     MaskedLogNotifier, MockIdentityRegistry, ProfileRegistry, SignupConfig, SignupDeps, SignupError,
 };
 use esignet_spi::{
-    AuditSink, Cache, CaptchaVerifier, ClientRecord, ClientStatus, ClientStore, Clock, StoreError,
+    AuditSink, Cache, CaptchaVerifier, ClientRecord, ClientStatus, ClientStore, Clock,
+    NotificationChannel, Notifier, StoreError,
 };
 use serde_json::{Map, Value, json};
 
@@ -74,10 +75,18 @@ pub async fn router(wiring: SignupWiring<'_>) -> anyhow::Result<axum::Router> {
             .as_ref()
             .map(|remote| remote.site_key.clone()),
     };
+    // Signup sends over SMS only: a configuration with e-mail alone keeps the masked log.
+    let notifier: Arc<dyn Notifier> =
+        match esignet_notify::ChannelNotifier::from_settings(&settings.notification, clock.clone())
+            .context("cannot set up [notification]")?
+        {
+            Some(notifier) if notifier.supports(NotificationChannel::Sms) => Arc::new(notifier),
+            _ => Arc::new(MaskedLogNotifier),
+        };
     let deps = SignupDeps {
         cache: wiring.cache,
         registry,
-        notifier: Arc::new(MaskedLogNotifier),
+        notifier,
         captcha: wiring.captcha,
         audit: wiring.audit,
         clock,

@@ -52,7 +52,7 @@ impl Mock {
         Self::start_with(data, config).await
     }
 
-    async fn start_with(data: tempfile::TempDir, config: MockIdentityConfig) -> Mock {
+    pub async fn start_with(data: tempfile::TempDir, config: MockIdentityConfig) -> Mock {
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let router = esignet_mock_identity::build(&config, clock).await.unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

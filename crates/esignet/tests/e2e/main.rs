@@ -14,6 +14,7 @@ mod harness;
 mod helm;
 mod hsm;
 mod login;
+mod notification;
 mod scaleout;
 mod session;
 mod signup;

@@ -3,6 +3,7 @@
 
 mod ekyc;
 mod errors;
+mod notification;
 mod registration;
 mod scaleout;
 
