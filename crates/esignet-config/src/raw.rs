@@ -117,6 +117,8 @@ pub struct RawConfig {
     pub signup: crate::signup::SignupRaw,
     /// `[sunbird_rc]`.
     pub sunbird_rc: SunbirdRcRaw,
+    /// `[audit]`.
+    pub audit: crate::audit::AuditRaw,
 }
 
 impl Default for RawConfig {
@@ -143,6 +145,7 @@ impl Default for RawConfig {
             telemetry: TelemetryRaw::default(),
             signup: crate::signup::SignupRaw::default(),
             sunbird_rc: SunbirdRcRaw::default(),
+            audit: crate::audit::AuditRaw::default(),
         }
     }
 }
@@ -184,6 +187,7 @@ pub(crate) const SECTIONS: &[SectionDoc] = &[
     TelemetryRaw::SECTION,
     crate::signup::SignupRaw::SECTION,
     SunbirdRcRaw::SECTION,
+    crate::audit::AuditRaw::SECTION,
 ];
 
 section! {

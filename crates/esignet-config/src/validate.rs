@@ -86,6 +86,7 @@ pub(crate) fn validate(raw: RawConfig, problems: &mut Problems) -> Settings {
     };
     let telemetry = crate::telemetry::telemetry(raw.telemetry, problems);
     let sunbird_rc = crate::sunbird::sunbird_rc(raw.sunbird_rc, problems);
+    let audit = crate::audit::audit(raw.audit, &store, problems);
     Settings {
         server,
         data,
@@ -107,6 +108,7 @@ pub(crate) fn validate(raw: RawConfig, problems: &mut Problems) -> Settings {
         telemetry,
         signup,
         sunbird_rc,
+        audit,
     }
 }
 
