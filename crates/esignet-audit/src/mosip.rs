@@ -155,8 +155,13 @@ impl BatchWriter for HttpWriter {
             }
             // MOSIP answers 200 with an `errors` list when it refuses the record.
             let answer: Value = response.json().await.unwrap_or(Value::Null);
-            if answer["errors"].as_array().is_some_and(|errors| !errors.is_empty()) {
-                let code = answer["errors"][0]["errorCode"].as_str().unwrap_or("unknown");
+            if answer["errors"]
+                .as_array()
+                .is_some_and(|errors| !errors.is_empty())
+            {
+                let code = answer["errors"][0]["errorCode"]
+                    .as_str()
+                    .unwrap_or("unknown");
                 return Err(format!("audit manager refused the record: {code}"));
             }
         }
@@ -172,13 +177,22 @@ pub fn module_of(action: AuditAction) -> &'static str {
         OidcClientCreate | OidcClientUpdate | OauthClientCreate | OauthClientUpdate => {
             "ClientManagementController"
         }
-        GetOauthDetails | GetParOauthDetails | TransactionStarted | ParRequest | SendOtp
-        | Authenticate | ClaimDetails | GetAuthCode | DoKycAuth | DoKycExchange
-        | PrepareSignupRedirect | CompleteSignupRedirect => "AuthorizationController",
+        GetOauthDetails
+        | GetParOauthDetails
+        | TransactionStarted
+        | ParRequest
+        | SendOtp
+        | Authenticate
+        | ClaimDetails
+        | GetAuthCode
+        | DoKycAuth
+        | DoKycExchange
+        | PrepareSignupRedirect
+        | CompleteSignupRedirect => "AuthorizationController",
         GenerateToken | TokenIntrospect | TokenRevoke => "OAuthController",
         GetUserinfo | EndSession => "OpenIdConnectController",
-        LinkCode | LinkStatus | LinkTransaction | LinkSendOtp | LinkAuthenticate
-        | LinkAuthCode | SaveConsent => "LinkedAuthorizationController",
+        LinkCode | LinkStatus | LinkTransaction | LinkSendOtp | LinkAuthenticate | LinkAuthCode
+        | SaveConsent => "LinkedAuthorizationController",
         GetCertificate | UploadCertificate => "SystemInfoController",
         SendBindingOtp | KeyBinding => "KeyBindingController",
         GenerateChallenge | VerifyChallenge | Register | RegisterStatusCheck | ResetPassword => {

@@ -184,7 +184,11 @@ pub(crate) mod tests {
     #[async_trait]
     impl BatchWriter for Flaky {
         async fn write(&mut self, batch: &[AuditEvent]) -> Result<(), String> {
-            self.gate.acquire().await.map_err(|e| e.to_string())?.forget();
+            self.gate
+                .acquire()
+                .await
+                .map_err(|e| e.to_string())?
+                .forget();
             if self.failures > 0 {
                 self.failures -= 1;
                 return Err("down".into());
@@ -267,7 +271,10 @@ pub(crate) mod tests {
         queue.push(event(AuditAction::Authenticate));
         drop(queue);
         task.await.unwrap();
-        assert_eq!(*batches.lock().unwrap(), vec![vec![AuditAction::Authenticate]]);
+        assert_eq!(
+            *batches.lock().unwrap(),
+            vec![vec![AuditAction::Authenticate]]
+        );
         assert_eq!(metrics.failed.load(Ordering::SeqCst), 2);
         assert_eq!(metrics.dropped.load(Ordering::SeqCst), 1);
         assert_eq!(metrics.written.load(Ordering::SeqCst), 1);

@@ -63,7 +63,10 @@ async fn audits(
 ) -> (StatusCode, Json<Value>) {
     let n = recorded.requests.fetch_add(1, Ordering::SeqCst);
     recorded.headers.lock().unwrap().push(headers);
-    let ok = (StatusCode::OK, Json(json!({"response": {"status": true}, "errors": []})));
+    let ok = (
+        StatusCode::OK,
+        Json(json!({"response": {"status": true}, "errors": []})),
+    );
     match answer {
         Answer::Ok => {
             recorded.bodies.lock().unwrap().push(body);
@@ -167,13 +170,31 @@ async fn each_event_is_posted_as_mosip_dto_with_the_bearer_token() {
     assert_eq!(bodies[1], mosip_request(&second, "node-3", now));
     // The exact shape, spelled out once.
     let dto = &bodies[1]["request"];
-    let keys: Vec<&str> = dto.as_object().unwrap().keys().map(String::as_str).collect();
+    let keys: Vec<&str> = dto
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
     assert_eq!(
         keys,
         [
-            "eventId", "eventName", "eventType", "actionTimeStamp", "hostName", "hostIp",
-            "applicationId", "applicationName", "sessionUserId", "sessionUserName", "id",
-            "idType", "createdBy", "moduleName", "moduleId", "description"
+            "eventId",
+            "eventName",
+            "eventType",
+            "actionTimeStamp",
+            "hostName",
+            "hostIp",
+            "applicationId",
+            "applicationName",
+            "sessionUserId",
+            "sessionUserName",
+            "id",
+            "idType",
+            "createdBy",
+            "moduleName",
+            "moduleId",
+            "description"
         ]
     );
     assert_eq!(dto["eventId"], "AUTHENTICATE");
@@ -229,7 +250,10 @@ async fn persistent_500s_refusals_and_timeouts_end_in_counted_drops() {
         let (sink, metrics) = start(url, MosipAuth::None, 2, 100);
         sink.record(event(AuditAction::SendOtp, AuditStatus::Success));
         sink.record(event(AuditAction::Authenticate, AuditStatus::Success));
-        eventually("both dropped", || metrics.dropped.load(Ordering::SeqCst) == 2).await;
+        eventually("both dropped", || {
+            metrics.dropped.load(Ordering::SeqCst) == 2
+        })
+        .await;
         // Two events, two attempts each.
         assert_eq!(metrics.failed.load(Ordering::SeqCst), 4);
         assert_eq!(metrics.written.load(Ordering::SeqCst), 0);

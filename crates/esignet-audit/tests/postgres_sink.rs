@@ -14,7 +14,9 @@ use std::time::{Duration, Instant};
 use esignet_audit::{PostgresAuditSink, QueueOptions};
 use esignet_spi::{AuditAction, AuditEvent, AuditMetrics, AuditSink, AuditStatus};
 use sqlx::Row;
-use support::{Proxy, free_port, options, postgres_url, raw_connection, url_via, with_fresh_schema};
+use support::{
+    Proxy, free_port, options, postgres_url, raw_connection, url_via, with_fresh_schema,
+};
 use time::macros::datetime;
 
 #[derive(Default)]
@@ -127,7 +129,10 @@ async fn events_land_in_order_in_multi_row_batches() {
         .unwrap();
         assert!(sizes.len() >= 4, "at most 3 per batch: {sizes:?}");
         assert!(sizes.iter().all(|size| *size <= 3), "{sizes:?}");
-        assert!(sizes.iter().any(|size| *size > 1), "some batch held several: {sizes:?}");
+        assert!(
+            sizes.iter().any(|size| *size > 1),
+            "some batch held several: {sizes:?}"
+        );
         let (at, hash): (time::OffsetDateTime, Option<String>) =
             sqlx::query_as("SELECT at, individual_id_hash FROM audit_event ORDER BY id LIMIT 1")
                 .fetch_one(&mut connection)

@@ -97,7 +97,11 @@ impl AuditSettings {
     }
 }
 
-pub(crate) fn audit(raw: AuditRaw, store: &StoreSettings, problems: &mut Problems) -> AuditSettings {
+pub(crate) fn audit(
+    raw: AuditRaw,
+    store: &StoreSettings,
+    problems: &mut Problems,
+) -> AuditSettings {
     let mut sinks: Vec<String> = Vec::new();
     let listed = raw.sinks.len();
     for sink in raw.sinks {
@@ -326,11 +330,8 @@ mod tests {
 
     #[test]
     fn every_audit_mistake_is_reported() {
-        let problems = |pairs: &[(&str, &str)]| {
-            load(None, env(pairs))
-                .expect_err("refused")
-                .to_string()
-        };
+        let problems =
+            |pairs: &[(&str, &str)]| load(None, env(pairs)).expect_err("refused").to_string();
         let text = problems(&[("ESIGNET_AUDIT__SINKS", "[\"log\", \"kafka\", \"log\"]")]);
         assert!(text.contains("\"kafka\" is not a sink"), "{text}");
         assert!(text.contains("\"log\" is listed twice"), "{text}");

@@ -33,11 +33,11 @@ mod wallet;
 
 use std::path::Path;
 
+pub use acr::{AcrMapping, AuthFactorSpec, BUILTIN_ACR_AMR_MAPPING, FACTOR_TYPES};
 pub use audit::{
     AUDIT_SINKS, AuditHttpAuth, AuditHttpSettings, AuditRaw, AuditSettings,
     DEFAULT_AUDIT_MANAGER_PATH,
 };
-pub use acr::{AcrMapping, AuthFactorSpec, BUILTIN_ACR_AMR_MAPPING, FACTOR_TYPES};
 pub use captcha::CAPTCHA_ACTIONS;
 pub use docs::{example_toml, reference_markdown};
 pub use error::{ConfigErrors, ConfigProblem};

@@ -152,7 +152,10 @@ mod tests {
     fn actions_and_statuses_have_their_esignet_names() {
         assert_eq!(AuditAction::SendOtp.name(), "SEND_OTP");
         assert_eq!(AuditAction::GetOauthDetails.name(), "GET_OAUTH_DETAILS");
-        assert_eq!(AuditAction::RegisterStatusCheck.name(), "REGISTER_STATUS_CHECK");
+        assert_eq!(
+            AuditAction::RegisterStatusCheck.name(),
+            "REGISTER_STATUS_CHECK"
+        );
         assert_eq!(AuditStatus::Success.name(), "SUCCESS");
         assert_eq!(AuditStatus::Error.name(), "ERROR");
     }

@@ -12,8 +12,8 @@ use esignet_core::{CachedClientStore, CaptchaPolicy, ClientManager, Core, CoreDe
 use esignet_keys::{KeyEncryptionKey, KeyManager, KeyPolicy};
 use esignet_mock_authenticator::{Directory, MockAuthenticator, MockSettings};
 use esignet_spi::{
-    Authenticator, BindingStore, Cache, CaptchaVerifier, ClientStore, Clock, KeyBinder, NoCaptcha,
-    NoAuditMetrics, NoLoginMetrics, SystemClock,
+    Authenticator, BindingStore, Cache, CaptchaVerifier, ClientStore, Clock, KeyBinder,
+    NoAuditMetrics, NoCaptcha, NoLoginMetrics, SystemClock,
 };
 use esignet_telemetry::{MeteredAuthenticator, MeteredCache, MeteredStore, Metrics};
 use esignet_web::{AdminAuth, AdminConfig, AppState, IamConfig, UiConfig, WebConfig};

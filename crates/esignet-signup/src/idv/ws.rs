@@ -344,11 +344,9 @@ impl Session {
                 }
                 self.connected = true;
                 // eSignet signup's ON_CONNECTED: the STOMP session is up.
-                self.idv.base.audit(
-                    AuditAction::OnConnected,
-                    None,
-                    &Ok((json!({}), Vec::new())),
-                );
+                self.idv
+                    .base
+                    .audit(AuditAction::OnConnected, None, &Ok((json!({}), Vec::new())));
                 vec![
                     ConnectedFrameBuilder::new(StompVersion::V1_2)
                         .heartbeat(HeartBeatIntervals::new(0, 0))

@@ -71,7 +71,12 @@ fn audit_rows(schema: &str) -> Vec<(String, String, String, String)> {
         .lines()
         .filter_map(|line| {
             let mut fields = line.split('\u{1f}').map(str::to_owned);
-            Some((fields.next()?, fields.next()?, fields.next()?, fields.next()?))
+            Some((
+                fields.next()?,
+                fields.next()?,
+                fields.next()?,
+                fields.next()?,
+            ))
         })
         .collect()
 }
@@ -84,7 +89,7 @@ fn assert_no_personal_data(place: &str, text: &str) {
         GIVEN_NAME,
         FAMILY_NAME,
         EMAIL,
-        "545411", // the registered PIN
+        "545411",     // the registered PIN
         "1990/04/12", // the registered date of birth
     ] {
         assert!(
@@ -186,7 +191,8 @@ async fn audit_trail_of_a_signup_and_an_otp_login_lands_in_every_sink_without_pe
         "{rows:#?}"
     );
 
-    // The login: one transaction from oauth-details to the code, every step successful.
+    // The login: one transaction from oauth-details to the KYC exchange of the token request,
+    // every step successful.
     let started = rows
         .iter()
         .find(|row| row.0 == "GET_OAUTH_DETAILS")
@@ -205,13 +211,16 @@ async fn audit_trail_of_a_signup_and_an_otp_login_lands_in_every_sink_without_pe
             ("TRANSACTION_STARTED", "SUCCESS"),
             ("SEND_OTP", "SUCCESS"),
             ("DO_KYC_AUTH", "SUCCESS"),
-            ("AUTHENTICATE", "SUCCESS"),
+            // The stored consent is looked up while authenticating.
             ("GET_USER_CONSENT", "SUCCESS"),
+            ("AUTHENTICATE", "SUCCESS"),
+            ("SAVE_CONSENT", "SUCCESS"),
             ("GET_AUTH_CODE", "SUCCESS"),
+            ("DO_KYC_EXCHANGE", "SUCCESS"),
         ],
         "{rows:#?}"
     );
-    // Token and userinfo come after, successfully.
+    // Token and userinfo (audited without the transaction id) come after, successfully.
     let tail: Vec<(&str, &str)> = rows
         .iter()
         .skip_while(|row| row.0 != "GET_AUTH_CODE")
@@ -244,10 +253,7 @@ async fn audit_trail_of_a_signup_and_an_otp_login_lands_in_every_sink_without_pe
     // No personal data anywhere.
     let table: String = rows.iter().map(|row| format!("{}\n", row.3)).collect();
     assert_no_personal_data("the audit_event table", &table);
-    let bodies: String = posted
-        .iter()
-        .map(|(_, body)| format!("{body}\n"))
-        .collect();
+    let bodies: String = posted.iter().map(|(_, body)| format!("{body}\n")).collect();
     assert_no_personal_data("the audit manager's requests", &bodies);
     let log = std::fs::read_to_string(log_path.path()).unwrap();
     assert!(
