@@ -49,7 +49,7 @@ fn event(n: usize) -> AuditEvent {
     AuditEvent {
         at: datetime!(2026-03-01 10:00:00 UTC) + time::Duration::milliseconds(n as i64),
         action: actions[n % actions.len()],
-        status: if n % 3 == 0 {
+        status: if n.is_multiple_of(3) {
             AuditStatus::Error
         } else {
             AuditStatus::Success
@@ -57,7 +57,7 @@ fn event(n: usize) -> AuditEvent {
         transaction_id: Some(format!("txn-{n}")),
         client_id: Some("client-a".into()),
         individual_id_hash: Some("aGFzaA".into()),
-        error_code: (n % 3 == 0).then(|| "auth_failed".to_owned()),
+        error_code: n.is_multiple_of(3).then(|| "auth_failed".to_owned()),
     }
 }
 
