@@ -13,6 +13,7 @@
 //! `config.example.toml` from it.
 
 mod acr;
+mod audit;
 mod captcha;
 pub mod catalogue;
 mod docs;
@@ -34,6 +35,10 @@ mod wallet;
 use std::path::Path;
 
 pub use acr::{AcrMapping, AuthFactorSpec, BUILTIN_ACR_AMR_MAPPING, FACTOR_TYPES};
+pub use audit::{
+    AUDIT_SINKS, AuditHttpAuth, AuditHttpSettings, AuditRaw, AuditSettings,
+    DEFAULT_AUDIT_MANAGER_PATH,
+};
 pub use captcha::CAPTCHA_ACTIONS;
 pub use docs::{example_toml, reference_markdown};
 pub use error::{ConfigErrors, ConfigProblem};

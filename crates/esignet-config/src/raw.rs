@@ -119,6 +119,8 @@ pub struct RawConfig {
     pub sunbird_rc: SunbirdRcRaw,
     /// `[notification]`.
     pub notification: crate::notification::NotificationRaw,
+    /// `[audit]`.
+    pub audit: crate::audit::AuditRaw,
 }
 
 impl Default for RawConfig {
@@ -146,6 +148,7 @@ impl Default for RawConfig {
             signup: crate::signup::SignupRaw::default(),
             sunbird_rc: SunbirdRcRaw::default(),
             notification: crate::notification::NotificationRaw::default(),
+            audit: crate::audit::AuditRaw::default(),
         }
     }
 }
@@ -188,6 +191,7 @@ pub(crate) const SECTIONS: &[SectionDoc] = &[
     crate::signup::SignupRaw::SECTION,
     SunbirdRcRaw::SECTION,
     crate::notification::NotificationRaw::SECTION,
+    crate::audit::AuditRaw::SECTION,
 ];
 
 section! {

@@ -56,6 +56,8 @@ pub struct Settings {
     pub logging: LoggingSettings,
     /// `[telemetry]`.
     pub telemetry: TelemetrySettings,
+    /// `[audit]`.
+    pub audit: crate::audit::AuditSettings,
     /// `[sunbird_rc]`.
     pub sunbird_rc: crate::sunbird::SunbirdRcSettings,
     /// `[notification]`.

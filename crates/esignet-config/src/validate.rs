@@ -87,6 +87,7 @@ pub(crate) fn validate(raw: RawConfig, problems: &mut Problems) -> Settings {
     let telemetry = crate::telemetry::telemetry(raw.telemetry, problems);
     let sunbird_rc = crate::sunbird::sunbird_rc(raw.sunbird_rc, problems);
     let notification = crate::notification::notification(raw.notification, problems);
+    let audit = crate::audit::audit(raw.audit, &store, problems);
     Settings {
         server,
         data,
@@ -109,6 +110,7 @@ pub(crate) fn validate(raw: RawConfig, problems: &mut Problems) -> Settings {
         signup,
         sunbird_rc,
         notification,
+        audit,
     }
 }
 

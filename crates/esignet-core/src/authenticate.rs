@@ -489,6 +489,15 @@ impl Core {
         if result.kyc_token.is_empty() || result.partner_specific_user_token.is_empty() {
             return Err(Error::code(codes::AUTH_FAILED));
         }
+        // As eSignet: the identity system's KYC authentication succeeded (its failures are
+        // audited as the enclosing AUTHENTICATE error).
+        self.audit(
+            AuditAction::DoKycAuth,
+            Ok(()),
+            Some(&transaction.transaction_id),
+            Some(&transaction.client_id),
+            Some(&individual_id_hash),
+        );
         transaction.individual_id_sealed =
             Some(self.seal_individual_id(individual_id, &transaction.transaction_id)?);
         transaction.individual_id_hash = Some(individual_id_hash);

@@ -77,6 +77,16 @@ impl Core {
             Some(&client_id),
             None,
         );
+        if let Ok(started) = &outcome {
+            // As eSignet: the transaction now exists in the cache.
+            self.audit(
+                AuditAction::TransactionStarted,
+                Ok(()),
+                Some(&started.transaction_id),
+                Some(&client_id),
+                None,
+            );
+        }
         outcome
     }
 
@@ -257,6 +267,16 @@ impl Core {
             Some(&client_id),
             None,
         );
+        if let Ok(started) = &outcome {
+            // As eSignet: the transaction now exists in the cache.
+            self.audit(
+                AuditAction::TransactionStarted,
+                Ok(()),
+                Some(&started.transaction_id),
+                Some(&client_id),
+                None,
+            );
+        }
         outcome
     }
 

@@ -73,11 +73,19 @@ impl Core {
             return Ok(ConsentAction::Capture);
         }
         let psut = transaction.psut.clone().unwrap_or_default();
-        let Some(stored) = self
+        let looked_up = self
             .consents
             .get_consent(&transaction.client_id, &psut)
-            .await?
-        else {
+            .await
+            .map_err(crate::error::Error::from);
+        self.audit(
+            AuditAction::GetUserConsent,
+            looked_up.as_ref().map(|_| ()),
+            Some(&transaction.transaction_id),
+            Some(&transaction.client_id),
+            transaction.individual_id_hash.as_deref(),
+        );
+        let Some(stored) = looked_up? else {
             return Ok(ConsentAction::Capture);
         };
         if stored
@@ -109,10 +117,19 @@ impl Core {
     ) -> Result<()> {
         let psut = transaction.psut.clone().unwrap_or_default();
         if transaction.claims.is_empty() && transaction.authorize_scopes.is_empty() {
-            self.consents
+            let deleted = self
+                .consents
                 .delete_consent(&transaction.client_id, &psut)
-                .await?;
-            return Ok(());
+                .await
+                .map_err(crate::error::Error::from);
+            self.audit(
+                AuditAction::DeleteUserConsent,
+                deleted.as_ref().map(|_| ()),
+                Some(&transaction.transaction_id),
+                Some(&transaction.client_id),
+                transaction.individual_id_hash.as_deref(),
+            );
+            return deleted;
         }
         let now = self
             .clock

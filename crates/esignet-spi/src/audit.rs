@@ -62,6 +62,17 @@ pub enum AuditAction {
     HandshakeFailed,
 }
 
+impl AuditAction {
+    /// The action's name as eSignet spells it (`SEND_OTP`), the same text the JSON form holds.
+    pub fn name(self) -> String {
+        match serde_json::to_value(self) {
+            Ok(serde_json::Value::String(name)) => name,
+            // A unit variant always serializes as a string; kept total rather than panicking.
+            _ => format!("{self:?}"),
+        }
+    }
+}
+
 /// Outcome of an audited action.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
@@ -70,6 +81,16 @@ pub enum AuditStatus {
     Success,
     /// The action failed; `error_code` says why.
     Error,
+}
+
+impl AuditStatus {
+    /// `SUCCESS` or `ERROR`, as eSignet's `ActionStatus` names them.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Success => "SUCCESS",
+            Self::Error => "ERROR",
+        }
+    }
 }
 
 /// One audit record. Holds no personal data in clear: the individual is identified only by a
@@ -100,4 +121,42 @@ pub struct AuditEvent {
 pub trait AuditSink: Send + Sync {
     /// Records one event.
     fn record(&self, event: AuditEvent);
+}
+
+/// Counts what the audit sinks did with events, per sink (`log`, `postgres`, `http`), so
+/// back-pressure and outages show on the metrics endpoint. Must be cheap and never block.
+pub trait AuditMetrics: Send + Sync {
+    /// `count` events reached their destination.
+    fn audit_written(&self, sink: &'static str, count: u64);
+    /// `count` events were lost for good: the queue was full, or every delivery attempt failed.
+    fn audit_dropped(&self, sink: &'static str, count: u64);
+    /// A delivery attempt of `count` events failed (they may still be delivered by a retry).
+    fn audit_failed(&self, sink: &'static str, count: u64);
+}
+
+/// Counts nothing (deployments without a metrics listener, and tests).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NoAuditMetrics;
+
+impl AuditMetrics for NoAuditMetrics {
+    fn audit_written(&self, _sink: &'static str, _count: u64) {}
+    fn audit_dropped(&self, _sink: &'static str, _count: u64) {}
+    fn audit_failed(&self, _sink: &'static str, _count: u64) {}
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn actions_and_statuses_have_their_esignet_names() {
+        assert_eq!(AuditAction::SendOtp.name(), "SEND_OTP");
+        assert_eq!(AuditAction::GetOauthDetails.name(), "GET_OAUTH_DETAILS");
+        assert_eq!(
+            AuditAction::RegisterStatusCheck.name(),
+            "REGISTER_STATUS_CHECK"
+        );
+        assert_eq!(AuditStatus::Success.name(), "SUCCESS");
+        assert_eq!(AuditStatus::Error.name(), "ERROR");
+    }
 }

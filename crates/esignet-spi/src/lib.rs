@@ -27,7 +27,7 @@ mod signer;
 mod store;
 mod telemetry;
 
-pub use audit::{AuditAction, AuditEvent, AuditSink, AuditStatus};
+pub use audit::{AuditAction, AuditEvent, AuditMetrics, AuditSink, AuditStatus, NoAuditMetrics};
 pub use authenticator::{
     AuthChallenge, Authenticator, KycAuthRequest, KycAuthResult, KycExchangeRequest,
     KycExchangeResult, PluginError, SendOtpRequest, SendOtpResult, SigningCertificate,

@@ -15,7 +15,7 @@ use support::{Proxy, free_port, open_store, options, raw_connection, url_via, wi
 use time::macros::datetime;
 
 /// Migrations embedded in this build (the files in `migrations/`).
-const MIGRATIONS: i64 = 2;
+const MIGRATIONS: i64 = 3;
 
 async fn applied_migrations(schema: &str) -> i64 {
     let mut connection = raw_connection(schema).await;

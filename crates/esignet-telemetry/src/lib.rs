@@ -16,7 +16,7 @@ mod store;
 use std::sync::Arc;
 use std::time::Duration;
 
-use esignet_spi::{AuditAction, LoginMetrics};
+use esignet_spi::{AuditAction, AuditMetrics, LoginMetrics};
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -64,6 +64,11 @@ struct DependencyLabels {
     operation: &'static str,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct SinkLabels {
+    sink: &'static str,
+}
+
 /// Latency buckets from 0.25 ms to about 4 s (doubling): our handlers answer in well under a
 /// millisecond to tens of milliseconds; identity systems in milliseconds to seconds.
 fn latency_histogram() -> Histogram {
@@ -100,6 +105,9 @@ pub struct Metrics {
     login_failures: Family<FailureLabels, Counter>,
     identity_system_duration: Family<OperationLabels, Histogram, fn() -> Histogram>,
     dependency_errors: Family<DependencyLabels, Counter>,
+    audit_written: Family<SinkLabels, Counter>,
+    audit_dropped: Family<SinkLabels, Counter>,
+    audit_failed: Family<SinkLabels, Counter>,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -178,6 +186,24 @@ impl Metrics {
             "Failed calls to the flow cache and the store, by operation",
             dependency_errors.clone(),
         );
+        let audit_written = Family::<SinkLabels, Counter>::default();
+        registry.register(
+            "audit_events_written",
+            "Audit events delivered, by sink (log, postgres, http)",
+            audit_written.clone(),
+        );
+        let audit_dropped = Family::<SinkLabels, Counter>::default();
+        registry.register(
+            "audit_events_dropped",
+            "Audit events lost for good (queue full or every retry failed), by sink",
+            audit_dropped.clone(),
+        );
+        let audit_failed = Family::<SinkLabels, Counter>::default();
+        registry.register(
+            "audit_events_failed",
+            "Audit events in failed delivery attempts (a retry may still deliver them), by sink",
+            audit_failed.clone(),
+        );
         Self {
             registry,
             http_requests,
@@ -189,6 +215,9 @@ impl Metrics {
             login_failures,
             identity_system_duration,
             dependency_errors,
+            audit_written,
+            audit_dropped,
+            audit_failed,
         }
     }
 
@@ -294,6 +323,26 @@ impl LoginMetrics for Metrics {
     }
 }
 
+impl AuditMetrics for Metrics {
+    fn audit_written(&self, sink: &'static str, count: u64) {
+        self.audit_written
+            .get_or_create(&SinkLabels { sink })
+            .inc_by(count);
+    }
+
+    fn audit_dropped(&self, sink: &'static str, count: u64) {
+        self.audit_dropped
+            .get_or_create(&SinkLabels { sink })
+            .inc_by(count);
+    }
+
+    fn audit_failed(&self, sink: &'static str, count: u64) {
+        self.audit_failed
+            .get_or_create(&SinkLabels { sink })
+            .inc_by(count);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -343,6 +392,28 @@ mod tests {
             "a free-form code never becomes a label"
         );
         assert!(text.contains(r#"esignet_login_failures_total{stage="GENERATE_TOKEN",error_code="invalid_grant"} 1"#), "{text}");
+    }
+
+    #[test]
+    fn audit_deliveries_are_counted_per_sink() {
+        let metrics = Metrics::new();
+        metrics.audit_written("postgres", 3);
+        metrics.audit_failed("http", 2);
+        metrics.audit_dropped("http", 1);
+        metrics.audit_dropped("http", 1);
+        let text = metrics.render();
+        assert!(
+            text.contains(r#"esignet_audit_events_written_total{sink="postgres"} 3"#),
+            "{text}"
+        );
+        assert!(
+            text.contains(r#"esignet_audit_events_failed_total{sink="http"} 2"#),
+            "{text}"
+        );
+        assert!(
+            text.contains(r#"esignet_audit_events_dropped_total{sink="http"} 2"#),
+            "{text}"
+        );
     }
 
     #[test]

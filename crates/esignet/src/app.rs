@@ -12,13 +12,12 @@ use esignet_core::{CachedClientStore, CaptchaPolicy, ClientManager, Core, CoreDe
 use esignet_keys::{KeyEncryptionKey, KeyManager, KeyPolicy};
 use esignet_mock_authenticator::{Directory, MockAuthenticator, MockSettings};
 use esignet_spi::{
-    Authenticator, BindingStore, Cache, CaptchaVerifier, ClientStore, Clock, KeyBinder, NoCaptcha,
-    NoLoginMetrics, SystemClock,
+    Authenticator, BindingStore, Cache, CaptchaVerifier, ClientStore, Clock, KeyBinder,
+    NoAuditMetrics, NoCaptcha, NoLoginMetrics, SystemClock,
 };
 use esignet_telemetry::{MeteredAuthenticator, MeteredCache, MeteredStore, Metrics};
 use esignet_web::{AdminAuth, AdminConfig, AppState, IamConfig, UiConfig, WebConfig};
 
-use crate::audit::LogAuditSink;
 use crate::backends::Store;
 use crate::core_config::core_config;
 use crate::demo_client;
@@ -190,7 +189,13 @@ pub async fn build(settings: &Settings) -> anyhow::Result<App> {
         Some(metrics) => Arc::new(MeteredAuthenticator::new(authenticator, metrics.clone())),
         None => authenticator,
     };
-    let audit = Arc::new(LogAuditSink::spawn(10_000));
+    let audit_metrics: Arc<dyn esignet_spi::AuditMetrics> = match &metrics {
+        Some(metrics) => metrics.clone(),
+        None => Arc::new(NoAuditMetrics),
+    };
+    let (audit, audit_tasks) =
+        crate::audit::audit_sink(settings, clock.clone(), audit_metrics).await?;
+    tasks.extend(audit_tasks);
     // Clients are read on almost every request: read them through the (shared) cache.
     let client_store: Arc<dyn ClientStore> = Arc::new(CachedClientStore::new(
         store.clone(),

@@ -343,6 +343,10 @@ impl Session {
                     return vec![error_frame("only STOMP 1.2 is supported")];
                 }
                 self.connected = true;
+                // eSignet signup's ON_CONNECTED: the STOMP session is up.
+                self.idv
+                    .base
+                    .audit(AuditAction::OnConnected, None, &Ok((json!({}), Vec::new())));
                 vec![
                     ConnectedFrameBuilder::new(StompVersion::V1_2)
                         .heartbeat(HeartBeatIntervals::new(0, 0))
@@ -429,6 +433,12 @@ impl Session {
         if result.id != self.slot_id {
             return None;
         }
+        // eSignet signup's CONSUME_STEP_RESULT: a verifier's result for this slot arrived.
+        self.idv.base.audit(
+            AuditAction::ConsumeStepResult,
+            None,
+            &Ok((json!({}), Vec::new())),
+        );
         if result.is_end() && !self.ended {
             self.ended = true;
             self.set_status(VerificationStatus::ResultsReady, None)

@@ -20,13 +20,21 @@ pub(crate) async fn start_demo() -> Demo {
 
 /// `esignet demo` with extra `ESIGNET_*` variables.
 pub(crate) async fn start_demo_with(extra_env: &[(&str, &str)]) -> Demo {
+    start_demo_logging_to(extra_env, None).await
+}
+
+/// [`start_demo_with`], the instance's output written to `log`.
+pub(crate) async fn start_demo_logging_to(
+    extra_env: &[(&str, &str)],
+    log: Option<std::fs::File>,
+) -> Demo {
     let rp_port = free_port();
     let identity_port = free_port();
     let rp = format!("http://127.0.0.1:{rp_port}");
     let redirect = format!("[\"{rp}/**\"]");
     let identity_bind = format!("127.0.0.1:{identity_port}");
     let rp_bind = format!("127.0.0.1:{rp_port}");
-    let server = Server::launch(
+    let server = Server::launch_logging_to(
         &[
             "demo",
             "--identity-bind",
@@ -40,6 +48,7 @@ pub(crate) async fn start_demo_with(extra_env: &[(&str, &str)]) -> Demo {
             extra_env,
         ]
         .concat(),
+        log,
     )
     .await;
     // The portal starts after the provider; wait for it too.

@@ -92,6 +92,17 @@ impl Server {
         data: tempfile::TempDir,
         extra_env: &[(&str, &str)],
     ) -> Server {
+        Server::launch_logging_to(args, data, extra_env, None).await
+    }
+
+    /// [`Server::launch`] with the process's standard output and error written to `log`
+    /// (tests that read what the instance logged).
+    pub async fn launch_logging_to(
+        args: &[&str],
+        data: tempfile::TempDir,
+        extra_env: &[(&str, &str)],
+        log: Option<std::fs::File>,
+    ) -> Server {
         let port = free_port();
         let base = format!("http://127.0.0.1:{port}");
         let mut command = Command::new(env!("CARGO_BIN_EXE_esignet"));
@@ -106,6 +117,11 @@ impl Server {
             .env("ESIGNET_LOG", "warn")
             .stdout(Stdio::null())
             .stderr(Stdio::inherit());
+        if let Some(log) = log {
+            command
+                .stdout(log.try_clone().expect("the log file"))
+                .stderr(log);
+        }
         for (key, value) in extra_env {
             command.env(key, value);
         }

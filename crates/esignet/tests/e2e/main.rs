@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::disallowed_methods)]
 
 mod admission;
+mod audit;
 mod browser;
 mod cli;
 mod demo;
