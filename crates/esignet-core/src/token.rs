@@ -78,6 +78,13 @@ impl Core {
         if !crate::redirect::is_valid_uri(redirect_uri) {
             return Err(Error::code(codes::INVALID_REDIRECT_URI));
         }
+        // A client we do not know fails client authentication (RFC 6749 §5.2: invalid_client)
+        // before anything is said about the code.
+        let claimed_client = form.client_id.as_deref().filter(|id| !id.is_empty());
+        if let Some(claimed) = claimed_client {
+            self.active_client(claimed, codes::INVALID_CLIENT_ID)
+                .await?;
+        }
         let code_key = esignet_jose::sha256_b64url(code.as_bytes());
         // Read, not take: a failed call (wrong verifier, DPoP nonce challenge) may be retried
         // until the code expires; only success consumes it.
@@ -86,15 +93,8 @@ impl Core {
             .get(stage::AUTH_CODE, &code_key)
             .await?
             .ok_or(Error::code(codes::INVALID_GRANT))?;
-        if let Some(claimed) = form
-            .client_id
-            .as_deref()
-            .filter(|id| !id.is_empty() && *id != transaction.client_id)
-        {
-            // A client we do not know fails client authentication (RFC 6749 §5.2:
-            // invalid_client); a known client presenting another client's code is a bad grant.
-            self.active_client(claimed, codes::INVALID_CLIENT_ID)
-                .await?;
+        // A known client presenting another client's code is a bad grant.
+        if claimed_client.is_some_and(|claimed| claimed != transaction.client_id) {
             return Err(Error::invalid_grant(codes::INVALID_CLIENT_ID));
         }
         if redirect_uri != transaction.redirect_uri {

@@ -113,6 +113,18 @@ async fn token_errors() {
             "invalid_client_id",
         ),
         (
+            "an unknown client with a code that does not exist: the client is checked first",
+            token_form(
+                "no-such-client",
+                "no-such-code",
+                RP_REDIRECT,
+                &verifier,
+                client_assertion(&other_key, "no-such-client", &endpoint),
+            ),
+            "invalid_client",
+            "invalid_client_id",
+        ),
+        (
             "grant_type password",
             set(form(), "grant_type", Some("password")),
             "unsupported_grant_type",
@@ -314,6 +326,6 @@ async fn token_errors() {
         "token for an INACTIVE client",
         &response,
         "invalid_client",
-        "invalid_client",
+        "invalid_client_id",
     );
 }
