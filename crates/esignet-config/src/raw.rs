@@ -376,8 +376,8 @@ section! {
     SecurityRaw = "security" {
         /// Seconds a wrapped request's `requestTime` may differ from the server clock.
         request_time_leeway_secs: u64 = 120, ValueKind::Int;
-        /// Clock leeway for client-assertion `exp`, `iat` and `nbf`, in seconds.
-        client_assertion_leeway_secs: u64 = 5, ValueKind::Int;
+        /// Clock leeway for client-assertion `exp`, `iat` and `nbf`, in seconds (FAPI 2.0 §5.3.2.1 asks to accept up to 10 s in the future).
+        client_assertion_leeway_secs: u64 = 10, ValueKind::Int;
         /// Seconds a DPoP proof's `iat` may lie in the future.
         dpop_clock_skew_secs: u64 = 10, ValueKind::Int;
         /// Seconds a DPoP proof's `iat` may lie in the past.

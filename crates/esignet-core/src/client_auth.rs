@@ -47,6 +47,13 @@ impl Core {
             return Err(invalid());
         }
         let audience_ok = match claims.get("aud") {
+            // FAPI 2.0 Security Profile §5.3.2.1: only the issuer identifier, as a string (an
+            // endpoint URL or an array is refused), under the server's fapi2.0 profile. Other
+            // deployments keep eSignet's endpoint audiences for its existing relying parties.
+            _ if self.config.fapi2_profile => claims
+                .get("aud")
+                .and_then(Value::as_str)
+                .is_some_and(|aud| aud == self.config.issuer),
             Some(Value::String(aud)) => audiences.contains(&aud.as_str()),
             Some(Value::Array(auds)) => auds
                 .iter()

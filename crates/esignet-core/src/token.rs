@@ -93,8 +93,22 @@ impl Core {
             .get(stage::AUTH_CODE, &code_key)
             .await?
             .ok_or(Error::code(codes::INVALID_GRANT))?;
-        // A known client presenting another client's code is a bad grant.
-        if claimed_client.is_some_and(|claimed| claimed != transaction.client_id) {
+        // Another client's code: the caller must still prove it is the client it names
+        // (invalid_client otherwise); an authenticated client with someone else's code is a
+        // bad grant.
+        if let Some(claimed) = claimed_client.filter(|claimed| *claimed != transaction.client_id) {
+            let claimed = self
+                .active_client(claimed, codes::INVALID_CLIENT_ID)
+                .await?;
+            let audiences = self.token_audiences(version);
+            let audience_refs: Vec<&str> = audiences.iter().map(String::as_str).collect();
+            self.authenticate_client(
+                form.client_assertion_type.as_deref(),
+                form.client_assertion.as_deref(),
+                &claimed,
+                &audience_refs,
+            )
+            .await?;
             return Err(Error::invalid_grant(codes::INVALID_CLIENT_ID));
         }
         if redirect_uri != transaction.redirect_uri {
@@ -131,16 +145,7 @@ impl Core {
             }
             self.require_dpop_nonce(proof).await?;
         }
-        let audiences: Vec<String> = match version {
-            TokenVersion::V2 => vec![
-                self.config.token_endpoint.clone(),
-                self.config.issuer.clone(),
-            ],
-            TokenVersion::V1 => vec![
-                self.config.token_endpoint_v1.clone(),
-                self.config.issuer.clone(),
-            ],
-        };
+        let audiences = self.token_audiences(version);
         let audience_refs: Vec<&str> = audiences.iter().map(String::as_str).collect();
         self.authenticate_client(
             form.client_assertion_type.as_deref(),
@@ -189,6 +194,15 @@ impl Core {
             },
             dpop_nonce,
         })
+    }
+
+    /// The accepted audiences of a token request's client assertion.
+    fn token_audiences(&self, version: TokenVersion) -> Vec<String> {
+        let endpoint = match version {
+            TokenVersion::V2 => &self.config.token_endpoint,
+            TokenVersion::V1 => &self.config.token_endpoint_v1,
+        };
+        vec![endpoint.clone(), self.config.issuer.clone()]
     }
 
     /// Fetches the consented claims from the identity system and encrypts them for JWE clients.

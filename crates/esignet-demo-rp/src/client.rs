@@ -75,7 +75,7 @@ impl ClientKeys {
         &self.decryption
     }
 
-    /// A fresh client assertion for `audience` (the endpoint it is sent to): `iss` = `sub` =
+    /// A fresh client assertion for `audience` (the provider's issuer identifier): `iss` = `sub` =
     /// the client id, a random `jti`, valid for [`ASSERTION_LIFETIME_SECS`]. Signing runs on
     /// the blocking pool because RSA signing costs about a millisecond.
     pub async fn assertion(

@@ -281,11 +281,14 @@ impl Provider {
         now: OffsetDateTime,
     ) -> Result<Answer, LoginError> {
         let params = &params;
+        // The issuer as the assertion's audience: FAPI 2.0 (§5.3.2.1) accepts nothing else, and
+        // the provider accepts it at every endpoint in every profile.
+        let audience = &self.discovery().await?.issuer;
         self.with_dpop_retry(dpop, "POST", endpoint, None, now, |proof| async move {
             let mut form = params.clone();
             form.push(("client_id", client.client_id().to_owned()));
             form.push(("client_assertion_type", CLIENT_ASSERTION_TYPE.to_owned()));
-            form.push(("client_assertion", client.assertion(endpoint, now).await?));
+            form.push(("client_assertion", client.assertion(audience, now).await?));
             let request = self.http.post(endpoint).form(&form);
             Ok(match proof {
                 Some(proof) => request.header("DPoP", proof),

@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use crate::harness::{Server, dpop_proof, new_ec_key, new_rsa_key, thumbprint};
+use crate::harness::{Server, client_assertion, dpop_proof, new_ec_key, new_rsa_key, thumbprint};
 use crate::login::{Browser, Rp, authorize_request, pkce_pair};
 use crate::verify::{decrypt_jwe, jwks, verify_jws};
 
@@ -418,7 +418,7 @@ async fn fapi2_server_profile_forces_par_dpop_and_pkce_for_every_client() {
         ("response_type", "code".to_owned()),
         ("redirect_uri", rp.redirect_uri.clone()),
     ];
-    let (status, _, pushed) = rp.par(&params, None).await;
+    let (status, _, pushed) = par_to_issuer(&rp, &params).await;
     assert_eq!(status, 201, "{pushed}");
     let no_pkce = Browser::start(
         &server,
@@ -434,7 +434,7 @@ async fn fapi2_server_profile_forces_par_dpop_and_pkce_for_every_client() {
     let mut params = params.clone();
     params.push(("code_challenge", challenge));
     params.push(("code_challenge_method", "S256".to_owned()));
-    let (_, _, pushed) = rp.par(&params, None).await;
+    let (_, _, pushed) = par_to_issuer(&rp, &params).await;
     let browser = Browser::start(
         &server,
         "/authorization/par-oauth-details",
@@ -447,7 +447,7 @@ async fn fapi2_server_profile_forces_par_dpop_and_pkce_for_every_client() {
         .as_str()
         .unwrap()
         .to_owned();
-    let (status, _, body) = rp.token(&code, Some(&verifier), None).await;
+    let (status, _, body) = token_to_issuer(&rp, &code, &verifier, None).await;
     assert_eq!(
         (status, body["error"].as_str()),
         (400, Some("invalid_dpop_proof")),
@@ -455,7 +455,7 @@ async fn fapi2_server_profile_forces_par_dpop_and_pkce_for_every_client() {
     );
     let dpop_key = new_ec_key();
     let proof = dpop_proof(&dpop_key, "POST", &server.token_endpoint(), None, None);
-    let (_, headers, _) = rp.token(&code, Some(&verifier), Some(proof)).await;
+    let (_, headers, _) = token_to_issuer(&rp, &code, &verifier, Some(proof)).await;
     let nonce = headers["dpop-nonce"].to_str().unwrap().to_owned();
     let proof = dpop_proof(
         &dpop_key,
@@ -464,7 +464,65 @@ async fn fapi2_server_profile_forces_par_dpop_and_pkce_for_every_client() {
         Some(&nonce),
         None,
     );
-    let (status, _, tokens) = rp.token(&code, Some(&verifier), Some(proof)).await;
+    // FAPI 2.0 §5.3.2.1: under the profile only the issuer is an accepted audience.
+    let (status, _, body) = rp
+        .token(
+            &code,
+            Some(&verifier),
+            Some(dpop_proof(
+                &dpop_key,
+                "POST",
+                &server.token_endpoint(),
+                Some(&nonce),
+                None,
+            )),
+        )
+        .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_client")),
+        "{body}"
+    );
+    let (status, _, tokens) = token_to_issuer(&rp, &code, &verifier, Some(proof)).await;
     assert_eq!(status, 200, "{tokens}");
     assert_eq!(tokens["token_type"], "DPoP");
 }
+
+/// PAR with the assertion audience FAPI 2.0 requires: the issuer.
+async fn par_to_issuer(
+    rp: &Rp<'_>,
+    params: &[(&str, String)],
+) -> (u16, reqwest::header::HeaderMap, Value) {
+    let mut form = params.to_vec();
+    form.push(("client_id", rp.client_id.clone()));
+    form.push(("client_assertion_type", JWT_BEARER.to_owned()));
+    form.push((
+        "client_assertion",
+        client_assertion(&rp.key, &rp.client_id, &rp.server.base),
+    ));
+    rp.post_form(&rp.server.par_endpoint(), &form, None).await
+}
+
+/// The token call with the issuer as the assertion audience.
+async fn token_to_issuer(
+    rp: &Rp<'_>,
+    code: &str,
+    verifier: &str,
+    dpop: Option<String>,
+) -> (u16, reqwest::header::HeaderMap, Value) {
+    let form = vec![
+        ("grant_type", "authorization_code".to_owned()),
+        ("code", code.to_owned()),
+        ("redirect_uri", rp.redirect_uri.clone()),
+        ("client_id", rp.client_id.clone()),
+        ("code_verifier", verifier.to_owned()),
+        ("client_assertion_type", JWT_BEARER.to_owned()),
+        (
+            "client_assertion",
+            client_assertion(&rp.key, &rp.client_id, &rp.server.base),
+        ),
+    ];
+    rp.post_form(&rp.server.token_endpoint(), &form, dpop).await
+}
+
+const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";

@@ -10,6 +10,7 @@ mod cli;
 mod demo;
 mod discovery;
 mod errors;
+mod fapi2;
 mod flows;
 mod harness;
 mod helm;

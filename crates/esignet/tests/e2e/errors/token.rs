@@ -95,8 +95,20 @@ async fn token_errors() {
             "invalid_redirect_uri",
         ),
         (
-            "another client's id",
+            "another client's id with this client's assertion",
             set(form(), "client_id", Some("other-client")),
+            "invalid_client",
+            "invalid_client",
+        ),
+        (
+            "another client, authenticated, with this client's code",
+            token_form(
+                "other-client",
+                &code,
+                RP_REDIRECT,
+                &verifier,
+                client_assertion(&other_key, "other-client", &endpoint),
+            ),
             "invalid_grant",
             "invalid_client_id",
         ),
