@@ -1,8 +1,10 @@
 //! [`IdaAuthenticator`]: the [`Authenticator`] seam over MOSIP IDA.
 
+use std::sync::Arc;
+
 use esignet_authenticator_http::transport;
 use esignet_spi::{
-    Authenticator, KycAuthRequest, KycAuthResult, KycExchangeRequest, KycExchangeResult,
+    Authenticator, Clock, KycAuthRequest, KycAuthResult, KycExchangeRequest, KycExchangeResult,
     PluginError, SendOtpRequest, SendOtpResult, SigningCertificate,
 };
 use serde::Serialize;
@@ -33,6 +35,7 @@ pub struct IdaAuthenticator {
     auth_url: Url,
     otp_url: Url,
     config: IdaConfig,
+    clock: Arc<dyn Clock>,
 }
 
 impl std::fmt::Debug for IdaAuthenticator {
@@ -55,12 +58,12 @@ fn safe_code(code: &str) -> bool {
 }
 
 impl IdaAuthenticator {
-    /// An authenticator calling the IDA of `config`.
+    /// An authenticator calling the IDA of `config`; `clock` dates the requests.
     ///
     /// # Errors
     ///
     /// A URL, a timeout, the license key or the credentials are unusable.
-    pub fn new(config: IdaConfig) -> Result<Self, IdaConfigError> {
+    pub fn new(config: IdaConfig, clock: Arc<dyn Clock>) -> Result<Self, IdaConfigError> {
         let url = |name: &str, text: &str| {
             transport::parse_base_url(text.trim_end_matches('/'))
                 .map_err(|error| IdaConfigError(format!("{name}: {error}")))
@@ -78,7 +81,12 @@ impl IdaAuthenticator {
             auth_url,
             otp_url,
             config,
+            clock,
         })
+    }
+
+    fn now(&self) -> String {
+        wire::request_time(self.clock.now())
     }
 
     /// `{base}/{segments...}/{license}/{partner}/{api key}`, each segment percent-encoded.
@@ -219,7 +227,7 @@ impl Authenticator for IdaAuthenticator {
             version: wire::VERSION.to_owned(),
             individual_id: request.individual_id,
             transaction_id: request.transaction_id.clone(),
-            request_time: wire::utc_now(),
+            request_time: self.now(),
             otp_channel: request.otp_channels,
         };
         let answer: wire::SendOtpResponse =
@@ -246,7 +254,7 @@ impl Authenticator for IdaAuthenticator {
         request: KycAuthRequest,
     ) -> Result<KycAuthResult, PluginError> {
         let fail = |error| plugin_error(error, codes::AUTH_FAILED);
-        let auth_request = kyc::auth_request(&request.challenges)?;
+        let auth_request = kyc::auth_request(&request.challenges, self.now())?;
         let auth_json =
             serde_json::to_vec(&auth_request).map_err(|_| PluginError::new(codes::AUTH_FAILED))?;
         let sealed =
@@ -266,7 +274,7 @@ impl Authenticator for IdaAuthenticator {
         let body = wire::KycAuthBody {
             id: wire::KYC_AUTH_ID.to_owned(),
             version: wire::VERSION.to_owned(),
-            request_time: wire::utc_now(),
+            request_time: self.now(),
             domain_uri: self.config.domain_uri.clone(),
             env: self.config.env.clone(),
             individual_id: request.individual_id,
@@ -315,7 +323,7 @@ impl Authenticator for IdaAuthenticator {
         let body = wire::KycExchangeBody {
             id: wire::KYC_EXCHANGE_ID.to_owned(),
             version: wire::VERSION.to_owned(),
-            request_time: wire::utc_now(),
+            request_time: self.now(),
             transaction_id: request.transaction_id,
             kyc_token: request.kyc_token,
             consent_obtained: consent,

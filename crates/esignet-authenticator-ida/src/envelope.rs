@@ -276,6 +276,7 @@ pub fn verify_detached(jws: &str, body: &[u8], certificate: &X509) -> Result<(),
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
     use crate::testing::self_signed;

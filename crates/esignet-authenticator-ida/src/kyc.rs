@@ -8,20 +8,23 @@ use time::OffsetDateTime;
 
 use crate::codes;
 use crate::envelope;
-use crate::wire::{self, AuthRequest};
+use crate::wire::AuthRequest;
 
 /// The auth request of `challenges`, as the plugin's `buildAuthRequest`: `OTP` → `otp`,
 /// `PIN` → `staticPin`, `PWD` → `password`, `BIO` → `biometrics` (the base64url JSON list the
 /// SBI returned), `WLA` → `keyBindedTokens`. Any other factor, an empty list, a factor given
 /// twice or an undecodable biometric capture is `auth_failed` before any call (the plugin
 /// fails the same requests, after logging).
-pub(crate) fn auth_request(challenges: &[AuthChallenge]) -> Result<AuthRequest, PluginError> {
+pub(crate) fn auth_request(
+    challenges: &[AuthChallenge],
+    timestamp: String,
+) -> Result<AuthRequest, PluginError> {
     let failed = || PluginError::new(codes::AUTH_FAILED);
     if challenges.is_empty() {
         return Err(failed());
     }
     let mut request = AuthRequest {
-        timestamp: wire::utc_now(),
+        timestamp,
         ..AuthRequest::default()
     };
     for challenge in challenges {
@@ -127,6 +130,7 @@ pub(crate) fn signing_certificate(certificate: &X509) -> Result<SigningCertifica
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 
@@ -140,18 +144,21 @@ mod tests {
 
     #[test]
     fn challenges_map_to_ida_members() {
-        let request =
-            auth_request(&[challenge("OTP", "111111"), challenge("pin", "1234")]).unwrap();
+        let request = auth_request(
+            &[challenge("OTP", "111111"), challenge("pin", "1234")],
+            String::new(),
+        )
+        .unwrap();
         assert_eq!(request.otp.as_deref(), Some("111111"));
         assert_eq!(request.static_pin.as_deref(), Some("1234"));
         let json = serde_json::to_value(&request).unwrap();
         assert_eq!(json["staticPin"], "1234");
         assert!(json.get("password").is_none());
-        let wla = auth_request(&[challenge("WLA", "a.b.c")]).unwrap();
+        let wla = auth_request(&[challenge("WLA", "a.b.c")], String::new()).unwrap();
         assert_eq!(wla.key_binded_tokens.unwrap()[0]["token"], "a.b.c");
         let bio = esignet_jose::b64url_encode(br#"[{"data":"x"}]"#);
         assert!(
-            auth_request(&[challenge("BIO", &bio)])
+            auth_request(&[challenge("BIO", &bio)], String::new())
                 .unwrap()
                 .biometrics
                 .is_some()
@@ -162,7 +169,10 @@ mod tests {
             vec![challenge("OTP", "1"), challenge("OTP", "2")],
             vec![challenge("BIO", "not json")],
         ] {
-            assert_eq!(auth_request(&bad).unwrap_err().code, codes::AUTH_FAILED);
+            assert_eq!(
+                auth_request(&bad, String::new()).unwrap_err().code,
+                codes::AUTH_FAILED
+            );
         }
     }
 

@@ -24,6 +24,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use esignet_jose::{Algorithm, PrivateKey};
+use esignet_spi::{Clock, SystemClock};
 use openssl::x509::X509;
 use serde_json::{Map, Value, json};
 
@@ -201,7 +202,7 @@ fn answer(state: &ServerState, transaction_id: &str, outcome: Result<Value, Refu
         "id": Value::Null,
         "version": wire::VERSION,
         "transactionID": transaction_id,
-        "responseTime": wire::utc_now(),
+        "responseTime": wire::request_time(SystemClock.now()),
         "response": response,
         "errors": errors,
     });
@@ -474,10 +475,7 @@ async fn kyc_exchange(
         let mut claims = Map::new();
         claims.insert("sub".to_owned(), json!(token.psut));
         claims.insert("aud".to_owned(), json!(credentials.2));
-        claims.insert(
-            "iat".to_owned(),
-            json!(time::OffsetDateTime::now_utc().unix_timestamp()),
-        );
+        claims.insert("iat".to_owned(), json!(SystemClock.now().unix_timestamp()));
         for (name, value) in resident.claims {
             if consented.contains(name) {
                 claims.insert((*name).to_owned(), json!(value));

@@ -190,9 +190,9 @@ pub struct SendOtpResponse {
     pub masked_mobile: Option<String>,
 }
 
-/// `yyyy-MM-ddTHH:mm:ss.SSSZ` of now, UTC (the plugin's `getUTCDateTime`).
-pub fn utc_now() -> String {
-    let now = time::OffsetDateTime::now_utc();
+/// `yyyy-MM-ddTHH:mm:ss.SSSZ` of `now` in UTC (the plugin's `getUTCDateTime`).
+pub fn request_time(now: time::OffsetDateTime) -> String {
+    let now = now.to_offset(time::UtcOffset::UTC);
     format!(
         "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
         now.year(),

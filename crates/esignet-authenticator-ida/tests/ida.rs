@@ -1,4 +1,5 @@
 //! The IDA authenticator against the IDA-compatible test server over loopback HTTP.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::time::Duration;
 
@@ -70,8 +71,12 @@ impl Setup {
     }
 
     fn authenticator(&self) -> IdaAuthenticator {
-        IdaAuthenticator::new(self.config()).unwrap()
+        IdaAuthenticator::new(self.config(), clock()).unwrap()
     }
+}
+
+fn clock() -> std::sync::Arc<dyn esignet_spi::Clock> {
+    std::sync::Arc::new(esignet_spi::SystemClock)
 }
 
 fn challenge(factor: &str, value: &str) -> AuthChallenge {
@@ -280,7 +285,7 @@ async fn partner_credentials_are_checked_like_ida() {
 
     let mut config = setup.config();
     config.misp_license_key = "other-license".to_owned();
-    let error = IdaAuthenticator::new(config)
+    let error = IdaAuthenticator::new(config, clock())
         .unwrap()
         .kyc_auth("rp", "client", false, pin())
         .await
@@ -289,7 +294,7 @@ async fn partner_credentials_are_checked_like_ida() {
 
     let mut config = setup.config();
     config.partner_id = Some("unknown-partner".to_owned());
-    let error = IdaAuthenticator::new(config)
+    let error = IdaAuthenticator::new(config, clock())
         .unwrap()
         .kyc_auth("rp", "client", false, pin())
         .await
@@ -300,7 +305,7 @@ async fn partner_credentials_are_checked_like_ida() {
     let mut config = setup.config();
     config.partner_id = None;
     config.api_key = None;
-    let ida = IdaAuthenticator::new(config).unwrap();
+    let ida = IdaAuthenticator::new(config, clock()).unwrap();
     ida.kyc_auth(PARTNER, "rp-client", false, pin())
         .await
         .unwrap();
@@ -315,7 +320,7 @@ async fn partner_credentials_are_checked_like_ida() {
     let mut config = setup.config();
     config.credentials.partner_key = stranger.0;
     config.credentials.partner_certificate = stranger.1;
-    let error = IdaAuthenticator::new(config)
+    let error = IdaAuthenticator::new(config, clock())
         .unwrap()
         .kyc_auth("rp", "client", false, pin())
         .await
@@ -325,7 +330,7 @@ async fn partner_credentials_are_checked_like_ida() {
     // Encrypting to another certificate than IDA's: the thumbprint names no IDA key.
     let mut config = setup.config();
     config.credentials.ida_partner_certificate = self_signed("not IDA").1;
-    let error = IdaAuthenticator::new(config)
+    let error = IdaAuthenticator::new(config, clock())
         .unwrap()
         .kyc_auth("rp", "client", false, pin())
         .await
@@ -339,7 +344,7 @@ async fn unsigned_tampered_failing_or_hanging_ida_gives_clean_codes() {
     let mut config = setup.config();
     // Short, so that the hanging server ends the call quickly; no timing is asserted.
     config.timeout = Duration::from_millis(300);
-    let ida = IdaAuthenticator::new(config).unwrap();
+    let ida = IdaAuthenticator::new(config, clock()).unwrap();
     let uin = IDENTITIES[0].uin;
     for fault in [
         Fault::TamperSignature,
@@ -374,7 +379,7 @@ async fn unsigned_tampered_failing_or_hanging_ida_gives_clean_codes() {
     let mut config = setup.config();
     let other_signing = self_signed("other IDA");
     config.credentials.ida_signing_certificate = other_signing.1;
-    let ida = IdaAuthenticator::new(config).unwrap();
+    let ida = IdaAuthenticator::new(config, clock()).unwrap();
     let error = ida
         .kyc_auth(
             "rp",
@@ -391,7 +396,7 @@ async fn unsigned_tampered_failing_or_hanging_ida_gives_clean_codes() {
     // Nothing is listening: a refused connection.
     let mut config = setup.config();
     config.auth_url = "http://127.0.0.1:9/idauthentication/v1".to_owned();
-    let error = IdaAuthenticator::new(config)
+    let error = IdaAuthenticator::new(config, clock())
         .unwrap()
         .kyc_exchange("rp", "client", exchange("t", uin, "token"))
         .await
@@ -444,7 +449,10 @@ async fn bad_urls_and_empty_license_key_are_refused() {
         let mut config = setup.config();
         config.auth_url = url.to_owned();
         config.misp_license_key = license.to_owned();
-        assert!(IdaAuthenticator::new(config).is_err(), "{url} {license}");
+        assert!(
+            IdaAuthenticator::new(config, clock()).is_err(),
+            "{url} {license}"
+        );
     }
     // Debug output never shows the license key or the API key.
     let shown = format!("{:?}", setup.authenticator());
