@@ -14,6 +14,7 @@ mod flows;
 mod harness;
 mod helm;
 mod hsm;
+mod ida;
 mod login;
 mod notification;
 mod scaleout;
