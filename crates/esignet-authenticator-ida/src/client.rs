@@ -144,7 +144,8 @@ impl IdaAuthenticator {
             .send()
             .await
             .map_err(|error| {
-                transport::classify(operation, &error);
+                // The URL holds the license key and API key: never logged.
+                transport::classify(operation, &error.without_url());
                 CallError::Failed
             })?;
         let status = response.status();
@@ -163,7 +164,7 @@ impl IdaAuthenticator {
             .map(str::to_owned);
         let mut answer = Vec::new();
         while let Some(chunk) = response.chunk().await.map_err(|error| {
-            transport::classify(operation, &error);
+            transport::classify(operation, &error.without_url());
             CallError::Failed
         })? {
             if answer.len() + chunk.len() > MAX_ANSWER_BYTES {

@@ -458,3 +458,64 @@ async fn bad_urls_and_empty_license_key_are_refused() {
     let shown = format!("{:?}", setup.authenticator());
     assert!(!shown.contains(LICENSE) && !shown.contains(API_KEY));
 }
+
+/// A log sink the test reads back.
+#[derive(Clone, Default)]
+struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn logs_never_show_the_license_key_api_key_or_individual_id() {
+    let captured = Captured::default();
+    let sink = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || sink.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let setup = setup().await;
+    let uin = IDENTITIES[0].uin;
+    // A refused connection (reqwest errors name the URL), a refusal by IDA and a tampered answer.
+    let mut config = setup.config();
+    config.auth_url = "http://127.0.0.1:9/idauthentication/v1".to_owned();
+    let down = IdaAuthenticator::new(config, clock()).unwrap();
+    down.kyc_auth(
+        "rp",
+        "client",
+        false,
+        auth("t", uin, vec![challenge("PIN", "1")]),
+    )
+    .await
+    .unwrap_err();
+    let ida = setup.authenticator();
+    ida.kyc_auth(
+        "rp",
+        "client",
+        false,
+        auth("t", uin, vec![challenge("PIN", "1")]),
+    )
+    .await
+    .unwrap_err();
+    setup.server.set_fault(Fault::TamperSignature);
+    ida.send_otp("rp", "client", otp_request("t", uin))
+        .await
+        .unwrap_err();
+    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    assert!(
+        logs.contains("IDA-SPA-001"),
+        "the refusal is logged: {logs}"
+    );
+    for secret in [LICENSE, API_KEY, uin] {
+        assert!(!logs.contains(secret), "{secret} leaked into: {logs}");
+    }
+}
