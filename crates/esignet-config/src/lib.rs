@@ -19,6 +19,7 @@ pub mod catalogue;
 mod docs;
 mod error;
 mod hsm;
+mod ida;
 mod notification;
 mod raw;
 mod secret;
@@ -43,6 +44,7 @@ pub use captcha::CAPTCHA_ACTIONS;
 pub use docs::{example_toml, reference_markdown};
 pub use error::{ConfigErrors, ConfigProblem};
 pub use hsm::{KeyBackend, Pkcs11Settings, Pkcs11Token};
+pub use ida::{IdaRaw, IdaSettings};
 pub use notification::{
     MOSIP_SMS_BODY_TEMPLATE, NOTIFICATION_TEMPLATES, NotificationRaw, NotificationSettings,
     SmsGatewaySettings, SmsMethod, SmsPreset, SmtpSecurity, SmtpSettings,

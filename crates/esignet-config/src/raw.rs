@@ -121,6 +121,8 @@ pub struct RawConfig {
     pub notification: crate::notification::NotificationRaw,
     /// `[audit]`.
     pub audit: crate::audit::AuditRaw,
+    /// `[ida]`.
+    pub ida: crate::ida::IdaRaw,
 }
 
 impl Default for RawConfig {
@@ -149,6 +151,7 @@ impl Default for RawConfig {
             sunbird_rc: SunbirdRcRaw::default(),
             notification: crate::notification::NotificationRaw::default(),
             audit: crate::audit::AuditRaw::default(),
+            ida: crate::ida::IdaRaw::default(),
         }
     }
 }
@@ -192,6 +195,7 @@ pub(crate) const SECTIONS: &[SectionDoc] = &[
     SunbirdRcRaw::SECTION,
     crate::notification::NotificationRaw::SECTION,
     crate::audit::AuditRaw::SECTION,
+    crate::ida::IdaRaw::SECTION,
 ];
 
 section! {

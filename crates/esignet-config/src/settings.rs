@@ -62,6 +62,8 @@ pub struct Settings {
     pub sunbird_rc: crate::sunbird::SunbirdRcSettings,
     /// `[notification]`.
     pub notification: crate::notification::NotificationSettings,
+    /// `[ida]`.
+    pub ida: crate::ida::IdaSettings,
 }
 
 impl Settings {
@@ -566,6 +568,8 @@ config_enum! {
         MockIdentityHttp = "mock-identity-http",
         /// A Sunbird RC registry (knowledge-based identification), see `[sunbird_rc]`.
         SunbirdRc = "sunbird-rc",
+        /// MOSIP ID Authentication (OTP, PIN), see `[ida]`.
+        Ida = "ida",
     }
 }
 

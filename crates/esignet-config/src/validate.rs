@@ -88,6 +88,11 @@ pub(crate) fn validate(raw: RawConfig, problems: &mut Problems) -> Settings {
     let sunbird_rc = crate::sunbird::sunbird_rc(raw.sunbird_rc, problems);
     let notification = crate::notification::notification(raw.notification, problems);
     let audit = crate::audit::audit(raw.audit, &store, problems);
+    let ida = crate::ida::ida(
+        raw.ida,
+        authenticator.kind == AuthenticatorKind::Ida,
+        problems,
+    );
     Settings {
         server,
         data,
@@ -111,6 +116,7 @@ pub(crate) fn validate(raw: RawConfig, problems: &mut Problems) -> Settings {
         sunbird_rc,
         notification,
         audit,
+        ida,
     }
 }
 

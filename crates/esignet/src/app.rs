@@ -184,6 +184,11 @@ pub async fn build(settings: &Settings) -> anyhow::Result<App> {
             key_binder = binder;
             sunbird
         }
+        AuthenticatorKind::Ida => {
+            let (ida, binder) = crate::ida::ida_authenticator(settings, clock.clone())?;
+            key_binder = binder;
+            ida
+        }
     };
     let authenticator: Arc<dyn Authenticator> = match &metrics {
         Some(metrics) => Arc::new(MeteredAuthenticator::new(authenticator, metrics.clone())),

@@ -15,6 +15,7 @@ mod flows;
 mod harness;
 mod helm;
 mod hsm;
+mod ida;
 mod login;
 mod notification;
 mod scaleout;

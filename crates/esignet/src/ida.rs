@@ -1,0 +1,46 @@
+//! Wiring of `authenticator.kind = "ida"`: the MOSIP IDA authenticator from `[ida]`, and no
+//! wallet key binding (not offered yet with IDA: the wallet flows refuse with
+//! `not_implemented`).
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use esignet_authenticator_ida::{IdaAuthenticator, IdaConfig, IdaCredentials};
+use esignet_authenticator_sunbird::NoKeyBinder;
+use esignet_config::Settings;
+use esignet_spi::{Authenticator, Clock, KeyBinder};
+
+/// The IDA authenticator and its (refusing) key binder.
+pub fn ida_authenticator(
+    settings: &Settings,
+    clock: Arc<dyn Clock>,
+) -> anyhow::Result<(Arc<dyn Authenticator>, Arc<dyn KeyBinder>)> {
+    let section = &settings.ida;
+    // The configuration has read and checked the files; this parses them into keys.
+    let credentials = IdaCredentials::from_pem(
+        section.partner_private_key_pem.expose().as_bytes(),
+        section.partner_certificate_pem.as_bytes(),
+        section.ida_partner_certificate_pem.as_bytes(),
+        section.ida_signing_certificate_pem.as_bytes(),
+    )
+    .context("cannot read the IDA keys and certificates")?;
+    let config = IdaConfig {
+        auth_url: section.auth_url.clone(),
+        otp_url: section.otp_url.clone(),
+        misp_license_key: section.misp_license_key.expose().to_owned(),
+        partner_id: section.partner_id.clone(),
+        api_key: section.api_key.as_ref().map(|key| key.expose().to_owned()),
+        credentials,
+        otp_channels: section.otp_channels.clone(),
+        domain_uri: section
+            .domain_uri
+            .clone()
+            .unwrap_or_else(|| settings.issuer().to_owned()),
+        env: section.env.clone(),
+        timeout: section.timeout,
+        connect_timeout: section.connect_timeout,
+    };
+    let authenticator =
+        IdaAuthenticator::new(config, clock).context("cannot set up the IDA authenticator")?;
+    Ok((Arc::new(authenticator), Arc::new(NoKeyBinder)))
+}
