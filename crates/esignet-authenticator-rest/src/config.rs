@@ -127,7 +127,9 @@ fn problem(key: &str) -> impl Fn(String) -> RestConfigError + '_ {
 }
 
 fn pointer(key: &str, pointer: Option<&String>) -> Result<(), RestConfigError> {
-    pointer.map_or(Ok(()), |pointer| check_pointer(pointer).map_err(problem(key)))
+    pointer.map_or(Ok(()), |pointer| {
+        check_pointer(pointer).map_err(problem(key))
+    })
 }
 
 impl RestConfig {

@@ -43,8 +43,7 @@ pub mod test_server;
 
 pub use client::{KYC_TOKEN_NAMESPACE, RestAuthenticator};
 pub use config::{
-    AuthenticateOperation, Method, RestConfig, RestConfigError, SendOtpOperation,
-    UserInfoOperation,
+    AuthenticateOperation, Method, RestConfig, RestConfigError, SendOtpOperation, UserInfoOperation,
 };
 pub use template::{BodyTemplate, Placeholder, UrlTemplate, check_pointer};
 

@@ -261,8 +261,8 @@ impl BodyTemplate {
     ///
     /// Not JSON, or an unknown or unavailable placeholder.
     pub fn parse(text: &str, allowed: &[Placeholder]) -> Result<Self, String> {
-        let value: Value = serde_json::from_str(text)
-            .map_err(|error| format!("not a JSON template: {error}"))?;
+        let value: Value =
+            serde_json::from_str(text).map_err(|error| format!("not a JSON template: {error}"))?;
         Ok(Self {
             root: node(value, allowed)?,
         })
@@ -302,21 +302,13 @@ fn render_node(node: &Node, values: &Values<'_>) -> Value {
         }
         // The filled string is serialised by serde_json: quotes and backslashes are escaped.
         Node::Text(pieces) => Value::String(fill(pieces, values, str::to_owned)),
-        Node::Array(items) => Value::Array(
-            items
-                .iter()
-                .map(|item| render_node(item, values))
-                .collect(),
-        ),
+        Node::Array(items) => {
+            Value::Array(items.iter().map(|item| render_node(item, values)).collect())
+        }
         Node::Object(members) => Value::Object(
             members
                 .iter()
-                .map(|(name, item)| {
-                    (
-                        fill(name, values, str::to_owned),
-                        render_node(item, values),
-                    )
-                })
+                .map(|(name, item)| (fill(name, values, str::to_owned), render_node(item, values)))
                 .collect::<Map<String, Value>>(),
         ),
     }
@@ -416,7 +408,11 @@ mod tests {
         assert!(error.contains("not available here"), "{error}");
         assert!(check_pointer("/contact/email").is_ok());
         assert!(check_pointer("/a~1b/~0").is_ok());
-        assert!(check_pointer("contact.email").unwrap_err().contains("starts with"));
+        assert!(
+            check_pointer("contact.email")
+                .unwrap_err()
+                .contains("starts with")
+        );
         assert!(check_pointer("/a~2").unwrap_err().contains("~"));
     }
 }

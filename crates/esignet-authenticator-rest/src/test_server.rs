@@ -158,7 +158,9 @@ impl TestIdentitySystem {
 
 /// The error response, if the key is wrong or a fault is on.
 async fn refuse(inner: &Inner, headers: &HeaderMap) -> Option<Response> {
-    if headers.get("x-api-key").and_then(|value| value.to_str().ok())
+    if headers
+        .get("x-api-key")
+        .and_then(|value| value.to_str().ok())
         != Some(inner.api_key.as_str())
     {
         return Some(StatusCode::UNAUTHORIZED.into_response());
