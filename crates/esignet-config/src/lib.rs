@@ -21,6 +21,7 @@ mod error;
 mod hsm;
 mod notification;
 mod raw;
+mod rest_identity;
 mod secret;
 mod settings;
 mod signup;
@@ -52,6 +53,7 @@ pub use raw::{
     OidcRaw, RawConfig, SecurityRaw, ServerRaw, SignupRedirectRaw, StoreRaw, SunbirdRcRaw,
     TelemetryRaw, TokensRaw, TransactionRaw, UiRaw, WalletRaw,
 };
+pub use rest_identity::{RestIdentityRaw, RestIdentitySettings, RestSendOtpSettings};
 pub use secret::{EncryptionKey, REDACTED, SecretString};
 pub use settings::{
     AdminSettings, AuthenticatorKind, AuthenticatorSettings, CacheKind, CacheSettings, CaptchaKind,

@@ -60,6 +60,8 @@ pub struct Settings {
     pub audit: crate::audit::AuditSettings,
     /// `[sunbird_rc]`.
     pub sunbird_rc: crate::sunbird::SunbirdRcSettings,
+    /// `[rest_identity]`.
+    pub rest_identity: crate::rest_identity::RestIdentitySettings,
     /// `[notification]`.
     pub notification: crate::notification::NotificationSettings,
 }
@@ -566,6 +568,8 @@ config_enum! {
         MockIdentityHttp = "mock-identity-http",
         /// A Sunbird RC registry (knowledge-based identification), see `[sunbird_rc]`.
         SunbirdRc = "sunbird-rc",
+        /// A generic REST identity system configured by templates, see `[rest_identity]`.
+        Rest = "rest",
     }
 }
 
