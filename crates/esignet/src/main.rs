@@ -13,6 +13,7 @@ mod demo;
 mod demo_client;
 mod hsm;
 mod signup;
+mod rest_identity;
 mod sunbird;
 mod tracing_setup;
 mod wallet;

@@ -55,9 +55,11 @@ pub async fn router(wiring: SignupWiring<'_>) -> anyhow::Result<axum::Router> {
             )
             .context("cannot set up the signup identity registry client")?,
         ),
-        AuthenticatorKind::Mock | AuthenticatorKind::SunbirdRc => anyhow::bail!(
-            "signup needs an identity registry: set authenticator.kind = \"mock-identity-http\""
-        ),
+        AuthenticatorKind::Mock | AuthenticatorKind::SunbirdRc | AuthenticatorKind::Rest => {
+            anyhow::bail!(
+                "signup needs an identity registry: set authenticator.kind = \"mock-identity-http\""
+            )
+        }
     };
     let idv = if settings.signup.identity_verification {
         Some(identity_verification(&wiring).await?)
