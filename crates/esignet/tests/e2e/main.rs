@@ -16,6 +16,7 @@ mod helm;
 mod hsm;
 mod login;
 mod notification;
+mod rest_identity;
 mod scaleout;
 mod session;
 mod signup;
