@@ -418,10 +418,13 @@ async fn faults_become_clean_codes() {
     assert_eq!(code(answer), "identity_system_unavailable");
 }
 
+/// One change that makes a configuration unusable.
+type Change = Box<dyn Fn(&mut RestConfig)>;
+
 #[tokio::test]
 async fn unusable_configurations_are_refused_with_the_reason() {
     let system = system().await;
-    let cases: Vec<(Box<dyn Fn(&mut RestConfig)>, &str)> = vec![
+    let cases: Vec<(Change, &str)> = vec![
         (
             Box::new(|c| c.authenticate.url = "not a url/{individual_id}".into()),
             "authenticate.url",
