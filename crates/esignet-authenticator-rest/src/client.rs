@@ -111,7 +111,10 @@ impl RestAuthenticator {
         let mut response = request
             .send()
             .await
-            .map_err(|error| CallError::Transport(transport::classify(operation, &error)))?;
+            // The URL may carry the individual id: it is dropped before the error is logged.
+            .map_err(|error| {
+                CallError::Transport(transport::classify(operation, &error.without_url()))
+            })?;
         let status = response.status();
         if status.is_server_error() {
             tracing::warn!(
@@ -133,7 +136,10 @@ impl RestAuthenticator {
         while let Some(chunk) = response
             .chunk()
             .await
-            .map_err(|error| CallError::Transport(transport::classify(operation, &error)))?
+            // The URL may carry the individual id: it is dropped before the error is logged.
+            .map_err(|error| {
+                CallError::Transport(transport::classify(operation, &error.without_url()))
+            })?
         {
             if body.len() + chunk.len() > MAX_ANSWER_BYTES {
                 tracing::warn!(operation, "identity system answer too large");

@@ -86,12 +86,12 @@ impl Drop for TestIdentitySystem {
     }
 }
 
-/// Two people: `1001` (OTP `123456`, PIN `4321`, password `pa"ss{x}`, full attributes) and
-/// `1002` (OTP `654321`, no email).
+/// Two people: `UIN4711A` (OTP `123456`, PIN `4321`, password `pa"ss{x}`, full attributes) and
+/// `UIN4712B` (OTP `654321`, no email).
 pub fn demo_people() -> Vec<Person> {
     vec![
         Person {
-            id: "1001".into(),
+            id: "UIN4711A".into(),
             otp: "123456".into(),
             pin: "4321".into(),
             password: "pa\"ss{x}".into(),
@@ -105,7 +105,7 @@ pub fn demo_people() -> Vec<Person> {
             }),
         },
         Person {
-            id: "1002".into(),
+            id: "UIN4712B".into(),
             otp: "654321".into(),
             pin: "1111".into(),
             password: "secret".into(),

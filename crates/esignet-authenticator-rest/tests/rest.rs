@@ -180,12 +180,12 @@ async fn otp_login_then_signed_kyc_with_mapped_claims() {
 
     // Before an OTP was sent the identity system answers `authenticated: false`.
     let early = authenticator
-        .kyc_auth(RP, CLIENT, false, challenge("1001", "OTP", "123456"))
+        .kyc_auth(RP, CLIENT, false, challenge("UIN4711A", "OTP", "123456"))
         .await;
     assert_eq!(code(early), "auth_failed");
 
     let sent = authenticator
-        .send_otp(RP, CLIENT, send("1001"))
+        .send_otp(RP, CLIENT, send("UIN4711A"))
         .await
         .unwrap();
     assert_eq!(sent.transaction_id, "txn-1");
@@ -193,15 +193,15 @@ async fn otp_login_then_signed_kyc_with_mapped_claims() {
     assert_eq!(sent.masked_mobile.as_deref(), Some("******7890"));
     assert_eq!(
         system.last_authenticate().unwrap(),
-        json!({"id": "1001", "type": "OTP", "secret": "123456"})
+        json!({"id": "UIN4711A", "type": "OTP", "secret": "123456"})
     );
 
     let wrong = authenticator
-        .kyc_auth(RP, CLIENT, false, challenge("1001", "OTP", "000000"))
+        .kyc_auth(RP, CLIENT, false, challenge("UIN4711A", "OTP", "000000"))
         .await;
     assert_eq!(code(wrong), "auth_failed");
     let auth = authenticator
-        .kyc_auth(RP, CLIENT, false, challenge("1001", "OTP", "123456"))
+        .kyc_auth(RP, CLIENT, false, challenge("UIN4711A", "OTP", "123456"))
         .await
         .unwrap();
     // The subject is pairwise over the person id the identity system answered.
@@ -216,7 +216,7 @@ async fn otp_login_then_signed_kyc_with_mapped_claims() {
             CLIENT,
             exchange(
                 &auth.kyc_token,
-                "1001",
+                "UIN4711A",
                 &["name", "email", "gender", "locality", "address"],
             ),
         )
@@ -237,7 +237,7 @@ async fn otp_login_then_signed_kyc_with_mapped_claims() {
 
     // The token is single use.
     let again = authenticator
-        .kyc_exchange(RP, CLIENT, exchange(&auth.kyc_token, "1001", &["name"]))
+        .kyc_exchange(RP, CLIENT, exchange(&auth.kyc_token, "UIN4711A", &["name"]))
         .await;
     assert_eq!(code(again), "invalid_kyc_token");
     let certificates = authenticator.kyc_signing_certificates().await.unwrap();
@@ -250,19 +250,19 @@ async fn pin_and_password_logins_escape_the_challenge() {
     let system = system().await;
     let Setup { authenticator, .. } = setup(config(&system)).await;
     authenticator
-        .kyc_auth(RP, CLIENT, false, challenge("1001", "PIN", "4321"))
+        .kyc_auth(RP, CLIENT, false, challenge("UIN4711A", "PIN", "4321"))
         .await
         .unwrap();
     // Quotes and braces in a challenge stay data: the identity system receives them verbatim.
     let password = "pa\"ss{x}";
     authenticator
-        .kyc_auth(RP, CLIENT, false, challenge("1001", "PWD", password))
+        .kyc_auth(RP, CLIENT, false, challenge("UIN4711A", "PWD", password))
         .await
         .unwrap();
     assert_eq!(system.last_authenticate().unwrap()["secret"], password);
     let injected = "x\", \"type\": \"PIN\", \"secret\": \"4321";
     let refused = authenticator
-        .kyc_auth(RP, CLIENT, false, challenge("1001", "PWD", injected))
+        .kyc_auth(RP, CLIENT, false, challenge("UIN4711A", "PWD", injected))
         .await;
     assert_eq!(code(refused), "auth_failed");
     let body = system.last_authenticate().unwrap();
@@ -271,7 +271,7 @@ async fn pin_and_password_logins_escape_the_challenge() {
 
     // A factor type that is not configured is refused before any call.
     let kbi = authenticator
-        .kyc_auth(RP, CLIENT, false, challenge("1002", "KBI", "e30"))
+        .kyc_auth(RP, CLIENT, false, challenge("UIN4712B", "KBI", "e30"))
         .await;
     assert_eq!(code(kbi), "invalid_auth_factor_type");
     assert_eq!(system.last_authenticate().unwrap()["secret"], injected);
@@ -284,11 +284,11 @@ async fn the_api_key_is_required_and_sent() {
     without_key.headers.clear();
     let Setup { authenticator, .. } = setup(without_key).await;
     let refused = authenticator
-        .kyc_auth(RP, CLIENT, false, challenge("1001", "PIN", "4321"))
+        .kyc_auth(RP, CLIENT, false, challenge("UIN4711A", "PIN", "4321"))
         .await;
     assert_eq!(code(refused), "auth_failed");
     assert!(system.last_authenticate().is_none(), "refused at the door");
-    let otp = authenticator.send_otp(RP, CLIENT, send("1001")).await;
+    let otp = authenticator.send_otp(RP, CLIENT, send("UIN4711A")).await;
     assert_eq!(code(otp), "send_otp_failed");
 }
 
@@ -302,15 +302,15 @@ async fn status_only_success_and_subject_from_the_individual_id() {
     let Setup { authenticator, .. } = setup(status_only).await;
     // Any 2xx is a success here, even `authenticated: false`: the operator chose the status.
     let auth = authenticator
-        .kyc_auth(RP, CLIENT, false, challenge("1002", "PIN", "wrong"))
+        .kyc_auth(RP, CLIENT, false, challenge("UIN4712B", "PIN", "wrong"))
         .await
         .unwrap();
     assert_eq!(
         auth.partner_specific_user_token,
-        esignet_jose::sha3_256_b64url(format!("1002{RP}").as_bytes())
+        esignet_jose::sha3_256_b64url(format!("UIN4712B{RP}").as_bytes())
     );
     assert!(!authenticator.is_supported_otp_channel("email"));
-    let otp = authenticator.send_otp(RP, CLIENT, send("1002")).await;
+    let otp = authenticator.send_otp(RP, CLIENT, send("UIN4712B")).await;
     assert_eq!(code(otp), "not_implemented");
 }
 
@@ -318,31 +318,31 @@ async fn status_only_success_and_subject_from_the_individual_id() {
 async fn a_missing_required_claim_or_person_is_data_exchange_failed() {
     let system = system().await;
     let Setup { authenticator, .. } = setup(config(&system)).await;
-    // 1002 has no email, which is required once accepted.
+    // UIN4712B has no email, which is required once accepted.
     let auth = authenticator
-        .kyc_auth(RP, CLIENT, false, challenge("1002", "PIN", "1111"))
+        .kyc_auth(RP, CLIENT, false, challenge("UIN4712B", "PIN", "1111"))
         .await
         .unwrap();
     let missing = authenticator
         .kyc_exchange(
             RP,
             CLIENT,
-            exchange(&auth.kyc_token, "1002", &["name", "email"]),
+            exchange(&auth.kyc_token, "UIN4712B", &["name", "email"]),
         )
         .await;
     assert_eq!(code(missing), "data_exchange_failed");
 
     // A token presented for another individual is refused.
     let auth = authenticator
-        .kyc_auth(RP, CLIENT, false, challenge("1002", "PIN", "1111"))
+        .kyc_auth(RP, CLIENT, false, challenge("UIN4712B", "PIN", "1111"))
         .await
         .unwrap();
     let other = authenticator
-        .kyc_exchange(RP, CLIENT, exchange(&auth.kyc_token, "1001", &["name"]))
+        .kyc_exchange(RP, CLIENT, exchange(&auth.kyc_token, "UIN4711A", &["name"]))
         .await;
     assert_eq!(code(other), "invalid_kyc_token");
     let unknown = authenticator
-        .kyc_exchange(RP, CLIENT, exchange("no-such-token", "1001", &["name"]))
+        .kyc_exchange(RP, CLIENT, exchange("no-such-token", "UIN4711A", &["name"]))
         .await;
     assert_eq!(code(unknown), "invalid_kyc_token");
 }
@@ -352,7 +352,7 @@ async fn faults_become_clean_codes() {
     let system = system().await;
     let Setup { authenticator, .. } = setup(config(&system)).await;
     let auth = authenticator
-        .kyc_auth(RP, CLIENT, false, challenge("1001", "PIN", "4321"))
+        .kyc_auth(RP, CLIENT, false, challenge("UIN4711A", "PIN", "4321"))
         .await
         .unwrap();
 
@@ -378,27 +378,31 @@ async fn faults_become_clean_codes() {
     ] {
         system.set_fault(fault);
         let answer = authenticator
-            .kyc_auth(RP, CLIENT, false, challenge("1001", "PIN", "4321"))
+            .kyc_auth(RP, CLIENT, false, challenge("UIN4711A", "PIN", "4321"))
             .await;
         assert_eq!(code(answer), authenticate, "{fault:?}");
-        let answer = authenticator.send_otp(RP, CLIENT, send("1001")).await;
+        let answer = authenticator.send_otp(RP, CLIENT, send("UIN4711A")).await;
         assert_eq!(code(answer), otp, "{fault:?}");
         // Each exchange spends a fresh token, issued while the system is healthy.
         system.set_fault(Fault::None);
         let fresh = authenticator
-            .kyc_auth(RP, CLIENT, false, challenge("1001", "PIN", "4321"))
+            .kyc_auth(RP, CLIENT, false, challenge("UIN4711A", "PIN", "4321"))
             .await
             .unwrap();
         system.set_fault(fault);
         let answer = authenticator
-            .kyc_exchange(RP, CLIENT, exchange(&fresh.kyc_token, "1001", &["name"]))
+            .kyc_exchange(
+                RP,
+                CLIENT,
+                exchange(&fresh.kyc_token, "UIN4711A", &["name"]),
+            )
             .await;
         assert_eq!(code(answer), exchange_code, "{fault:?}");
     }
     system.set_fault(Fault::None);
     // The first token was never spent by a fault: it still works.
     authenticator
-        .kyc_exchange(RP, CLIENT, exchange(&auth.kyc_token, "1001", &["name"]))
+        .kyc_exchange(RP, CLIENT, exchange(&auth.kyc_token, "UIN4711A", &["name"]))
         .await
         .unwrap();
 
@@ -413,7 +417,7 @@ async fn faults_become_clean_codes() {
     gone.authenticate.url = format!("{base}/authenticate");
     let Setup { authenticator, .. } = setup(gone).await;
     let answer = authenticator
-        .kyc_auth(RP, CLIENT, false, challenge("1001", "PIN", "4321"))
+        .kyc_auth(RP, CLIENT, false, challenge("UIN4711A", "PIN", "4321"))
         .await;
     assert_eq!(code(answer), "identity_system_unavailable");
 }

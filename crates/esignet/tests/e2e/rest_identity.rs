@@ -20,11 +20,20 @@ async fn system() -> TestIdentitySystem {
 }
 
 async fn start(system: &TestIdentitySystem) -> Server {
+    start_with(system, &[], None).await
+}
+
+/// The server with `extra` settings (later values win) and, if given, its output in `log`.
+async fn start_with(
+    system: &TestIdentitySystem,
+    extra: &[(&str, &str)],
+    log: Option<std::fs::File>,
+) -> Server {
     let base = system.base_url();
     let authenticate = format!("{base}/authenticate");
     let send_otp = format!("{base}/otp");
     let user_info = format!("{base}/people/{{individual_id}}");
-    Server::start(&[
+    let mut env = vec![
         ("ESIGNET_AUTHENTICATOR__KIND", "rest"),
         ("ESIGNET_REST_IDENTITY__AUTH_FACTORS", "[\"OTP\", \"PIN\"]"),
         ("ESIGNET_REST_IDENTITY__AUTHENTICATE_URL", &authenticate),
@@ -57,8 +66,9 @@ async fn start(system: &TestIdentitySystem) -> Server {
         ("ESIGNET_REST_IDENTITY__REQUIRED_CLAIMS", "[\"name\"]"),
         ("ESIGNET_REST_IDENTITY__API_KEY", API_KEY),
         ("ESIGNET_REST_IDENTITY__TIMEOUT_SECS", "2"),
-    ])
-    .await
+    ];
+    env.extend_from_slice(extra);
+    Server::launch_logging_to(&["serve"], tempfile::tempdir().unwrap(), &env, log).await
 }
 
 async fn browser<'a>(server: &'a Server) -> (Browser<'a>, String) {
@@ -93,7 +103,7 @@ async fn rest_identity_otp_login_ends_in_verified_userinfo_with_mapped_claims() 
     server.register_client(CLIENT, json!({}), &key).await;
     let (browser, verifier) = browser(&server).await;
 
-    let sent = browser.send_otp("1001").await;
+    let sent = browser.send_otp("UIN4711A").await;
     assert_eq!(sent["errors"], json!([]), "{sent}");
     assert_eq!(
         sent["response"]["maskedEmail"], "a***@example.org",
@@ -102,11 +112,11 @@ async fn rest_identity_otp_login_ends_in_verified_userinfo_with_mapped_claims() 
     assert_eq!(sent["response"]["maskedMobile"], "******7890", "{sent}");
 
     let wrong = browser
-        .authenticate("1001", "OTP", "000000", "alpha-numeric")
+        .authenticate("UIN4711A", "OTP", "000000", "alpha-numeric")
         .await;
     assert_eq!(error_code(&wrong), "auth_failed", "{wrong}");
     let authenticated = browser
-        .authenticate("1001", "OTP", "123456", "alpha-numeric")
+        .authenticate("UIN4711A", "OTP", "123456", "alpha-numeric")
         .await;
     assert_eq!(authenticated["errors"], json!([]), "{authenticated}");
     let code = browser.auth_code(&["name", "email", "gender"], &[]).await;
@@ -125,7 +135,10 @@ async fn rest_identity_otp_login_ends_in_verified_userinfo_with_mapped_claims() 
     let (_, id_token) = verify_jws(&set, tokens["id_token"].as_str().unwrap(), Some(CLIENT));
     assert_eq!(id_token["acr"], "mosip:idp:acr:generated-code");
     let sub = id_token["sub"].as_str().unwrap();
-    assert_ne!(sub, "1001", "the subject does not reveal the individual id");
+    assert_ne!(
+        sub, "UIN4711A",
+        "the subject does not reveal the individual id"
+    );
     assert_ne!(sub, "P-0001", "nor the identity system's person id");
 
     let access = tokens["access_token"].as_str().unwrap();
@@ -144,37 +157,56 @@ async fn rest_identity_otp_login_ends_in_verified_userinfo_with_mapped_claims() 
 #[tokio::test]
 async fn rest_identity_system_down_or_failing_gives_clean_errors() {
     let system = system().await;
-    let server = start(&system).await;
+    // The individual id in the URL too: a failed call must not log it.
+    let authenticate = format!("{}/authenticate?who={{individual_id}}", system.base_url());
+    let log_dir = tempfile::tempdir().unwrap();
+    let log_path = log_dir.path().join("esignet.log");
+    let server = start_with(
+        &system,
+        &[("ESIGNET_REST_IDENTITY__AUTHENTICATE_URL", &authenticate)],
+        Some(std::fs::File::create(&log_path).unwrap()),
+    )
+    .await;
     server
         .register_client(CLIENT, json!({}), &new_rsa_key())
         .await;
     let (browser, _) = browser(&server).await;
 
     system.set_fault(Fault::ServerError);
-    let otp = browser.send_otp("1001").await;
+    let otp = browser.send_otp("UIN4711A").await;
     assert_eq!(error_code(&otp), "identity_system_unavailable", "{otp}");
     system.set_fault(Fault::Garbage);
-    let otp = browser.send_otp("1001").await;
+    let otp = browser.send_otp("UIN4711A").await;
     assert_eq!(error_code(&otp), "send_otp_failed", "{otp}");
     system.set_fault(Fault::None);
-    let sent = browser.send_otp("1001").await;
+    let sent = browser.send_otp("UIN4711A").await;
     assert_eq!(sent["errors"], json!([]), "{sent}");
 
     system.set_fault(Fault::ServerError);
     let down = browser
-        .authenticate("1001", "OTP", "123456", "alpha-numeric")
+        .authenticate("UIN4711A", "OTP", "123456", "alpha-numeric")
         .await;
     assert_eq!(error_code(&down), "identity_system_unavailable", "{down}");
     // Nobody listening any more.
     drop(system);
     let gone = browser
-        .authenticate("1001", "OTP", "123456", "alpha-numeric")
+        .authenticate("UIN4711A", "OTP", "123456", "alpha-numeric")
         .await;
     assert_eq!(error_code(&gone), "identity_system_unavailable", "{gone}");
     for answer in [&otp, &down, &gone] {
         let text = answer.to_string();
-        assert!(!text.contains("1001") && !text.contains("123456"), "{text}");
+        assert!(
+            !text.contains("UIN4711A") && !text.contains("123456"),
+            "{text}"
+        );
     }
+    // The failures were logged (warnings), without the id, the OTP or the API key.
+    let log = std::fs::read_to_string(&log_path).unwrap();
+    assert!(log.contains("identity system"), "{log}");
+    for secret in ["UIN4711A", "123456", API_KEY] {
+        assert!(!log.contains(secret), "{secret} in the log:\n{log}");
+    }
+    drop(server);
 }
 
 #[test]
