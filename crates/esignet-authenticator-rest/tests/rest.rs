@@ -345,6 +345,19 @@ async fn a_missing_required_claim_or_person_is_data_exchange_failed() {
         .kyc_exchange(RP, CLIENT, exchange("no-such-token", "UIN4711A", &["name"]))
         .await;
     assert_eq!(code(unknown), "invalid_kyc_token");
+
+    // The identity system no longer knows the person (404): data_exchange_failed.
+    let mut elsewhere = config(&system);
+    elsewhere.user_info.url = format!("{}/people/gone-{{individual_id}}", system.base_url());
+    let Setup { authenticator, .. } = setup(elsewhere).await;
+    let auth = authenticator
+        .kyc_auth(RP, CLIENT, false, challenge("UIN4711A", "PIN", "4321"))
+        .await
+        .unwrap();
+    let gone = authenticator
+        .kyc_exchange(RP, CLIENT, exchange(&auth.kyc_token, "UIN4711A", &["name"]))
+        .await;
+    assert_eq!(code(gone), "data_exchange_failed");
 }
 
 #[tokio::test]
