@@ -22,6 +22,7 @@ mod hsm;
 mod ida;
 mod notification;
 mod raw;
+mod rest_identity;
 mod secret;
 mod settings;
 mod signup;
@@ -54,6 +55,7 @@ pub use raw::{
     OidcRaw, RawConfig, SecurityRaw, ServerRaw, SignupRedirectRaw, StoreRaw, SunbirdRcRaw,
     TelemetryRaw, TokensRaw, TransactionRaw, UiRaw, WalletRaw,
 };
+pub use rest_identity::{RestIdentityRaw, RestIdentitySettings, RestSendOtpSettings};
 pub use secret::{EncryptionKey, REDACTED, SecretString};
 pub use settings::{
     AdminSettings, AuthenticatorKind, AuthenticatorSettings, CacheKind, CacheSettings, CaptchaKind,

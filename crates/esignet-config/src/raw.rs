@@ -117,6 +117,8 @@ pub struct RawConfig {
     pub signup: crate::signup::SignupRaw,
     /// `[sunbird_rc]`.
     pub sunbird_rc: SunbirdRcRaw,
+    /// `[rest_identity]`.
+    pub rest_identity: crate::rest_identity::RestIdentityRaw,
     /// `[notification]`.
     pub notification: crate::notification::NotificationRaw,
     /// `[audit]`.
@@ -149,6 +151,7 @@ impl Default for RawConfig {
             telemetry: TelemetryRaw::default(),
             signup: crate::signup::SignupRaw::default(),
             sunbird_rc: SunbirdRcRaw::default(),
+            rest_identity: crate::rest_identity::RestIdentityRaw::default(),
             notification: crate::notification::NotificationRaw::default(),
             audit: crate::audit::AuditRaw::default(),
             ida: crate::ida::IdaRaw::default(),
@@ -193,6 +196,7 @@ pub(crate) const SECTIONS: &[SectionDoc] = &[
     TelemetryRaw::SECTION,
     crate::signup::SignupRaw::SECTION,
     SunbirdRcRaw::SECTION,
+    crate::rest_identity::RestIdentityRaw::SECTION,
     crate::notification::NotificationRaw::SECTION,
     crate::audit::AuditRaw::SECTION,
     crate::ida::IdaRaw::SECTION,
@@ -469,6 +473,7 @@ section! {
     /// The identity system that authenticates individuals and supplies their claims.
     AuthenticatorRaw = "authenticator" {
         /// Authenticator plugin: `mock` (built-in, in process) or `mock-identity-http` (over HTTP).
+        /// `sunbird-rc` is a Sunbird RC registry (`[sunbird_rc]`), `rest` a generic REST identity system (`[rest_identity]`).
         /// `mock-identity-http` talks to the mock identity service (`esignet mock-identity`) or
         /// any identity system speaking its API.
         kind: String = "mock".to_owned(), ValueKind::Enum(AuthenticatorKind::ALL);

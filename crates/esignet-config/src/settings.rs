@@ -60,6 +60,8 @@ pub struct Settings {
     pub audit: crate::audit::AuditSettings,
     /// `[sunbird_rc]`.
     pub sunbird_rc: crate::sunbird::SunbirdRcSettings,
+    /// `[rest_identity]`.
+    pub rest_identity: crate::rest_identity::RestIdentitySettings,
     /// `[notification]`.
     pub notification: crate::notification::NotificationSettings,
     /// `[ida]`.
@@ -570,6 +572,8 @@ config_enum! {
         SunbirdRc = "sunbird-rc",
         /// MOSIP ID Authentication (OTP, PIN), see `[ida]`.
         Ida = "ida",
+        /// A generic REST identity system configured by templates, see `[rest_identity]`.
+        Rest = "rest",
     }
 }
 

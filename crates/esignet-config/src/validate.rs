@@ -86,6 +86,8 @@ pub(crate) fn validate(raw: RawConfig, problems: &mut Problems) -> Settings {
     };
     let telemetry = crate::telemetry::telemetry(raw.telemetry, problems);
     let sunbird_rc = crate::sunbird::sunbird_rc(raw.sunbird_rc, problems);
+    let rest_identity =
+        crate::rest_identity::rest_identity(raw.rest_identity, authenticator.kind, problems);
     let notification = crate::notification::notification(raw.notification, problems);
     let audit = crate::audit::audit(raw.audit, &store, problems);
     let ida = crate::ida::ida(
@@ -114,6 +116,7 @@ pub(crate) fn validate(raw: RawConfig, problems: &mut Problems) -> Settings {
         telemetry,
         signup,
         sunbird_rc,
+        rest_identity,
         notification,
         audit,
         ida,

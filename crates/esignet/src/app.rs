@@ -189,6 +189,19 @@ pub async fn build(settings: &Settings) -> anyhow::Result<App> {
             key_binder = binder;
             ida
         }
+        AuthenticatorKind::Rest => {
+            let (rest, binder, rotation) = crate::rest_identity::rest_authenticator(
+                settings,
+                store.clone(),
+                kek.clone(),
+                cache.clone(),
+                clock.clone(),
+            )
+            .await?;
+            tasks.push(rotation);
+            key_binder = binder;
+            rest
+        }
     };
     let authenticator: Arc<dyn Authenticator> = match &metrics {
         Some(metrics) => Arc::new(MeteredAuthenticator::new(authenticator, metrics.clone())),

@@ -55,7 +55,10 @@ pub async fn router(wiring: SignupWiring<'_>) -> anyhow::Result<axum::Router> {
             )
             .context("cannot set up the signup identity registry client")?,
         ),
-        AuthenticatorKind::Mock | AuthenticatorKind::SunbirdRc | AuthenticatorKind::Ida => {
+        AuthenticatorKind::Mock
+        | AuthenticatorKind::SunbirdRc
+        | AuthenticatorKind::Ida
+        | AuthenticatorKind::Rest => {
             anyhow::bail!(
                 "signup needs an identity registry: set authenticator.kind = \"mock-identity-http\""
             )

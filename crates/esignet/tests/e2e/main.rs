@@ -18,6 +18,7 @@ mod hsm;
 mod ida;
 mod login;
 mod notification;
+mod rest_identity;
 mod scaleout;
 mod session;
 mod signup;
