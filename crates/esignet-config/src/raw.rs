@@ -473,7 +473,7 @@ section! {
     /// The identity system that authenticates individuals and supplies their claims.
     AuthenticatorRaw = "authenticator" {
         /// Authenticator plugin: `mock` (built-in, in process) or `mock-identity-http` (over HTTP).
-        /// `sunbird-rc` is a Sunbird RC registry (`[sunbird_rc]`), `rest` a generic REST identity system (`[rest_identity]`).
+        /// `sunbird-rc` is a Sunbird RC registry (`[sunbird_rc]`), `ida` MOSIP ID Authentication (`[ida]`), `rest` a generic REST identity system (`[rest_identity]`).
         /// `mock-identity-http` talks to the mock identity service (`esignet mock-identity`) or
         /// any identity system speaking its API.
         kind: String = "mock".to_owned(), ValueKind::Enum(AuthenticatorKind::ALL);
