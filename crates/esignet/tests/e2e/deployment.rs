@@ -412,8 +412,8 @@ impl Drop for MockIdentity {
     }
 }
 
-/// The login through the mock identity system, the OTP read from the delivered message
-/// `delivered` returns once the send-otp answered.
+/// The login through the mock identity system; `delivered` is called once send-otp answered
+/// and returns the delivered message, whose OTP then authenticates.
 async fn mock_identity_login(identity: &MockIdentity, delivered: impl Fn() -> String) {
     let deployment = Deployment::start("deployment-client", identity.env()).await;
     let claims = ["name", "email"];
