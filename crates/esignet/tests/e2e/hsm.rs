@@ -14,8 +14,9 @@ use crate::verify::{jwks, verify_jws};
 const PIN: &str = "2468-e2e-pin";
 const LABEL: &str = "esignet-e2e";
 
-/// A fresh SoftHSM2 token; the directory also holds the configuration file.
-fn softhsm_token() -> (tempfile::TempDir, PathBuf) {
+/// A fresh SoftHSM2 token; the directory also holds the configuration file. Shared with the
+/// production-shaped deployment tests, which sign with an HSM key as a country would.
+pub(crate) fn softhsm_token() -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let tokens = dir.path().join("tokens");
     std::fs::create_dir_all(&tokens).unwrap();
@@ -38,7 +39,8 @@ fn softhsm_token() -> (tempfile::TempDir, PathBuf) {
     (dir, conf)
 }
 
-fn hsm_env(conf: &std::path::Path) -> Vec<(&'static str, String)> {
+/// The `[keys]` settings of the binary for the token of [`softhsm_token`].
+pub(crate) fn hsm_env(conf: &std::path::Path) -> Vec<(&'static str, String)> {
     vec![
         ("SOFTHSM2_CONF", conf.display().to_string()),
         ("ESIGNET_KEYS__BACKEND", "pkcs11".into()),

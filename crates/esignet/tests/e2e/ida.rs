@@ -13,18 +13,19 @@ use crate::harness::{Server, new_rsa_key, run_cli};
 use crate::login::{Browser, Rp, authorize_request, pkce_pair};
 use crate::verify::{jwks, verify_jws};
 
-const CLIENT: &str = "ida-client";
+// The test server accepts this client as its API key; shared with the deployment tests.
+pub(crate) const CLIENT: &str = "ida-client";
 const PARTNER: &str = "mpartner-esignet";
 const LICENSE: &str = "e2e-misp-license-key";
 
 /// The test server and the PEM files the binary reads.
-struct Ida {
+pub(crate) struct Ida {
     server: TestIda,
     files: tempfile::TempDir,
 }
 
 impl Ida {
-    async fn start() -> Self {
+    pub(crate) async fn start() -> Self {
         let partner = self_signed("eSignet partner");
         let ida_partner = self_signed("IDA-PARTNER");
         let ida_signing = self_signed("IDA SIGN");
@@ -52,7 +53,8 @@ impl Ida {
         self.files.path().join(name).to_str().unwrap().to_owned()
     }
 
-    fn env(&self) -> Vec<(&'static str, String)> {
+    /// The binary's `[authenticator]` and `[ida]` settings for this test server.
+    pub(crate) fn env(&self) -> Vec<(&'static str, String)> {
         vec![
             ("ESIGNET_AUTHENTICATOR__KIND", "ida".to_owned()),
             ("ESIGNET_IDA__AUTH_URL", self.server.base_url()),

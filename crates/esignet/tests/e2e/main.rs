@@ -8,6 +8,7 @@ mod audit;
 mod browser;
 mod cli;
 mod demo;
+mod deployment;
 mod discovery;
 mod errors;
 mod fapi2;

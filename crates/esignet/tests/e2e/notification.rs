@@ -3,8 +3,9 @@
 //! gateway answering 500 gives `send_otp_failed` without the number. And `config check`
 //! reports an unreachable SMTP server.
 
+// Also used by the production-shaped deployment tests.
 #[path = "../../../esignet-notify/tests/support/smtp_server.rs"]
-mod smtp_server;
+pub(crate) mod smtp_server;
 
 use axum::Router;
 use axum::http::StatusCode;
@@ -18,6 +19,16 @@ use crate::login::{Browser, authorize_request};
 
 /// A demo persona with an e-mail and a phone (`+212612345678`), preferring French.
 const SID: &str = "8267411571";
+
+/// The six-digit OTP in a delivered message (mail body or SMS text).
+pub(crate) fn otp_in(message: &str) -> String {
+    message
+        .split_whitespace()
+        .map(|word| word.trim_end_matches('.'))
+        .find(|word| word.len() == 6 && word.bytes().all(|b| b.is_ascii_digit()))
+        .unwrap_or_else(|| panic!("an OTP in the message: {message}"))
+        .to_owned()
+}
 
 async fn browser_for<'a>(demo: &'a crate::demo::Demo) -> Browser<'a> {
     let request = authorize_request(
@@ -56,13 +67,7 @@ async fn notification_login_otp_is_mailed_and_authenticates() {
         messages[0]["rcpt_tos"],
         json!(["siddharth.mansour@example.com"])
     );
-    let body = messages[0]["body"].as_str().unwrap();
-    let otp: String = body
-        .split_whitespace()
-        .map(|word| word.trim_end_matches('.'))
-        .find(|word| word.len() == 6 && word.bytes().all(|b| b.is_ascii_digit()))
-        .expect("an OTP in the mail")
-        .to_owned();
+    let otp = otp_in(messages[0]["body"].as_str().unwrap());
     let authenticated = browser
         .authenticate(SID, "OTP", &otp, "alpha-numeric")
         .await;

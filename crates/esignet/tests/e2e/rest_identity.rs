@@ -13,7 +13,8 @@ use crate::verify::{jwks, verify_jws};
 const CLIENT: &str = "rest-client";
 const API_KEY: &str = "rest-api-key";
 
-async fn system() -> TestIdentitySystem {
+/// The test identity system; shared with the deployment tests.
+pub(crate) async fn system() -> TestIdentitySystem {
     TestIdentitySystem::start(demo_people(), API_KEY)
         .await
         .unwrap()
@@ -23,50 +24,63 @@ async fn start(system: &TestIdentitySystem) -> Server {
     start_with(system, &[], None).await
 }
 
+/// The binary's `[authenticator]` and `[rest_identity]` settings for `system`; shared with the
+/// deployment tests.
+pub(crate) fn rest_env(system: &TestIdentitySystem) -> Vec<(&'static str, String)> {
+    let base = system.base_url();
+    vec![
+        ("ESIGNET_AUTHENTICATOR__KIND", "rest".into()),
+        (
+            "ESIGNET_REST_IDENTITY__AUTH_FACTORS",
+            "[\"OTP\", \"PIN\"]".into(),
+        ),
+        (
+            "ESIGNET_REST_IDENTITY__AUTHENTICATE_URL",
+            format!("{base}/authenticate"),
+        ),
+        (
+            "ESIGNET_REST_IDENTITY__AUTHENTICATE_BODY",
+            r#"{"id": "{individual_id}", "type": "{factor}", "secret": "{challenge}"}"#.into(),
+        ),
+        (
+            "ESIGNET_REST_IDENTITY__AUTHENTICATE_SUCCESS_POINTER",
+            "/result/authenticated".into(),
+        ),
+        (
+            "ESIGNET_REST_IDENTITY__AUTHENTICATE_SUBJECT_POINTER",
+            "/result/personId".into(),
+        ),
+        ("ESIGNET_REST_IDENTITY__SEND_OTP_URL", format!("{base}/otp")),
+        (
+            "ESIGNET_REST_IDENTITY__SEND_OTP_MASKED_EMAIL_POINTER",
+            "/masked/email".into(),
+        ),
+        (
+            "ESIGNET_REST_IDENTITY__SEND_OTP_MASKED_MOBILE_POINTER",
+            "/masked/mobile".into(),
+        ),
+        (
+            "ESIGNET_REST_IDENTITY__USER_INFO_URL",
+            format!("{base}/people/{{individual_id}}"),
+        ),
+        (
+            "ESIGNET_REST_IDENTITY__CLAIMS",
+            "{ name = \"/fullName\", email = \"/contact/email\", phone_number = \"/contact/phone\", gender = \"/gender\", birthdate = \"/birthDate\" }".into(),
+        ),
+        ("ESIGNET_REST_IDENTITY__REQUIRED_CLAIMS", "[\"name\"]".into()),
+        ("ESIGNET_REST_IDENTITY__API_KEY", API_KEY.into()),
+        ("ESIGNET_REST_IDENTITY__TIMEOUT_SECS", "2".into()),
+    ]
+}
+
 /// The server with `extra` settings (later values win) and, if given, its output in `log`.
 async fn start_with(
     system: &TestIdentitySystem,
     extra: &[(&str, &str)],
     log: Option<std::fs::File>,
 ) -> Server {
-    let base = system.base_url();
-    let authenticate = format!("{base}/authenticate");
-    let send_otp = format!("{base}/otp");
-    let user_info = format!("{base}/people/{{individual_id}}");
-    let mut env = vec![
-        ("ESIGNET_AUTHENTICATOR__KIND", "rest"),
-        ("ESIGNET_REST_IDENTITY__AUTH_FACTORS", "[\"OTP\", \"PIN\"]"),
-        ("ESIGNET_REST_IDENTITY__AUTHENTICATE_URL", &authenticate),
-        (
-            "ESIGNET_REST_IDENTITY__AUTHENTICATE_BODY",
-            r#"{"id": "{individual_id}", "type": "{factor}", "secret": "{challenge}"}"#,
-        ),
-        (
-            "ESIGNET_REST_IDENTITY__AUTHENTICATE_SUCCESS_POINTER",
-            "/result/authenticated",
-        ),
-        (
-            "ESIGNET_REST_IDENTITY__AUTHENTICATE_SUBJECT_POINTER",
-            "/result/personId",
-        ),
-        ("ESIGNET_REST_IDENTITY__SEND_OTP_URL", &send_otp),
-        (
-            "ESIGNET_REST_IDENTITY__SEND_OTP_MASKED_EMAIL_POINTER",
-            "/masked/email",
-        ),
-        (
-            "ESIGNET_REST_IDENTITY__SEND_OTP_MASKED_MOBILE_POINTER",
-            "/masked/mobile",
-        ),
-        ("ESIGNET_REST_IDENTITY__USER_INFO_URL", &user_info),
-        (
-            "ESIGNET_REST_IDENTITY__CLAIMS",
-            "{ name = \"/fullName\", email = \"/contact/email\", phone_number = \"/contact/phone\", gender = \"/gender\", birthdate = \"/birthDate\" }",
-        ),
-        ("ESIGNET_REST_IDENTITY__REQUIRED_CLAIMS", "[\"name\"]"),
-        ("ESIGNET_REST_IDENTITY__API_KEY", API_KEY),
-        ("ESIGNET_REST_IDENTITY__TIMEOUT_SECS", "2"),
-    ];
+    let settings = rest_env(system);
+    let mut env: Vec<(&str, &str)> = settings.iter().map(|(k, v)| (*k, v.as_str())).collect();
     env.extend_from_slice(extra);
     Server::launch_logging_to(&["serve"], tempfile::tempdir().unwrap(), &env, log).await
 }

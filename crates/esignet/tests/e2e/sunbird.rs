@@ -12,7 +12,8 @@ use crate::verify::{jwks, verify_jws};
 
 const CLIENT: &str = "sunbird-client";
 
-async fn registry() -> TestRegistry {
+/// The test registry; shared with the deployment tests.
+pub(crate) async fn registry() -> TestRegistry {
     TestRegistry::start(
         "Insurance",
         vec![
@@ -27,25 +28,32 @@ async fn registry() -> TestRegistry {
     .unwrap()
 }
 
-fn kbi(policy: &str, name: &str, dob: &str) -> String {
+pub(crate) fn kbi(policy: &str, name: &str, dob: &str) -> String {
     let Value::Object(form) = json!({"policyNumber": policy, "fullName": name, "dob": dob}) else {
         unreachable!()
     };
     encode_kbi_challenge(&form)
 }
 
+/// The binary's `[authenticator]` and `[sunbird_rc]` settings for `registry`.
+pub(crate) fn sunbird_env(registry: &TestRegistry) -> Vec<(&'static str, String)> {
+    vec![
+        ("ESIGNET_AUTHENTICATOR__KIND", "sunbird-rc".into()),
+        ("ESIGNET_SUNBIRD_RC__SEARCH_URL", registry.search_url()),
+        ("ESIGNET_SUNBIRD_RC__ENTITY_URL", registry.entity_url()),
+        ("ESIGNET_SUNBIRD_RC__PSUT", "pairwise".into()),
+        (
+            "ESIGNET_SUNBIRD_RC__BEARER_TOKEN",
+            "registry-api-token".into(),
+        ),
+        ("ESIGNET_SUNBIRD_RC__TIMEOUT_SECS", "2".into()),
+    ]
+}
+
 async fn start(registry: &TestRegistry) -> Server {
-    let search = registry.search_url();
-    let entity = registry.entity_url();
-    Server::start(&[
-        ("ESIGNET_AUTHENTICATOR__KIND", "sunbird-rc"),
-        ("ESIGNET_SUNBIRD_RC__SEARCH_URL", &search),
-        ("ESIGNET_SUNBIRD_RC__ENTITY_URL", &entity),
-        ("ESIGNET_SUNBIRD_RC__PSUT", "pairwise"),
-        ("ESIGNET_SUNBIRD_RC__BEARER_TOKEN", "registry-api-token"),
-        ("ESIGNET_SUNBIRD_RC__TIMEOUT_SECS", "2"),
-    ])
-    .await
+    let env = sunbird_env(registry);
+    let pairs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    Server::start(&pairs).await
 }
 
 async fn browser<'a>(server: &'a Server) -> (Browser<'a>, String) {
