@@ -274,6 +274,8 @@ pub struct OidcSettings {
     pub claims_supported: Vec<String>,
     /// Claims that can be requested as verified claims (a subset of `claims_supported`).
     pub claims_in_verified_claims_supported: Vec<String>,
+    /// Advertised trust frameworks of verified claims.
+    pub trust_frameworks_supported: Vec<String>,
     /// Claim locales supported.
     pub claims_locales_supported: Vec<String>,
     /// UI locales supported.

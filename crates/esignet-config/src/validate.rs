@@ -561,6 +561,10 @@ fn oidc(raw: raw::OidcRaw, problems: &mut Problems) -> OidcSettings {
             &raw.claims_locales_supported,
         ),
         ("oidc.ui_locales_supported", &raw.ui_locales_supported),
+        (
+            "oidc.trust_frameworks_supported",
+            &raw.trust_frameworks_supported,
+        ),
         ("oidc.acr_values_supported", &raw.acr_values_supported),
     ] {
         if list
@@ -600,6 +604,7 @@ fn oidc(raw: raw::OidcRaw, problems: &mut Problems) -> OidcSettings {
         authorize_scopes: raw.authorize_scopes,
         claims_supported: raw.claims_supported,
         claims_in_verified_claims_supported: raw.claims_in_verified_claims_supported,
+        trust_frameworks_supported: raw.trust_frameworks_supported,
         claims_locales_supported: raw.claims_locales_supported,
         ui_locales_supported: raw.ui_locales_supported,
         acr_mapping: mapping.unwrap_or_else(|| AcrMapping {

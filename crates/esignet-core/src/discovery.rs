@@ -51,6 +51,7 @@ impl Core {
             "request_uri_parameter_supported": false,
             "verified_claims_supported": true,
             "claims_in_verified_claims_supported": c.verified_claims_supported,
+            "trust_frameworks_supported": c.trust_frameworks_supported,
             "dpop_signing_alg_values_supported": dpop_algs,
             "code_challenge_methods_supported": ["S256"],
             "authorization_response_iss_parameter_supported": true,

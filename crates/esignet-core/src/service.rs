@@ -47,6 +47,8 @@ pub struct CoreConfig {
     pub claims_supported: Vec<String>,
     /// Claims that may be requested inside `verified_claims`.
     pub verified_claims_supported: Vec<String>,
+    /// Trust frameworks of verified claims (Identity Assurance `trust_frameworks_supported`).
+    pub trust_frameworks_supported: Vec<String>,
     /// Advertised claim locales.
     pub claims_locales_supported: Vec<String>,
     /// Advertised UI locales.

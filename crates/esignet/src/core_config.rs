@@ -26,6 +26,7 @@ pub fn core_config(settings: &Settings) -> CoreConfig {
         authorize_scopes: oidc.authorize_scopes.clone(),
         claims_supported: oidc.claims_supported.clone(),
         verified_claims_supported: oidc.claims_in_verified_claims_supported.clone(),
+        trust_frameworks_supported: oidc.trust_frameworks_supported.clone(),
         claims_locales_supported: oidc.claims_locales_supported.clone(),
         ui_locales_supported: oidc.ui_locales_supported.clone(),
         acr_values_supported: oidc.acr_values_supported.clone(),

@@ -71,6 +71,7 @@ pub fn config() -> CoreConfig {
         authorize_scopes: vec!["Manage-VID".into()],
         claims_supported: ["name", "email", "birthdate"].map(String::from).to_vec(),
         verified_claims_supported: ["name", "birthdate"].map(String::from).to_vec(),
+        trust_frameworks_supported: vec!["eidas".to_owned()],
         claims_locales_supported: vec!["en".into()],
         ui_locales_supported: vec!["en".into()],
         acr_values_supported: vec!["otp".into()],

@@ -186,12 +186,9 @@ impl Op {
         why
     }
 
-    /// Checks a `private_key_jwt` client assertion addressed to `audience`.
-    fn check_assertion(
-        &self,
-        form: &HashMap<String, String>,
-        audience: &str,
-    ) -> Result<(), String> {
+    /// Checks a `private_key_jwt` client assertion, addressed (as FAPI 2.0 requires) to the
+    /// issuer identifier.
+    fn check_assertion(&self, form: &HashMap<String, String>) -> Result<(), String> {
         if form.get("client_assertion_type").map(String::as_str)
             != Some("urn:ietf:params:oauth:client-assertion-type:jwt-bearer")
         {
@@ -211,7 +208,7 @@ impl Op {
         let now = SystemClock.now().unix_timestamp();
         let ok = claims["iss"] == json!(self.client_id)
             && claims["sub"] == json!(self.client_id)
-            && claims["aud"] == json!(audience)
+            && claims["aud"] == json!(self.base)
             && claims["exp"].as_i64().is_some_and(|exp| exp > now)
             && claims["iat"].as_i64().is_some_and(|iat| iat <= now + 5);
         if !ok {
@@ -350,7 +347,7 @@ async fn jwks(State(op): State<Arc<Op>>) -> Response {
 async fn par(State(op): State<Arc<Op>>, headers: HeaderMap, body: Bytes) -> Response {
     op.log.lock().unwrap().par_calls += 1;
     let mut params = form(&body);
-    if op.check_assertion(&params, &op.url("/oauth/par")).is_err() {
+    if op.check_assertion(&params).is_err() {
         return oauth_error("invalid_client", "client authentication failed");
     }
     let jkt = match headers.contains_key("DPoP") {
@@ -380,7 +377,7 @@ async fn token(State(op): State<Arc<Op>>, headers: HeaderMap, body: Bytes) -> Re
     op.log.lock().unwrap().token_calls += 1;
     let params = form(&body);
     let endpoint = op.url("/oauth/v2/token");
-    if op.check_assertion(&params, &endpoint).is_err() {
+    if op.check_assertion(&params).is_err() {
         return oauth_error("invalid_client", "client authentication failed");
     }
     let behaviour = op.behaviour.lock().unwrap().clone();

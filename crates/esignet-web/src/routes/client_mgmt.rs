@@ -382,6 +382,7 @@ mod tests {
             authorize_scopes: Vec::new(),
             claims_supported: vec!["name".into()],
             verified_claims_supported: Vec::new(),
+            trust_frameworks_supported: Vec::new(),
             claims_locales_supported: Vec::new(),
             ui_locales_supported: Vec::new(),
             acr_values_supported: Vec::new(),

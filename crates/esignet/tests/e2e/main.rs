@@ -10,6 +10,7 @@ mod cli;
 mod demo;
 mod deployment;
 mod discovery;
+mod ekyc_plan;
 mod errors;
 mod fapi2;
 mod flows;
