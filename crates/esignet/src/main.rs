@@ -12,6 +12,7 @@ mod core_config;
 mod demo;
 mod demo_client;
 mod hsm;
+mod identity_records;
 mod signup;
 mod sunbird;
 mod tracing_setup;
