@@ -36,24 +36,27 @@ fn the_embedded_defaults_accept_signup_with_the_built_in_registry() {
     assert!(settings.signup.enabled);
     assert_eq!(settings.authenticator.kind, AuthenticatorKind::Mock);
     let http = load_env(&[("ESIGNET_AUTHENTICATOR__KIND", "mock-identity-http")]).unwrap();
-    assert_eq!(
-        http.authenticator.kind,
-        AuthenticatorKind::MockIdentityHttp
-    );
+    assert_eq!(http.authenticator.kind, AuthenticatorKind::MockIdentityHttp);
 }
 
 #[test]
 fn the_built_in_registry_is_refused_on_a_shared_store() {
     let message = signup_problem(load_env(&[
         ("ESIGNET_STORE__KIND", "postgres"),
-        ("ESIGNET_STORE__POSTGRES_URL", "postgres://esignet@localhost/esignet"),
+        (
+            "ESIGNET_STORE__POSTGRES_URL",
+            "postgres://esignet@localhost/esignet",
+        ),
     ]));
     assert!(message.contains("store.kind = \"sqlite\""), "{message}");
     assert!(message.contains("mock-identity-http"), "{message}");
     // Over HTTP the registry is shared by every instance: fine with PostgreSQL.
     load_env(&[
         ("ESIGNET_STORE__KIND", "postgres"),
-        ("ESIGNET_STORE__POSTGRES_URL", "postgres://esignet@localhost/esignet"),
+        (
+            "ESIGNET_STORE__POSTGRES_URL",
+            "postgres://esignet@localhost/esignet",
+        ),
         ("ESIGNET_AUTHENTICATOR__KIND", "mock-identity-http"),
     ])
     .unwrap();

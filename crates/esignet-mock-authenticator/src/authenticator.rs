@@ -15,7 +15,6 @@ use serde_json::{Map, Value};
 use crate::codes;
 use crate::crypto::{random_id, secrets_match, sha3_256_b64u};
 use crate::directory::Directory;
-use crate::shared_directory::SharedDirectory;
 use crate::factors::{
     AuthFactor, verify_biometrics_for_transaction, verify_kbi, verify_password, verify_pin,
 };
@@ -23,6 +22,7 @@ use crate::identity::Identity;
 use crate::kyc::{ClaimsRequest, build_kyc_claims, claims_metadata};
 use crate::otp::otp_destinations;
 use crate::settings::{MockSettings, PsutMode};
+use crate::shared_directory::SharedDirectory;
 
 /// Cache namespace of pending OTPs, keyed by SHA3-256-B64U(transactionId + individualId).
 pub const OTP_NAMESPACE: &str = "mock_otp";
@@ -98,7 +98,13 @@ impl MockAuthenticator {
         clock: Arc<dyn Clock>,
         settings: MockSettings,
     ) -> Self {
-        Self::over(SharedDirectory::new(directory), signer, cache, clock, settings)
+        Self::over(
+            SharedDirectory::new(directory),
+            signer,
+            cache,
+            clock,
+            settings,
+        )
     }
 
     /// A mock over a directory that others may change while it runs (the built-in registry
@@ -352,8 +358,11 @@ impl Authenticator for MockAuthenticator {
             ));
         }
         let identity = self.identity(&request.individual_id)?;
-        let destinations =
-            otp_destinations(&identity, &request.otp_channels, &self.settings.otp_channels)?;
+        let destinations = otp_destinations(
+            &identity,
+            &request.otp_channels,
+            &self.settings.otp_channels,
+        )?;
         let key = Self::otp_key(&request.transaction_id, &request.individual_id)?;
         let pending = PendingOtp {
             otp_hash: Self::otp_hash(&self.settings.otp)?,

@@ -83,7 +83,8 @@ pub(crate) fn password_matches(supplied: &str, stored: &str) -> bool {
         return pbkdf2(supplied, &salt, iterations)
             .is_ok_and(|derived| secrets_match(&derived, &expected));
     }
-    hash_password(supplied).is_ok_and(|computed| secrets_match(computed.as_bytes(), stored.as_bytes()))
+    hash_password(supplied)
+        .is_ok_and(|computed| secrets_match(computed.as_bytes(), stored.as_bytes()))
 }
 
 /// Compares two secrets without leaking, through timing, where they first differ.
@@ -168,8 +169,14 @@ mod tests {
 
     #[test]
     fn the_java_form_still_verifies() {
-        assert!(password_matches("password", &hash_password("password").unwrap()));
-        assert!(!password_matches("passwort", &hash_password("password").unwrap()));
+        assert!(password_matches(
+            "password",
+            &hash_password("password").unwrap()
+        ));
+        assert!(!password_matches(
+            "passwort",
+            &hash_password("password").unwrap()
+        ));
     }
 
     #[test]

@@ -5,9 +5,9 @@
 
 use serde_json::{Map, Value};
 
-use crate::crypto::{decode_base64_lenient, password_matches, secrets_match};
 #[cfg(test)]
 use crate::crypto::hash_password;
+use crate::crypto::{decode_base64_lenient, password_matches, secrets_match};
 use crate::identity::{FieldValue, Identity};
 use crate::settings::{KbiField, KbiFieldKind};
 

@@ -94,8 +94,8 @@ pub use kyc::{
 pub use otp::{OtpDestinations, mask_email, mask_mobile, otp_destinations};
 pub use registered::{IdentityRecords, RegisteredIdentities, RegistryError};
 pub use schema::{SchemaMode, SchemaProfile, SchemaViolation, schema_document, validate_for};
-pub use shared_directory::SharedDirectory;
-pub use ui_spec::signup_ui_spec;
 pub use settings::{
     DEFAULT_OTP, DatePattern, DatePatternError, KbiField, KbiFieldKind, MockSettings, PsutMode,
 };
+pub use shared_directory::SharedDirectory;
+pub use ui_spec::signup_ui_spec;

@@ -300,7 +300,10 @@ fn prepare(document: Map<String, Value>) -> Result<Map<String, Value>, RegistryE
 /// checks what it stores): `invalid_request` naming the field otherwise.
 fn model(document: Map<String, Value>) -> Result<Identity, RegistryError> {
     let identity: Identity = serde_json::from_value(Value::Object(document)).map_err(|_| {
-        RegistryError::new(codes::INVALID_REQUEST, "request: is not an identity document")
+        RegistryError::new(
+            codes::INVALID_REQUEST,
+            "request: is not an identity document",
+        )
     })?;
     Directory::from_identities([identity.clone()])
         .map_err(|error| RegistryError::new(codes::INVALID_REQUEST, error.to_string()))?;

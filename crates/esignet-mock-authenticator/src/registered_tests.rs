@@ -170,20 +170,26 @@ async fn schema_violations_give_the_http_codes() {
 async fn a_store_failure_creates_nothing() {
     let records = Arc::new(MemoryRecords::default());
     let registry = registry(&records).await;
-    records.fail.store(true, std::sync::atomic::Ordering::SeqCst);
+    records
+        .fail
+        .store(true, std::sync::atomic::Ordering::SeqCst);
     assert_eq!(
         code(registry.create(signup_document()).await),
         codes::UNKNOWN_ERROR
     );
     assert!(registry.directory().get(ID).is_none());
-    records.fail.store(false, std::sync::atomic::Ordering::SeqCst);
+    records
+        .fail
+        .store(false, std::sync::atomic::Ordering::SeqCst);
     registry.create(signup_document()).await.unwrap();
-    records.fail.store(true, std::sync::atomic::Ordering::SeqCst);
-    let patch = json!({"password": "Changed123"}).as_object().cloned().unwrap();
-    assert_eq!(
-        code(registry.update(ID, patch).await),
-        codes::UNKNOWN_ERROR
-    );
+    records
+        .fail
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    let patch = json!({"password": "Changed123"})
+        .as_object()
+        .cloned()
+        .unwrap();
+    assert_eq!(code(registry.update(ID, patch).await), codes::UNKNOWN_ERROR);
     assert!(verify_password(
         &registry.directory().get(ID).unwrap(),
         "Secret123"
@@ -268,7 +274,10 @@ async fn verified_claims_are_added_replaced_and_checked() {
 
     let cases = [
         (json!({}), codes::INVALID_REQUEST),
-        (json!({"pin": {"trust_framework": "x"}}), codes::INVALID_CLAIM),
+        (
+            json!({"pin": {"trust_framework": "x"}}),
+            codes::INVALID_CLAIM,
+        ),
         (
             json!({"givenName": {"trust_framework": "x"}}),
             codes::INVALID_CLAIM,
@@ -315,7 +324,10 @@ async fn everything_survives_a_reopen() {
             .add_verified_claims(ID, details.as_object().unwrap(), true)
             .await
             .unwrap();
-        let patch = json!({"password": "Persona123"}).as_object().cloned().unwrap();
+        let patch = json!({"password": "Persona123"})
+            .as_object()
+            .cloned()
+            .unwrap();
         registry.update("8267411571", patch).await.unwrap();
     }
     let reopened = registry(&records).await;
@@ -327,16 +339,18 @@ async fn everything_survives_a_reopen() {
         "Persona123"
     ));
 
-    records
-        .documents
-        .lock()
-        .unwrap()
-        .insert("1".into(), r#"{"individualId": "1", "email": "nobody"}"#.into());
+    records.documents.lock().unwrap().insert(
+        "1".into(),
+        r#"{"individualId": "1", "email": "nobody"}"#.into(),
+    );
     let error = RegisteredIdentities::open(SharedDirectory::default(), records.clone())
         .await
         .unwrap_err()
         .to_string();
-    assert!(error.contains("email") && !error.contains("nobody"), "{error}");
+    assert!(
+        error.contains("email") && !error.contains("nobody"),
+        "{error}"
+    );
     records
         .documents
         .lock()

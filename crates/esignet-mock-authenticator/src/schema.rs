@@ -256,7 +256,10 @@ pub fn validate_for(
     for field in FIELDS {
         let code = format!("invalid_{}", field.name.to_ascii_lowercase());
         let mut fail = |path: String, rule: &str| {
-            errors.push(SchemaViolation::new(code.clone(), format!("{path}: {rule}")));
+            errors.push(SchemaViolation::new(
+                code.clone(),
+                format!("{path}: {rule}"),
+            ));
         };
         match document.get(field.name) {
             None => {

@@ -12,7 +12,8 @@ pub const INVALID_REQUEST: &str = esignet_mock_authenticator::codes::INVALID_REQ
 /// A member the identity schema does not know.
 pub const UNKNOWN_FIELD: &str = esignet_mock_authenticator::codes::UNKNOWN_FIELD;
 /// `POST /identity` for an individual id that already exists.
-pub const DUPLICATE_INDIVIDUAL_ID: &str = esignet_mock_authenticator::codes::DUPLICATE_INDIVIDUAL_ID;
+pub const DUPLICATE_INDIVIDUAL_ID: &str =
+    esignet_mock_authenticator::codes::DUPLICATE_INDIVIDUAL_ID;
 /// The individual id is missing, or no identity has it.
 pub const INVALID_INDIVIDUAL_ID: &str = "invalid_individual_id";
 /// `add-verified-claim` names a field that is not a claim field, or that the identity has no

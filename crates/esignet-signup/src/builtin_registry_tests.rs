@@ -4,9 +4,7 @@
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
-use esignet_mock_authenticator::{
-    Directory, IdentityRecords, SharedDirectory, verify_password,
-};
+use esignet_mock_authenticator::{Directory, IdentityRecords, SharedDirectory, verify_password};
 use esignet_spi::StoreError;
 
 use super::*;
@@ -161,7 +159,11 @@ async fn refusals_carry_the_http_registry_codes() {
 
     registry.create("a", &registration()).await.unwrap();
     assert_eq!(
-        registry.create("b", &registration()).await.unwrap_err().code,
+        registry
+            .create("b", &registration())
+            .await
+            .unwrap_err()
+            .code,
         "duplicate_individual_id"
     );
 }
@@ -181,7 +183,10 @@ async fn reset_and_verified_claims_update_the_identity_and_survive_a_reopen() {
             registry.update("r", &reset).await.unwrap(),
             ProfileStatus::Completed
         );
-        assert!(verify_password(&directory.get(PHONE).unwrap(), "Changed123"));
+        assert!(verify_password(
+            &directory.get(PHONE).unwrap(),
+            "Changed123"
+        ));
 
         let claims = profile(json!({"verified_claims": {
             "fullName": {"trust_framework": "mock-eKYC", "time": "2025-01-01T00:00:00Z"}

@@ -16,8 +16,8 @@
 //! so parallel wrong OTPs cannot exceed the limit; a failed register or reset keeps the verified
 //! transaction so the resident can correct the form.
 
-pub mod codes;
 mod builtin_registry;
+pub mod codes;
 mod crypto;
 mod envelope;
 mod http;

@@ -17,12 +17,11 @@ impl SqliteStore {
     /// `Unavailable` when the database fails, `Corrupt` for an undecodable row.
     pub async fn registered_identities(&self) -> Result<Vec<String>, StoreError> {
         timed("registered_identities", async {
-            let rows = sqlx::query(
-                "SELECT identity_json FROM registered_identity ORDER BY individual_id",
-            )
-            .fetch_all(&self.pool)
-            .await
-            .map_err(|error| database_error("registered_identities", error))?;
+            let rows =
+                sqlx::query("SELECT identity_json FROM registered_identity ORDER BY individual_id")
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(|error| database_error("registered_identities", error))?;
             rows.iter()
                 .map(|row| {
                     row.try_get::<String, _>("identity_json")
@@ -106,5 +105,7 @@ impl SqliteStore {
 fn check_json(document: &str) -> Result<(), StoreError> {
     serde_json::from_str::<serde_json::Value>(document)
         .map(|_| ())
-        .map_err(|_| StoreError::Corrupt("registered_identity.identity_json: not valid JSON".into()))
+        .map_err(|_| {
+            StoreError::Corrupt("registered_identity.identity_json: not valid JSON".into())
+        })
 }

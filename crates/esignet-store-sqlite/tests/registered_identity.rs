@@ -34,7 +34,9 @@ async fn identities_are_inserted_once_saved_and_kept_across_reopen() {
         .await
         .unwrap();
     assert!(matches!(
-        store.insert_registered_identity("40", "not json", now).await,
+        store
+            .insert_registered_identity("40", "not json", now)
+            .await,
         Err(StoreError::Corrupt(_))
     ));
     assert!(matches!(

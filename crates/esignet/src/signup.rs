@@ -11,14 +11,15 @@ use esignet_config::{AuthenticatorKind, Settings};
 use esignet_core::Core;
 use esignet_jose::PrivateKey;
 use esignet_keys::KeyEncryptionKey;
+use esignet_mock_authenticator::RegisteredIdentities;
 use esignet_signup::idv::catalogue::Catalogue;
 use esignet_signup::idv::grant::{GrantClient, GrantConfig};
 use esignet_signup::idv::mock_verifier::{BUILT_IN_STORY, MOCK_VERIFIER_ID, MockIdentityVerifier};
 use esignet_signup::idv::verifier::{IdentityVerifier, VerificationStatus};
 use esignet_signup::idv::{IdvDeps, VerificationReporter};
-use esignet_mock_authenticator::RegisteredIdentities;
 use esignet_signup::{
-    BuiltInRegistry, MaskedLogNotifier, MockIdentityRegistry, ProfileRegistry, SignupConfig, SignupDeps, SignupError,
+    BuiltInRegistry, MaskedLogNotifier, MockIdentityRegistry, ProfileRegistry, SignupConfig,
+    SignupDeps, SignupError,
 };
 use esignet_spi::{
     AuditSink, Cache, CaptchaVerifier, ClientRecord, ClientStatus, ClientStore, Clock,
@@ -64,10 +65,9 @@ pub async fn router(wiring: SignupWiring<'_>) -> anyhow::Result<axum::Router> {
         // Residents are registered in the process's own mock identity system, visible to its
         // logins at once. The configuration check rules out the other stores.
         AuthenticatorKind::Mock => match &wiring.registered_identities {
-            Some(identities) => Arc::new(BuiltInRegistry::new(
-                identities.clone(),
-                IDENTIFIER_FIELD,
-            )),
+            Some(identities) => {
+                Arc::new(BuiltInRegistry::new(identities.clone(), IDENTIFIER_FIELD))
+            }
             None => anyhow::bail!(
                 "signup with authenticator.kind = \"mock\" needs store.kind = \"sqlite\""
             ),

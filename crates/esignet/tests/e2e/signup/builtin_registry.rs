@@ -66,15 +66,18 @@ async fn log_in(server: &Server, factor: &str, secret: Option<&str>) -> (Value, 
 #[tokio::test]
 async fn signup_with_the_embedded_defaults_registers_logs_in_resets_and_survives_a_restart() {
     let server = serve(tempfile::tempdir().unwrap()).await;
-    let client = SignupClient::new(&server).await;
-    let form = client.get("/registration/ui-spec").await;
-    assert_eq!(form["response"]["schema"][0]["id"], "phone", "{form}");
-
     // An unknown phone number cannot log in yet.
     let (refused, _) = log_in(&server, "PWD", Some("Secret@2024")).await;
-    assert_eq!(error_code(&refused), "auth_failed");
+    assert_eq!(error_code(&refused), "invalid_individual_id");
+
+    // The login pages issued their own CSRF token in the shared cookie jar: the signup page,
+    // opened after a login, reads the current one.
+    let client = SignupClient::new(&server).await;
 
     client.verified(PHONE, "REGISTRATION", None).await;
+    // The account form is the built-in registry's (the mock identity system's signup form).
+    let form = client.get("/registration/ui-spec").await;
+    assert_eq!(form["response"]["schema"][0]["id"], "phone", "{form}");
     // The registry's schema decides, with the HTTP mock's codes; the form can be corrected.
     let rejected = client
         .post(
@@ -95,9 +98,17 @@ async fn signup_with_the_embedded_defaults_registers_logs_in_resets_and_survives
                    "locale": "eng"}),
         )
         .await;
-    assert_eq!(registered["response"], json!({"status": "PENDING"}), "{registered}");
+    assert_eq!(
+        registered["response"],
+        json!({"status": "PENDING"}),
+        "{registered}"
+    );
     let status = client.get("/registration/status").await;
-    assert_eq!(status["response"], json!({"status": "COMPLETED"}), "{status}");
+    assert_eq!(
+        status["response"],
+        json!({"status": "COMPLETED"}),
+        "{status}"
+    );
 
     // The same process authenticates the new resident at once: password, then OTP.
     let (authenticated, claims) = log_in(&server, "PWD", Some("Secret@2024")).await;
