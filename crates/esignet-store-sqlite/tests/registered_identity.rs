@@ -2,13 +2,13 @@
 
 use esignet_spi::StoreError;
 use esignet_store_sqlite::SqliteStore;
-use time::OffsetDateTime;
+use time::macros::datetime;
 
 #[tokio::test]
 async fn identities_are_inserted_once_saved_and_kept_across_reopen() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("esignet.db");
-    let now = OffsetDateTime::now_utc();
+    let now = datetime!(2026-01-01 00:00 UTC);
     let store = SqliteStore::open(&path).await.unwrap();
     assert!(store.registered_identities().await.unwrap().is_empty());
     store

@@ -167,3 +167,15 @@ async fn signup_with_the_embedded_defaults_registers_logs_in_resets_and_survives
     let (old, _) = log_in(&server, "PWD", Some("Secret@2024")).await;
     assert_eq!(error_code(&old), "auth_failed");
 }
+
+#[tokio::test]
+async fn video_ekyc_with_the_built_in_registry_adds_verified_claims_the_login_releases() {
+    // The eKYC deployment of the HTTP round trip, with the embedded mock instead: the verified
+    // claims are written to the process's own directory and released by the resumed login.
+    let env: Vec<(String, String)> = super::ekyc::ekyc_env("")
+        .into_iter()
+        .filter(|(key, _)| !key.starts_with("ESIGNET_AUTHENTICATOR__"))
+        .collect();
+    let server = Server::start(&crate::scaleout::as_refs(&env)).await;
+    super::ekyc::round_trip(&server, &server).await;
+}
