@@ -155,7 +155,7 @@ mod tests {
         let good = hash_password_salted("x").unwrap();
         let (head, hash) = good.rsplit_once('$').unwrap();
         for broken in [
-            format!("{head}"),
+            head.to_owned(),
             format!("{head}$!!"),
             format!("{good}$extra"),
             good.replacen("600000", "10", 1),
