@@ -10,7 +10,7 @@ use crate::catalogue::{KeyDoc, SectionDoc, ValueKind};
 use crate::error::Problems;
 use crate::raw::section;
 use crate::secret::SecretString;
-use crate::settings::{AuthenticatorKind, AuthenticatorSettings, CaptchaKind};
+use crate::settings::{AuthenticatorKind, AuthenticatorSettings, CaptchaKind, StoreKind};
 use crate::validate::{bounded, secs};
 
 /// eSignet signup's default password rule (`mosip.signup.password.pattern`): a digit, a
@@ -26,7 +26,7 @@ section! {
     /// The Signup service (registration, password reset and identity verification under
     /// `/v1/signup`), eSignet signup's `mosip.signup.*` properties.
     SignupRaw = "signup" {
-        /// Serve `/v1/signup`. Off for `esignet serve` unless set; `esignet demo` turns it on.
+        /// Serve `/v1/signup`. Off for `esignet serve` unless set; `esignet demo` turns it on. Residents are registered with the built-in mock identity system (`authenticator.kind = "mock"`, kept in the SQLite store) or the mock identity system over HTTP (`mock-identity-http`); not with `sunbird-rc`.
         enabled: bool = false, ValueKind::Bool;
         /// Regular expression a phone identifier (with its prefix) must match (`mosip.signup.identifier.regex`).
         identifier_regex: String = r"^\+91[1-9]\d{7,8}$".to_owned(), ValueKind::Str;
@@ -200,16 +200,32 @@ fn optional_path(value: Option<String>) -> Option<PathBuf> {
 pub(crate) fn signup(
     raw: SignupRaw,
     authenticator: &AuthenticatorSettings,
+    store_kind: StoreKind,
     captcha_kind: CaptchaKind,
     problems: &mut Problems,
 ) -> SignupSettings {
-    if raw.enabled && authenticator.kind != AuthenticatorKind::MockIdentityHttp {
-        // The built-in directory is read-only, and a Sunbird RC registry is searched, not
-        // written: there is nowhere to register a resident.
-        problems.push(
+    match authenticator.kind {
+        // A Sunbird RC registry is searched, not written, and IDA or a REST identity system
+        // are authenticated against, not registered into: there is nowhere to register a
+        // resident.
+        AuthenticatorKind::SunbirdRc | AuthenticatorKind::Ida | AuthenticatorKind::Rest
+            if raw.enabled =>
+        {
+            problems.push(
             "signup.enabled",
-            "needs an identity registry: set authenticator.kind = \"mock-identity-http\"",
-        );
+                "needs an identity registry that creates identities: set authenticator.kind = \"mock\" or \"mock-identity-http\"",
+            )
+        }
+        // The built-in registry keeps registered identities in the embedded SQLite store and
+        // in this process's memory: instances sharing a PostgreSQL store would not see each
+        // other's registrations.
+        AuthenticatorKind::Mock if raw.enabled && store_kind == StoreKind::Postgres => {
+            problems.push(
+                "signup.enabled",
+                "with authenticator.kind = \"mock\" needs store.kind = \"sqlite\" (the built-in registry is one instance's); with PostgreSQL use authenticator.kind = \"mock-identity-http\"",
+            )
+        }
+        _ => {}
     }
     if raw.enabled && raw.captcha_required && captcha_kind == CaptchaKind::None {
         problems.push(

@@ -77,7 +77,13 @@ pub(crate) fn validate(raw: RawConfig, problems: &mut Problems) -> Settings {
     let ui = crate::ui::ui(raw.ui, &oidc.ui_locales_supported, problems);
     let captcha = crate::captcha::captcha(raw.captcha, problems);
     let wallet = crate::wallet::wallet(raw.wallet, server.request_timeout, problems);
-    let signup = crate::signup::signup(raw.signup, &authenticator, captcha.kind, problems);
+    let signup = crate::signup::signup(
+        raw.signup,
+        &authenticator,
+        store.kind,
+        captcha.kind,
+        problems,
+    );
     let signup_redirect =
         crate::signup_redirect::signup_redirect(raw.signup_redirect, &server.issuer, problems);
     let logging = LoggingSettings {

@@ -22,6 +22,7 @@ use crate::identity::Identity;
 use crate::kyc::{ClaimsRequest, build_kyc_claims, claims_metadata};
 use crate::otp::otp_destinations;
 use crate::settings::{MockSettings, PsutMode};
+use crate::shared_directory::SharedDirectory;
 
 /// Cache namespace of pending OTPs, keyed by SHA3-256-B64U(transactionId + individualId).
 pub const OTP_NAMESPACE: &str = "mock_otp";
@@ -70,7 +71,7 @@ struct IssuedKycToken {
 /// `invalid_auth_factor_type` until the sign-up flow arrives. Biometrics are
 /// checked for shape only, never matched. Nothing personal is logged.
 pub struct MockAuthenticator {
-    directory: Directory,
+    directory: SharedDirectory,
     signer: Arc<dyn TokenSigner>,
     cache: Arc<dyn Cache>,
     clock: Arc<dyn Clock>,
@@ -97,6 +98,24 @@ impl MockAuthenticator {
         clock: Arc<dyn Clock>,
         settings: MockSettings,
     ) -> Self {
+        Self::over(
+            SharedDirectory::new(directory),
+            signer,
+            cache,
+            clock,
+            settings,
+        )
+    }
+
+    /// A mock over a directory that others may change while it runs (the built-in registry
+    /// adds the residents who sign up): every login reads the identity as it is then.
+    pub fn over(
+        directory: SharedDirectory,
+        signer: Arc<dyn TokenSigner>,
+        cache: Arc<dyn Cache>,
+        clock: Arc<dyn Clock>,
+        settings: MockSettings,
+    ) -> Self {
         Self {
             directory,
             signer,
@@ -107,7 +126,7 @@ impl MockAuthenticator {
     }
 
     /// The identities this mock authenticates.
-    pub fn directory(&self) -> &Directory {
+    pub fn directory(&self) -> &SharedDirectory {
         &self.directory
     }
 
@@ -116,7 +135,7 @@ impl MockAuthenticator {
         &self.settings
     }
 
-    fn identity(&self, individual_id: &str) -> Result<&Identity, PluginError> {
+    fn identity(&self, individual_id: &str) -> Result<Identity, PluginError> {
         self.directory
             .get(individual_id)
             .ok_or_else(|| PluginError::new(codes::INVALID_INDIVIDUAL_ID))
@@ -138,7 +157,7 @@ impl MockAuthenticator {
         request: &KycAuthRequest,
     ) -> Result<(), PluginError> {
         let identity = self.identity(&request.individual_id)?;
-        self.authenticate(identity, request).await
+        self.authenticate(&identity, request).await
     }
 
     /// Checks every challenge; on success the pending OTP (if any) has been consumed.
@@ -284,7 +303,7 @@ impl MockAuthenticator {
         payload.insert("aud".to_owned(), Value::from(client_id));
         payload.insert("iat".to_owned(), Value::from(now.unix_timestamp()));
         let claims = build_kyc_claims(
-            identity,
+            &identity,
             &ClaimsRequest {
                 accepted_claims: &request.accepted_claims,
                 claims_locales: &request.claims_locales,
@@ -339,8 +358,11 @@ impl Authenticator for MockAuthenticator {
             ));
         }
         let identity = self.identity(&request.individual_id)?;
-        let destinations =
-            otp_destinations(identity, &request.otp_channels, &self.settings.otp_channels)?;
+        let destinations = otp_destinations(
+            &identity,
+            &request.otp_channels,
+            &self.settings.otp_channels,
+        )?;
         let key = Self::otp_key(&request.transaction_id, &request.individual_id)?;
         let pending = PendingOtp {
             otp_hash: Self::otp_hash(&self.settings.otp)?,
@@ -377,7 +399,7 @@ impl Authenticator for MockAuthenticator {
         request: KycAuthRequest,
     ) -> Result<KycAuthResult, PluginError> {
         let identity = self.identity(&request.individual_id)?;
-        self.authenticate(identity, &request).await?;
+        self.authenticate(&identity, &request).await?;
 
         let psut = partner_specific_user_token(
             self.settings.psut_mode,
@@ -411,7 +433,7 @@ impl Authenticator for MockAuthenticator {
             kyc_token,
             partner_specific_user_token: psut,
             claims_metadata: if claims_metadata_required {
-                claims_metadata(identity)
+                claims_metadata(&identity)
             } else {
                 Map::new()
             },
@@ -426,7 +448,7 @@ impl Authenticator for MockAuthenticator {
         individual_id: &str,
         _claims: &[String],
     ) -> Result<Option<Map<String, Value>>, PluginError> {
-        Ok(Some(claims_metadata(self.identity(individual_id)?)))
+        Ok(Some(claims_metadata(&self.identity(individual_id)?)))
     }
 
     /// Spends the KYC token (it must belong to this transaction and individual, and be younger

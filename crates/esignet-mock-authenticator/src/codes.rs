@@ -31,3 +31,13 @@ pub const DATA_EXCHANGE_FAILED: &str = "data_exchange_failed";
 pub const UNKNOWN_ERROR: &str = "unknown_error";
 /// The wallet's key could not be certified (unusable key, issuing failed).
 pub const KEY_BINDING_FAILED: &str = "key_binding_failed";
+/// A registration names a member the identity schema does not know.
+pub const UNKNOWN_FIELD: &str = "unknown_field";
+/// A registration for an individual id that already exists.
+pub const DUPLICATE_INDIVIDUAL_ID: &str = "duplicate_individual_id";
+/// A verified claim names a field that is not a claim field, or that the identity has no value
+/// for.
+pub const INVALID_CLAIM: &str = "invalid_claim";
+/// A registry request of the wrong shape (not an identity document, a verification without a
+/// trust framework ...).
+pub const INVALID_REQUEST: &str = "invalid_request";

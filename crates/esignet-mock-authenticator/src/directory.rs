@@ -38,7 +38,9 @@ pub enum DirectoryError {
     },
 }
 
-/// Identities keyed by individual id. Immutable once built; iteration is in individual-id order.
+/// Identities keyed by individual id; iteration is in individual-id order. Only
+/// [`SharedDirectory`](crate::SharedDirectory) changes one after it is built, with the same
+/// checks.
 #[derive(Debug, Clone, Default)]
 pub struct Directory {
     identities: BTreeMap<String, Identity>,
@@ -87,6 +89,16 @@ impl Directory {
         Ok(Self { identities: by_id })
     }
 
+    /// Adds `identity`, or replaces the one with its individual id, after the checks of
+    /// [`Directory::from_json`]. Returns whether an identity was replaced.
+    pub(crate) fn put(&mut self, identity: Identity) -> Result<bool, DirectoryError> {
+        validate(&identity).map_err(|problem| DirectoryError::Invalid { index: 0, problem })?;
+        Ok(self
+            .identities
+            .insert(identity.individual_id.clone(), identity)
+            .is_some())
+    }
+
     /// The identity with this individual id, if any.
     pub fn get(&self, individual_id: &str) -> Option<&Identity> {
         self.identities.get(individual_id)
@@ -127,8 +139,11 @@ fn validate(identity: &Identity) -> Result<(), String> {
             && password
                 .bytes()
                 .all(|byte| byte.is_ascii_digit() || (b'A'..=b'F').contains(&byte));
-        if !is_upper_hex {
-            return Err("password must be the upper-case hex SHA-256 of the password".to_owned());
+        if !is_upper_hex && !crate::crypto::is_salted_hash(password) {
+            return Err(
+                "password must be the upper-case hex SHA-256 or a salted hash of the password"
+                    .to_owned(),
+            );
         }
     }
     if identity.date_of_birth.is_some() && identity.birth_date().is_none() {

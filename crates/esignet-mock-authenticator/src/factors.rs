@@ -5,7 +5,9 @@
 
 use serde_json::{Map, Value};
 
-use crate::crypto::{decode_base64_lenient, hash_password, secrets_match};
+#[cfg(test)]
+use crate::crypto::hash_password;
+use crate::crypto::{decode_base64_lenient, password_matches, secrets_match};
 use crate::identity::{FieldValue, Identity};
 use crate::settings::{KbiField, KbiFieldKind};
 
@@ -69,14 +71,14 @@ pub fn verify_pin(identity: &Identity, supplied: &str) -> bool {
         .is_some_and(|pin| secrets_match(supplied.as_bytes(), pin.as_bytes()))
 }
 
-/// The upper-case hex SHA-256 of `supplied` matches the stored password hash (constant-time). An
+/// `supplied` matches the stored password hash (constant-time): a salted slow hash (identities
+/// registered through the built-in registry) or the Java mock's upper-case hex SHA-256. An
 /// identity without a password never matches.
 pub fn verify_password(identity: &Identity, supplied: &str) -> bool {
     let Some(stored) = identity.password.as_deref() else {
         return false;
     };
-    hash_password(supplied)
-        .is_ok_and(|computed| secrets_match(computed.as_bytes(), stored.as_bytes()))
+    password_matches(supplied, stored)
 }
 
 /// A knowledge-based challenge: base64 (either alphabet, padding optional) of a JSON object of

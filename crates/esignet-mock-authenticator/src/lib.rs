@@ -12,6 +12,10 @@
 //! decide where an OTP goes, the `verify_*` functions check factors, [`build_kyc_claims`] and
 //! [`claims_metadata`] build what is released. [`MockAuthenticator`] is the thin adapter that
 //! keeps pending OTPs and KYC tokens in the injected cache and signs with the injected signer.
+//! [`SharedDirectory`] lets the directory change while the mock runs; [`RegisteredIdentities`]
+//! writes residents who register themselves through it to durable [`IdentityRecords`], with the
+//! identity schema ([`validate_for`], [`SchemaProfile`]) and the signup account form
+//! ([`signup_ui_spec`]) the mock identity HTTP service uses too.
 //!
 //! # Deliberate differences from the Java mock
 //!
@@ -64,7 +68,11 @@ mod factors;
 mod identity;
 mod kyc;
 mod otp;
+mod registered;
+mod schema;
 mod settings;
+mod shared_directory;
+mod ui_spec;
 
 pub use authenticator::{
     KYC_NAMESPACE, MockAuthenticator, OTP_NAMESPACE, partner_specific_user_token,
@@ -72,7 +80,7 @@ pub use authenticator::{
 pub use binder::{
     BINDING_PARTNER, BINDING_TRANSACTION_ID, DEFAULT_CERTIFICATE_VALIDITY, MockKeyBinder,
 };
-pub use crypto::{hash_password, sha3_256_b64u};
+pub use crypto::{SALTED_PASSWORD_PREFIX, hash_password, hash_password_salted, sha3_256_b64u};
 pub use directory::{DemoCredential, Directory, DirectoryError, demo_credentials};
 pub use factors::{
     AuthFactor, encode_kbi_challenge, verify_biometrics, verify_kbi, verify_password, verify_pin,
@@ -84,6 +92,10 @@ pub use kyc::{
     ClaimsLocale, ClaimsRequest, build_kyc_claims, claims_metadata, iso639_3, resolve_locales,
 };
 pub use otp::{OtpDestinations, mask_email, mask_mobile, otp_destinations};
+pub use registered::{IdentityRecords, RegisteredIdentities, RegistryError};
+pub use schema::{SchemaMode, SchemaProfile, SchemaViolation, schema_document, validate_for};
 pub use settings::{
     DEFAULT_OTP, DatePattern, DatePatternError, KbiField, KbiFieldKind, MockSettings, PsutMode,
 };
+pub use shared_directory::SharedDirectory;
+pub use ui_spec::signup_ui_spec;

@@ -8,16 +8,17 @@
 /// The envelope is malformed: not JSON, `requestTime` missing, not in the UTC millisecond format
 /// or more than 120 s away from the server's time, `request` missing, or a body of the wrong
 /// shape.
-pub const INVALID_REQUEST: &str = "invalid_request";
+pub const INVALID_REQUEST: &str = esignet_mock_authenticator::codes::INVALID_REQUEST;
 /// A member the identity schema does not know.
-pub const UNKNOWN_FIELD: &str = "unknown_field";
+pub const UNKNOWN_FIELD: &str = esignet_mock_authenticator::codes::UNKNOWN_FIELD;
 /// `POST /identity` for an individual id that already exists.
-pub const DUPLICATE_INDIVIDUAL_ID: &str = "duplicate_individual_id";
+pub const DUPLICATE_INDIVIDUAL_ID: &str =
+    esignet_mock_authenticator::codes::DUPLICATE_INDIVIDUAL_ID;
 /// The individual id is missing, or no identity has it.
 pub const INVALID_INDIVIDUAL_ID: &str = "invalid_individual_id";
 /// `add-verified-claim` names a field that is not a claim field, or that the identity has no
 /// value for.
-pub const INVALID_CLAIM: &str = "invalid_claim";
+pub const INVALID_CLAIM: &str = esignet_mock_authenticator::codes::INVALID_CLAIM;
 /// `POST /partner` without a partner (relying party) id.
 pub const INVALID_PARTNER_ID: &str = "invalid_partner_id";
 /// `POST /partner` without a client id.

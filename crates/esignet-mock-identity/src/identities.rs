@@ -3,13 +3,15 @@
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::response::Response;
-use esignet_mock_authenticator::{claim_for_field, hash_password};
+use esignet_mock_authenticator::{
+    SchemaMode, SchemaViolation, claim_for_field, hash_password, schema_document, signup_ui_spec,
+    validate_for,
+};
 use esignet_spi::StoreError;
 use serde_json::{Map, Value, json};
 
 use crate::codes;
 use crate::envelope::{ApiError, ApiErrors, ApiResult, envelope_without_time, unwrap_request};
-use crate::schema::{self, Mode};
 use crate::state::{SharedState, claim_row, identity_from_document, store_failure};
 
 /// `POST /identity`: a wrapped identity document, validated against the full schema.
@@ -20,10 +22,7 @@ pub(crate) async fn create(State(state): State<SharedState>, body: Bytes) -> Res
 
 async fn create_identity(state: &SharedState, body: &[u8]) -> ApiResult {
     let document = identity_request(state, body)?;
-    let errors = schema::validate_for(&document, Mode::Create, state.schema);
-    if !errors.is_empty() {
-        return Err(ApiErrors(errors));
-    }
+    check_schema(&document, SchemaMode::Create, state)?;
     let document = prepare(document)?;
     identity_from_document(&document)?;
     let individual_id = individual_id_of(&document)?;
@@ -51,10 +50,7 @@ pub(crate) async fn update(State(state): State<SharedState>, body: Bytes) -> Res
 
 async fn update_identity(state: &SharedState, body: &[u8]) -> ApiResult {
     let patch = identity_request(state, body)?;
-    let errors = schema::validate_for(&patch, Mode::Update, state.schema);
-    if !errors.is_empty() {
-        return Err(ApiErrors(errors));
-    }
+    check_schema(&patch, SchemaMode::Update, state)?;
     let patch = prepare(patch)?;
     let individual_id = individual_id_of(&patch)?;
     let _writing = state.writes.lock().await;
@@ -95,7 +91,7 @@ pub(crate) async fn get(
 
 /// `GET /identity/identity-schema`: the JSON Schema that `POST /identity` enforces.
 pub(crate) async fn schema(State(state): State<SharedState>) -> Response {
-    envelope_without_time(Ok(schema::schema_document(state.schema)))
+    envelope_without_time(Ok(schema_document(state.schema)))
 }
 
 /// `GET /identity/ui-spec`: the account form of the signup pages, for the members a signup
@@ -103,7 +99,7 @@ pub(crate) async fn schema(State(state): State<SharedState>) -> Response {
 /// pages do not collect).
 pub(crate) async fn ui_spec(State(state): State<SharedState>) -> Response {
     let result = match state.schema {
-        crate::SchemaProfile::Signup => Ok(crate::ui_spec::signup_ui_spec()),
+        crate::SchemaProfile::Signup => Ok(signup_ui_spec()),
         crate::SchemaProfile::Full => Err(ApiError::code(codes::UI_SPEC_NOT_FOUND).into()),
     };
     state.respond(result)
@@ -190,6 +186,23 @@ async fn add_claims(state: &SharedState, body: &[u8]) -> ApiResult {
         .await
         .map_err(|error| store_failure("add verified claim", &error))?;
     Ok(json!({"status": "Verified Claim added successfully"}))
+}
+
+/// Every schema violation of `document`, one error each.
+fn check_schema(
+    document: &Map<String, Value>,
+    mode: SchemaMode,
+    state: &SharedState,
+) -> Result<(), ApiErrors> {
+    let errors: Vec<ApiError> = validate_for(document, mode, state.schema)
+        .into_iter()
+        .map(|SchemaViolation { code, message }| ApiError::new(code, message))
+        .collect();
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiErrors(errors))
+    }
 }
 
 /// The wrapped request of `/identity`, which must be an object.

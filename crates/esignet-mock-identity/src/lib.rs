@@ -99,10 +99,8 @@ mod envelope;
 mod identities;
 mod kyc;
 mod partners;
-mod schema;
 mod state;
 mod store;
-mod ui_spec;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -152,18 +150,9 @@ const ROTATION_CHECK: Duration = Duration::from_secs(3600);
 /// How often expired OTPs and KYC tokens are swept from memory.
 const SWEEP_INTERVAL: Duration = Duration::from_secs(30);
 
-/// The identity schema's variants, as the Java mock's two schema files.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum SchemaProfile {
-    /// `mock-identity-schema.json`: a create needs every member a national ID record has (PIN,
-    /// names, gender, birth date, address, e-mail, phone, photo, language).
-    #[default]
-    Full,
-    /// `mock-identity-signup-schema.json`, for self-registration: a create needs only
-    /// `individualId`, `fullName`, `phone` and `password`; the other members keep their rules
-    /// when present. `GET /identity/ui-spec` then serves the account form for these.
-    Signup,
-}
+/// The identity schema's variants (shared with the built-in registry of
+/// `esignet-mock-authenticator`).
+pub use esignet_mock_authenticator::SchemaProfile;
 
 /// Settings of the mock identity service.
 #[derive(Debug, Clone, PartialEq, Eq)]

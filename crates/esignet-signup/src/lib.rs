@@ -5,7 +5,8 @@
 //! Every piece of state (challenge, verified and status transactions, attempt counters, blocked
 //! identifiers) lives in the [`esignet_spi::Cache`] seam, so any instance answers any request
 //! of a flow on a shared cache (Redis). The identity system is behind [`ProfileRegistry`]
-//! ([`MockIdentityRegistry`] speaks the mock identity system's HTTP API); OTPs go out through
+//! ([`MockIdentityRegistry`] speaks the mock identity system's HTTP API, [`BuiltInRegistry`]
+//! writes to the built-in mock identity system of the same process); OTPs go out through
 //! the [`esignet_spi::Notifier`] seam; captchas through [`esignet_spi::CaptchaVerifier`].
 //!
 //! Deliberate differences from eSignet signup: OTPs are generated here (CSPRNG) rather than by
@@ -15,6 +16,7 @@
 //! so parallel wrong OTPs cannot exceed the limit; a failed register or reset keeps the verified
 //! transaction so the resident can correct the form.
 
+mod builtin_registry;
 pub mod codes;
 mod crypto;
 mod envelope;
@@ -38,6 +40,7 @@ use axum::routing::{get, post};
 use esignet_config::SignupSettings;
 use esignet_spi::{AuditSink, Cache, CaptchaVerifier, Clock, Notifier};
 
+pub use builtin_registry::BuiltInRegistry;
 pub use envelope::SignupError;
 pub use mock_identity::MockIdentityRegistry;
 pub use notifier::MaskedLogNotifier;

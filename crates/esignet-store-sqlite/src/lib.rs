@@ -1,5 +1,5 @@
 //! The embedded default store of eSignet-rs: registered clients, consent and key material in one
-//! SQLite file.
+//! SQLite file, and the identities registered with the built-in mock identity system.
 //!
 //! [`SqliteStore`] implements [`ClientStore`](esignet_spi::ClientStore),
 //! [`ConsentStore`](esignet_spi::ConsentStore), [`KeyStore`](esignet_spi::KeyStore) and
@@ -29,6 +29,7 @@ mod bindings;
 mod clients;
 mod codec;
 mod consent;
+mod identities;
 mod keys;
 
 /// How long one store operation may take, waiting for a connection included.

@@ -52,7 +52,8 @@ async fn open_creates_the_file_in_wal_mode_with_the_schema() {
             "consent_detail",
             "consent_history",
             "key_record",
-            "public_key_registry"
+            "public_key_registry",
+            "registered_identity"
         ]
     );
 }

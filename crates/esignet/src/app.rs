@@ -10,7 +10,9 @@ use esignet_config::AuthenticatorKind;
 use esignet_config::{CaptchaKind, RemoteCaptchaProvider, Settings};
 use esignet_core::{CachedClientStore, CaptchaPolicy, ClientManager, Core, CoreDeps};
 use esignet_keys::{KeyEncryptionKey, KeyManager, KeyPolicy};
-use esignet_mock_authenticator::{Directory, MockAuthenticator, MockSettings};
+use esignet_mock_authenticator::{
+    Directory, MockAuthenticator, MockSettings, RegisteredIdentities, SharedDirectory,
+};
 use esignet_spi::{
     Authenticator, BindingStore, Cache, CaptchaVerifier, ClientStore, Clock, KeyBinder,
     NoAuditMetrics, NoCaptcha, NoLoginMetrics, SystemClock,
@@ -63,7 +65,19 @@ impl App {
 pub async fn open_store(
     settings: &Settings,
 ) -> anyhow::Result<(Arc<dyn Store>, Arc<KeyEncryptionKey>)> {
-    let store = crate::backends::open_store(settings).await?;
+    let (store, _, kek) = open_store_and_sqlite(settings).await?;
+    Ok((store, kek))
+}
+
+/// As [`open_store`], with the SQLite store itself when that is the one in use.
+async fn open_store_and_sqlite(
+    settings: &Settings,
+) -> anyhow::Result<(
+    Arc<dyn Store>,
+    Option<esignet_store_sqlite::SqliteStore>,
+    Arc<KeyEncryptionKey>,
+)> {
+    let (store, sqlite) = crate::backends::open_store_and_sqlite(settings).await?;
     let kek = match &settings.keys.encryption_key {
         Some(key) => KeyEncryptionKey::from_base64(&esignet_jose::b64url_encode(key.expose()))
             .context("invalid keys.encryption_key")?,
@@ -76,7 +90,7 @@ pub async fn open_store(
             },
         )?,
     };
-    Ok((store, Arc::new(kek)))
+    Ok((store, sqlite, Arc::new(kek)))
 }
 
 /// The key policy of an application from the `[keys]` settings.
@@ -105,7 +119,7 @@ pub fn key_policy(settings: &Settings, common_name: &str) -> anyhow::Result<KeyP
 pub async fn build(settings: &Settings) -> anyhow::Result<App> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let metrics = settings.telemetry.metrics_bind.map(|_| Metrics::shared());
-    let (store, kek) = open_store(settings).await?;
+    let (store, sqlite, kek) = open_store_and_sqlite(settings).await?;
     let store: Arc<dyn Store> = match &metrics {
         Some(metrics) => Arc::new(MeteredStore::new(store, metrics.clone())),
         None => store,
@@ -128,6 +142,8 @@ pub async fn build(settings: &Settings) -> anyhow::Result<App> {
     };
     let mut tasks = Vec::new();
     let key_binder: Arc<dyn KeyBinder>;
+    // The built-in registry, when the built-in mock keeps its directory in the SQLite store.
+    let mut registered_identities = None;
     let authenticator: Arc<dyn Authenticator> = match settings.authenticator.kind {
         AuthenticatorKind::Mock => {
             let mock_keys = KeyManager::open(
@@ -142,8 +158,22 @@ pub async fn build(settings: &Settings) -> anyhow::Result<App> {
             tasks.push(mock_keys.spawn_rotation(settings.keys.rotation_check_interval));
             let mut mock_settings = MockSettings::new(settings.issuer());
             mock_settings.otp = settings.authenticator.mock_otp.clone();
-            let mock = Arc::new(MockAuthenticator::new(
-                Directory::demo().context("cannot load the demo identities")?,
+            let directory =
+                SharedDirectory::new(Directory::demo().context("cannot load the demo identities")?);
+            // Residents registered earlier log in whether or not signup is still on.
+            if let Some(sqlite) = &sqlite {
+                let records = crate::identity_records::SqliteIdentityRecords::new(
+                    sqlite.clone(),
+                    clock.clone(),
+                );
+                registered_identities = Some(Arc::new(
+                    RegisteredIdentities::open(directory.clone(), Arc::new(records))
+                        .await
+                        .context("cannot load the registered identities")?,
+                ));
+            }
+            let mock = Arc::new(MockAuthenticator::over(
+                directory,
                 mock_keys,
                 cache.clone(),
                 clock.clone(),
@@ -325,6 +355,7 @@ pub async fn build(settings: &Settings) -> anyhow::Result<App> {
             clock,
             core: signup_core,
             clients: client_store,
+            registered_identities,
         })
         .await?;
         router = router.nest(esignet_signup::CONTEXT_PATH, signup);

@@ -20,6 +20,14 @@ impl<T: ClientStore + ConsentStore + KeyStore + BindingStore> Store for T {}
 /// Opens the configured store, running its migrations (PostgreSQL migrations take an advisory
 /// lock, so instances starting together do not race).
 pub async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
+    Ok(open_store_and_sqlite(settings).await?.0)
+}
+
+/// As [`open_store`], also returning the SQLite store itself when that is the one in use (the
+/// built-in mock identity system keeps registered identities in it, on the same pool).
+pub async fn open_store_and_sqlite(
+    settings: &Settings,
+) -> anyhow::Result<(Arc<dyn Store>, Option<SqliteStore>)> {
     match (settings.store.kind, &settings.store.postgres) {
         (StoreKind::Postgres, Some(postgres)) => {
             let options = PgStoreOptions {
@@ -35,14 +43,14 @@ pub async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
                 .migrate()
                 .await
                 .context("PostgreSQL migrations failed")?;
-            Ok(Arc::new(store))
+            Ok((Arc::new(store), None))
         }
         _ => {
             let path = settings.sqlite_path();
             let store = SqliteStore::open(&path)
                 .await
                 .with_context(|| format!("cannot open the store at {}", path.display()))?;
-            Ok(Arc::new(store))
+            Ok((Arc::new(store.clone()), Some(store)))
         }
     }
 }

@@ -13,6 +13,7 @@ mod demo;
 mod demo_client;
 mod hsm;
 mod ida;
+mod identity_records;
 mod rest_identity;
 mod signup;
 mod sunbird;

@@ -1,4 +1,6 @@
-//! Wiring of the Signup service (`/v1/signup`): its registry, notifier, keys and, with
+//! Wiring of the Signup service (`/v1/signup`): its registry (the built-in mock identity
+//! system's own directory with `authenticator.kind = "mock"`, the mock identity system over
+//! HTTP with `mock-identity-http`), notifier, keys and, with
 //! identity verification, its OAuth client at this provider and the halted-login reporter.
 
 use std::sync::Arc;
@@ -9,13 +11,15 @@ use esignet_config::{AuthenticatorKind, Settings};
 use esignet_core::Core;
 use esignet_jose::PrivateKey;
 use esignet_keys::KeyEncryptionKey;
+use esignet_mock_authenticator::RegisteredIdentities;
 use esignet_signup::idv::catalogue::Catalogue;
 use esignet_signup::idv::grant::{GrantClient, GrantConfig};
 use esignet_signup::idv::mock_verifier::{BUILT_IN_STORY, MOCK_VERIFIER_ID, MockIdentityVerifier};
 use esignet_signup::idv::verifier::{IdentityVerifier, VerificationStatus};
 use esignet_signup::idv::{IdvDeps, VerificationReporter};
 use esignet_signup::{
-    MaskedLogNotifier, MockIdentityRegistry, ProfileRegistry, SignupConfig, SignupDeps, SignupError,
+    BuiltInRegistry, MaskedLogNotifier, MockIdentityRegistry, ProfileRegistry, SignupConfig,
+    SignupDeps, SignupError,
 };
 use esignet_spi::{
     AuditSink, Cache, CaptchaVerifier, ClientRecord, ClientStatus, ClientStore, Clock,
@@ -39,6 +43,9 @@ pub struct SignupWiring<'a> {
     pub clock: Arc<dyn Clock>,
     pub core: Arc<Core>,
     pub clients: Arc<dyn ClientStore>,
+    /// The built-in mock identity system's writable directory (with `authenticator.kind =
+    /// "mock"` on the SQLite store).
+    pub registered_identities: Option<Arc<RegisteredIdentities>>,
 }
 
 /// The signup router for `settings`, sharing the provider's cache, captcha, audit and clock.
@@ -55,12 +62,19 @@ pub async fn router(wiring: SignupWiring<'_>) -> anyhow::Result<axum::Router> {
             )
             .context("cannot set up the signup identity registry client")?,
         ),
-        AuthenticatorKind::Mock
-        | AuthenticatorKind::SunbirdRc
-        | AuthenticatorKind::Ida
-        | AuthenticatorKind::Rest => {
+        // Residents are registered in the process's own mock identity system, visible to its
+        // logins at once. The configuration check rules out the other stores.
+        AuthenticatorKind::Mock => match &wiring.registered_identities {
+            Some(identities) => {
+                Arc::new(BuiltInRegistry::new(identities.clone(), IDENTIFIER_FIELD))
+            }
+            None => anyhow::bail!(
+                "signup with authenticator.kind = \"mock\" needs store.kind = \"sqlite\""
+            ),
+        },
+        AuthenticatorKind::SunbirdRc | AuthenticatorKind::Ida | AuthenticatorKind::Rest => {
             anyhow::bail!(
-                "signup needs an identity registry: set authenticator.kind = \"mock-identity-http\""
+                "signup needs an identity registry that creates identities: set authenticator.kind = \"mock\" or \"mock-identity-http\""
             )
         }
     };

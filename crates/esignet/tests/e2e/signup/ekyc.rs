@@ -28,7 +28,7 @@ const RESIDENT: &str = "3519847260";
 const FRAGMENT: &str = "urlInfo1767254400123";
 const VERIFIER: &str = "mock-identity-verifier";
 
-fn ekyc_env(identity_url: &str) -> Vec<(String, String)> {
+pub(super) fn ekyc_env(identity_url: &str) -> Vec<(String, String)> {
     let mut env = signup_env(identity_url);
     env.push(("ESIGNET_SIGNUP_REDIRECT__ENABLED".into(), "true".into()));
     env.push((
@@ -194,7 +194,7 @@ async fn detour<'a>(a: &'a Server, b: &Server, rp: &Rp<'_>) -> (Browser<'a>, Str
     (original, code)
 }
 
-async fn round_trip(a: &Server, b: &Server) {
+pub(super) async fn round_trip(a: &Server, b: &Server) {
     let rp = register_rp(a).await;
     let (mut original, code) = detour(a, b, &rp).await;
 

@@ -1,6 +1,7 @@
 //! The Signup service (`/v1/signup`) end to end against `esignet demo`: registration and
 //! password reset over HTTP, then a login with the new identifier or password.
 
+mod builtin_registry;
 mod ekyc;
 mod errors;
 mod notification;

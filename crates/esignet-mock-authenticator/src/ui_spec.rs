@@ -1,4 +1,5 @@
-//! The account form `GET /identity/ui-spec` serves with the signup schema, in the
+//! The account form of the signup pages for the signup schema (served by the mock identity
+//! system's `GET /identity/ui-spec` and by the built-in registry), in the
 //! json-form-builder format the signup pages render (as the Java mock's
 //! `mock-identity-signup-ui-spec.json`, with this mock's member names: `dateOfBirth` written
 //! `yyyy/MM/dd`, `preferredLang` an ISO 639-3 code).
@@ -21,7 +22,7 @@ const LANGUAGES: &[(&str, &str)] = &[
 
 /// The form: phone (read-only), full name, e-mail, birth date, password, notification
 /// language and consent.
-pub(crate) fn signup_ui_spec() -> Value {
+pub fn signup_ui_spec() -> Value {
     let languages: serde_json::Map<String, Value> = LANGUAGES
         .iter()
         .map(|(code, name)| ((*code).to_owned(), json!({ "eng": name })))

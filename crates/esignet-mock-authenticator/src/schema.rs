@@ -19,9 +19,40 @@ use std::sync::LazyLock;
 use regex::Regex;
 use serde_json::{Map, Value, json};
 
-use crate::SchemaProfile;
 use crate::codes;
-use crate::envelope::ApiError;
+
+/// One schema violation: a stable code (`invalid_<lower-case field>` or
+/// [`codes::UNKNOWN_FIELD`]) and a message naming the field and the rule, never the value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SchemaViolation {
+    /// Stable code, e.g. `invalid_email`.
+    pub code: String,
+    /// `<field>: <rule>`.
+    pub message: String,
+}
+
+impl SchemaViolation {
+    fn new(code: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            code: code.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// The identity schema's variants, as the Java mock's two schema files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SchemaProfile {
+    /// `mock-identity-schema.json`: a create needs every member a national ID record has (PIN,
+    /// names, gender, birth date, address, e-mail, phone, photo, language).
+    #[default]
+    Full,
+    /// `mock-identity-signup-schema.json`, for self-registration: a create needs only
+    /// `individualId`, `fullName`, `phone` and `password`; the other members keep their rules
+    /// when present. The account form of the signup pages ([`crate::signup_ui_spec`]) asks
+    /// for these.
+    Signup,
+}
 
 /// The shape of one field's value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -178,7 +209,7 @@ fn is_match(pattern: &str, value: &str) -> bool {
 
 /// Whether the document is a new identity or a partial update.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Mode {
+pub enum SchemaMode {
     /// `POST /identity`: the required members must be present.
     Create,
     /// `PUT /identity`: any subset; `null` members are ignored (they do not delete).
@@ -200,7 +231,7 @@ impl FieldRule {
 
 /// Checks `document` against the full schema (see [`validate_for`]).
 #[cfg(test)]
-pub(crate) fn validate(document: &Map<String, Value>, mode: Mode) -> Vec<ApiError> {
+pub(crate) fn validate(document: &Map<String, Value>, mode: SchemaMode) -> Vec<SchemaViolation> {
     validate_for(document, mode, SchemaProfile::Full)
 }
 
@@ -208,15 +239,15 @@ pub(crate) fn validate(document: &Map<String, Value>, mode: Mode) -> Vec<ApiErro
 /// conforms. The profiles differ only in which members a create requires.
 ///
 /// Unknown members come first (in document order), then the known fields in [`FIELDS`] order.
-pub(crate) fn validate_for(
+pub fn validate_for(
     document: &Map<String, Value>,
-    mode: Mode,
+    mode: SchemaMode,
     profile: SchemaProfile,
-) -> Vec<ApiError> {
+) -> Vec<SchemaViolation> {
     let mut errors = Vec::new();
     for name in document.keys() {
         if !FIELDS.iter().any(|field| field.name == name) {
-            errors.push(ApiError::new(
+            errors.push(SchemaViolation::new(
                 codes::UNKNOWN_FIELD,
                 format!("{name}: is not a member of the identity schema"),
             ));
@@ -225,16 +256,19 @@ pub(crate) fn validate_for(
     for field in FIELDS {
         let code = format!("invalid_{}", field.name.to_ascii_lowercase());
         let mut fail = |path: String, rule: &str| {
-            errors.push(ApiError::new(code.clone(), format!("{path}: {rule}")));
+            errors.push(SchemaViolation::new(
+                code.clone(),
+                format!("{path}: {rule}"),
+            ));
         };
         match document.get(field.name) {
             None => {
-                if mode == Mode::Create && field.required_in(profile) {
+                if mode == SchemaMode::Create && field.required_in(profile) {
                     fail(field.name.to_owned(), "is required");
                 }
             }
             Some(Value::Null) => {
-                if mode == Mode::Create && !field.nullable {
+                if mode == SchemaMode::Create && !field.nullable {
                     fail(field.name.to_owned(), "must not be null");
                 }
             }
@@ -311,7 +345,7 @@ fn is_calendar_date(text: &str) -> bool {
 /// The schema as a draft 2020-12 JSON Schema document, generated from [`FIELDS`]. This is what
 /// `GET /identity/identity-schema` serves: it describes exactly the create rules above (an update
 /// applies the same rules without `required`, ignoring `null` members).
-pub(crate) fn schema_document(profile: SchemaProfile) -> Value {
+pub fn schema_document(profile: SchemaProfile) -> Value {
     let mut properties = Map::new();
     for field in FIELDS {
         let mut property = match field.shape {
@@ -386,14 +420,14 @@ mod tests {
         document.insert("fullName".into(), lang("Asha Rao"));
         document.insert("phone".into(), json!("9876543210"));
         document.insert("password".into(), json!("Secret123"));
-        assert!(validate_for(&document, Mode::Create, SchemaProfile::Signup).is_empty());
-        assert!(!validate_for(&document, Mode::Create, SchemaProfile::Full).is_empty());
+        assert!(validate_for(&document, SchemaMode::Create, SchemaProfile::Signup).is_empty());
+        assert!(!validate_for(&document, SchemaMode::Create, SchemaProfile::Full).is_empty());
         // Present members keep their rules.
         document.insert("email".into(), json!("not an address"));
         assert_eq!(
             codes_of(&validate_for(
                 &document,
-                Mode::Create,
+                SchemaMode::Create,
                 SchemaProfile::Signup
             )),
             ["invalid_email"]
@@ -403,7 +437,7 @@ mod tests {
         assert_eq!(
             codes_of(&validate_for(
                 &document,
-                Mode::Create,
+                SchemaMode::Create,
                 SchemaProfile::Signup
             )),
             ["invalid_phone"]
@@ -443,7 +477,7 @@ mod tests {
         }
     }
 
-    fn codes_of(errors: &[ApiError]) -> Vec<&str> {
+    fn codes_of(errors: &[SchemaViolation]) -> Vec<&str> {
         errors.iter().map(|error| error.code.as_str()).collect()
     }
 
@@ -454,12 +488,12 @@ mod tests {
 
     #[test]
     fn a_complete_identity_passes() {
-        assert_eq!(validate(&valid(), Mode::Create), Vec::new());
+        assert_eq!(validate(&valid(), SchemaMode::Create), Vec::new());
     }
 
     #[test]
     fn missing_required_members_are_each_reported() {
-        let errors = validate(&Map::new(), Mode::Create);
+        let errors = validate(&Map::new(), SchemaMode::Create);
         let required: Vec<String> = FIELDS
             .iter()
             .filter(|field| field.required)
@@ -471,7 +505,7 @@ mod tests {
                 .iter()
                 .all(|error| error.message.ends_with("is required"))
         );
-        assert!(validate(&Map::new(), Mode::Update).is_empty());
+        assert!(validate(&Map::new(), SchemaMode::Update).is_empty());
     }
 
     #[test]
@@ -485,7 +519,7 @@ mod tests {
             "gender".into(),
             json!([{"language": "english", "value": " ", "extra": 1}, "x"]),
         );
-        let errors = validate(&document, Mode::Create);
+        let errors = validate(&document, SchemaMode::Create);
         assert_eq!(
             codes_of(&errors),
             [
@@ -514,7 +548,7 @@ mod tests {
             _ => unreachable!(),
         };
         assert_eq!(
-            codes_of(&validate(&document, Mode::Update)),
+            codes_of(&validate(&document, SchemaMode::Update)),
             ["invalid_email"]
         );
         let null_required = match json!({"fullName": null}) {
@@ -522,20 +556,20 @@ mod tests {
             _ => unreachable!(),
         };
         assert_eq!(
-            codes_of(&validate(&null_required, Mode::Create))[..1],
+            codes_of(&validate(&null_required, SchemaMode::Create))[..1],
             ["invalid_individualid"]
         );
     }
 
     #[test]
     fn the_demo_personas_conform_apart_from_their_deliberate_gaps() {
-        let directory = esignet_mock_authenticator::Directory::demo().unwrap();
+        let directory = crate::Directory::demo().unwrap();
         for identity in &directory {
             let mut value = serde_json::to_value(identity).unwrap();
             let document = value.as_object_mut().unwrap();
             document.remove("verifiedClaims");
             // Stored passwords are hashes (64 hex characters), which the rule admits too.
-            let errors = validate(document, Mode::Create);
+            let errors = validate(document, SchemaMode::Create);
             for error in &errors {
                 assert!(
                     ["invalid_email", "invalid_phone"].contains(&error.code.as_str())
@@ -543,7 +577,7 @@ mod tests {
                     "{error:?}"
                 );
             }
-            assert!(validate(document, Mode::Update).is_empty());
+            assert!(validate(document, SchemaMode::Update).is_empty());
         }
     }
 
