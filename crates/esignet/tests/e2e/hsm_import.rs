@@ -21,7 +21,8 @@ use crate::hsm::{borrowed, hsm_env, kid, login_id_token, softhsm_token, with};
 use crate::verify::jwks;
 
 const PASSWORD: &str = "p12-e2e-password";
-const PASSWORD_VAR: &str = "ESIGNET_TEST_P12_PASSWORD";
+// Not ESIGNET_*: those must name configuration keys.
+const PASSWORD_VAR: &str = "E2E_P12_PASSWORD";
 
 fn rsa() -> PKey<Private> {
     PKey::from_rsa(Rsa::generate(2048).unwrap()).unwrap()
