@@ -59,7 +59,10 @@ fn an_hsm_kek_needs_the_pkcs11_backend() {
 #[test]
 fn an_hsm_kek_excludes_a_software_kek() {
     for extra in [
-        ("ESIGNET_KEYS__ENCRYPTION_KEY", "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="),
+        (
+            "ESIGNET_KEYS__ENCRYPTION_KEY",
+            "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
+        ),
         ("ESIGNET_KEYS__ENCRYPTION_KEY_FILE", "kek.b64"),
     ] {
         let found = problems(&with(&[("ESIGNET_KEYS__PKCS11_KEK", "true"), extra]));

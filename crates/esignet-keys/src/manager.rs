@@ -529,11 +529,9 @@ impl KeyManager {
                 let vault = vault.clone();
                 let sealer = self.sealer.clone();
                 let record = record.clone();
-                tokio::task::spawn_blocking(move || {
-                    open(&record, &sealer, Some(vault.as_ref()))
-                })
-                .await
-                .map_err(|_| KeyError::Task)??
+                tokio::task::spawn_blocking(move || open(&record, &sealer, Some(vault.as_ref())))
+                    .await
+                    .map_err(|_| KeyError::Task)??
             }
             None => open(&record, &self.sealer, None)?,
         };

@@ -103,7 +103,10 @@ mod tests {
         let by_device = device.seal(b"secret", b"kid").unwrap();
         assert!(by_device.starts_with(HSM_SEALED_MARKER));
         assert_eq!(
-            software.open(&by_software, b"kid", "kid").unwrap().as_slice(),
+            software
+                .open(&by_software, b"kid", "kid")
+                .unwrap()
+                .as_slice(),
             b"secret"
         );
         assert_eq!(
@@ -111,9 +114,15 @@ mod tests {
             b"secret"
         );
         let error = software.open(&by_device, b"kid", "kid").unwrap_err();
-        assert!(error.to_string().contains("keys.pkcs11_kek is off"), "{error}");
+        assert!(
+            error.to_string().contains("keys.pkcs11_kek is off"),
+            "{error}"
+        );
         let error = device.open(&by_software, b"kid", "kid").unwrap_err();
-        assert!(error.to_string().contains("keys.pkcs11_kek is on"), "{error}");
+        assert!(
+            error.to_string().contains("keys.pkcs11_kek is on"),
+            "{error}"
+        );
         assert!(matches!(
             software.open(&by_software, b"other", "kid"),
             Err(KeyError::WrongKek { .. })

@@ -36,11 +36,7 @@ pub trait KeyVault: Send + Sync {
     /// Stores an existing private key (from an imported keystore) in the vault for
     /// `application`, as permanent and non-extractable as a generated one. Blocking. The
     /// default refuses: a vault that cannot import keeps keys it generated only.
-    fn import(
-        &self,
-        application: &str,
-        key: &PrivateKey,
-    ) -> Result<Arc<dyn VaultKey>, KeyError> {
+    fn import(&self, application: &str, key: &PrivateKey) -> Result<Arc<dyn VaultKey>, KeyError> {
         let _ = (application, key);
         Err(KeyError::Vault("this key vault cannot import keys".into()))
     }

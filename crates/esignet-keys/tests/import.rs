@@ -43,7 +43,7 @@ impl KeyStore for Keys {
     async fn insert_key(&self, key: &KeyRecord) -> Result<(), StoreError> {
         let mut records = self.0.lock().unwrap();
         if records.iter().any(|record| record.kid == key.kid) {
-            return Err(StoreError::Conflict("kid".into()));
+            return Err(StoreError::Conflict("kid"));
         }
         records.push(key.clone());
         Ok(())
@@ -125,12 +125,16 @@ async fn an_imported_key_activates_like_a_rotated_one_and_lives_until_its_certif
 
     clock.advance(Duration::hours(1));
     keys.reload().await.unwrap();
-    let current = keys.keys().into_iter().find(|info| info.is_current).unwrap();
+    let current = keys
+        .keys()
+        .into_iter()
+        .find(|info| info.is_current)
+        .unwrap();
     assert_eq!(current.kid, imported.kid);
     assert_ne!(current.kid, generated);
     let token = keys.sign_jws(None, b"{\"imported\":true}").unwrap();
-    let decoding = jsonwebtoken::DecodingKey::from_rsa_pem(&key.public_key_to_pem().unwrap())
-        .unwrap();
+    let decoding =
+        jsonwebtoken::DecodingKey::from_rsa_pem(&key.public_key_to_pem().unwrap()).unwrap();
     let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
     validation.required_spec_claims.clear();
     validation.validate_exp = false;
@@ -173,7 +177,10 @@ async fn an_expired_or_not_yet_valid_certificate_is_refused_at_the_manager_clock
         .unwrap();
     let (der, _, _) = keystore(90);
     let error = keys.import_pkcs12(&der, "secret").await.unwrap_err();
-    assert!(error.to_string().contains("the certificate expired on"), "{error}");
+    assert!(
+        error.to_string().contains("the certificate expired on"),
+        "{error}"
+    );
     clock.set(START - Duration::days(2));
     let error = keys.import_pkcs12(&der, "secret").await.unwrap_err();
     assert!(error.to_string().contains("is not valid before"), "{error}");

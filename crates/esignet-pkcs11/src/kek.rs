@@ -148,12 +148,10 @@ fn find(
 
 impl TokenKek {
     fn handle(&self, session: &Session) -> Result<ObjectHandle, cryptoki::error::Error> {
-        find(session, ObjectClass::SECRET_KEY, &self.label)?.ok_or(
-            cryptoki::error::Error::Pkcs11(
-                cryptoki::error::RvError::KeyHandleInvalid,
-                cryptoki::context::Function::FindObjects,
-            ),
-        )
+        find(session, ObjectClass::SECRET_KEY, &self.label)?.ok_or(cryptoki::error::Error::Pkcs11(
+            cryptoki::error::RvError::KeyHandleInvalid,
+            cryptoki::context::Function::FindObjects,
+        ))
     }
 }
 
@@ -181,7 +179,11 @@ impl KeyWrapper for TokenKek {
             .with_session("open with the KEK", |session| {
                 let mut iv = nonce.to_vec();
                 let params = GcmParams::new(&mut iv, aad, TAG_BITS.into())?;
-                session.decrypt(&Mechanism::AesGcm(params), self.handle(session)?, ciphertext)
+                session.decrypt(
+                    &Mechanism::AesGcm(params),
+                    self.handle(session)?,
+                    ciphertext,
+                )
             })
             .map_err(|error| {
                 KeyError::Vault(format!(

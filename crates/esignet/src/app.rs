@@ -83,18 +83,15 @@ pub async fn open_store(settings: &Settings) -> anyhow::Result<KeyMaterial> {
                 .context("the HSM task failed")?
                 .context("cannot open the key-encryption key in the HSM (keys.pkcs11_kek)")?
         }
-        (_, Some(key)) => {
-            KeyEncryptionKey::from_base64(&esignet_jose::b64url_encode(key.expose()))
-                .context("invalid keys.encryption_key")?
-        }
-        (_, None) => KeyEncryptionKey::load_or_create(&settings.encryption_key_file()).with_context(
-            || {
+        (_, Some(key)) => KeyEncryptionKey::from_base64(&esignet_jose::b64url_encode(key.expose()))
+            .context("invalid keys.encryption_key")?,
+        (_, None) => KeyEncryptionKey::load_or_create(&settings.encryption_key_file())
+            .with_context(|| {
                 format!(
                     "cannot load the key-encryption key {}",
                     settings.encryption_key_file().display()
                 )
-            },
-        )?,
+            })?,
     };
     let vault = pkcs11.map(|vault| -> Arc<dyn KeyVault> { vault });
     Ok(KeyMaterial {

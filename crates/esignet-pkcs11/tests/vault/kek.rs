@@ -61,8 +61,14 @@ fn protection(token: &Token, class: ObjectClass, label: &str) -> Vec<Vec<Attribu
 fn assert_protected(objects: &[Vec<Attribute>], generated_inside: bool) {
     assert_eq!(objects.len(), 1, "exactly one object: {objects:?}");
     let attributes = &objects[0];
-    assert!(attributes.contains(&Attribute::Sensitive(true)), "{attributes:?}");
-    assert!(attributes.contains(&Attribute::Extractable(false)), "{attributes:?}");
+    assert!(
+        attributes.contains(&Attribute::Sensitive(true)),
+        "{attributes:?}"
+    );
+    assert!(
+        attributes.contains(&Attribute::Extractable(false)),
+        "{attributes:?}"
+    );
     assert!(
         attributes.contains(&Attribute::NeverExtractable(generated_inside)),
         "{attributes:?}"
@@ -100,7 +106,9 @@ fn the_token_kek_seals_software_keys_across_restarts_and_never_leaves_the_token(
                 let first = keys.sign_jws(None, b"{\"n\":1}").unwrap();
                 for record in store.list_keys(APP).await.unwrap() {
                     assert!(
-                        record.encrypted_private_key.starts_with(b"esignet-hsm-kek/v1:"),
+                        record
+                            .encrypted_private_key
+                            .starts_with(b"esignet-hsm-kek/v1:"),
                         "sealed by the token"
                     );
                 }
@@ -128,7 +136,10 @@ fn the_token_kek_seals_software_keys_across_restarts_and_never_leaves_the_token(
                 verify_independently(&second, &jwks, Algorithm::ES256);
                 assert_eq!(vault.kek_label(), "esignet-test:kek");
             });
-            assert_protected(&protection(&token, ObjectClass::SECRET_KEY, "esignet-test:kek"), true);
+            assert_protected(
+                &protection(&token, ObjectClass::SECRET_KEY, "esignet-test:kek"),
+                true,
+            );
         },
     );
 }

@@ -43,7 +43,10 @@ fn certificate(
 ) -> X509 {
     let mut builder = X509::builder().unwrap();
     builder.set_version(2).unwrap();
-    let serial = BigNum::from_u32(rand_serial()).unwrap().to_asn1_integer().unwrap();
+    let serial = BigNum::from_u32(rand_serial())
+        .unwrap()
+        .to_asn1_integer()
+        .unwrap();
     builder.set_serial_number(&serial).unwrap();
     let mut subject_name = X509NameBuilder::new().unwrap();
     subject_name.append_entry_by_text("CN", name).unwrap();
@@ -113,7 +116,14 @@ fn import(
     let env = with(env, PASSWORD_VAR, password);
     let file = file.display().to_string();
     run_cli(
-        &["keys", "import", "--pkcs12", &file, "--password-env", PASSWORD_VAR],
+        &[
+            "keys",
+            "import",
+            "--pkcs12",
+            &file,
+            "--password-env",
+            PASSWORD_VAR,
+        ],
         data,
         &borrowed(&env),
     )
@@ -230,12 +240,19 @@ fn hsm_import_refuses_bad_keystores_clearly() {
             PASSWORD,
             "this deployment signs with RSA keys",
         ),
-        (b"not a keystore".to_vec(), PASSWORD, "not a PKCS#12 keystore"),
+        (
+            b"not a keystore".to_vec(),
+            PASSWORD,
+            "not a PKCS#12 keystore",
+        ),
     ];
     for (p12, password, expected) in cases {
         let (status, stdout, stderr) = import(data.path(), &env, &p12, password);
         assert_eq!(status, 1, "{expected}: {stdout}{stderr}");
-        assert!(stderr.contains(expected), "{expected} missing from:\n{stderr}");
+        assert!(
+            stderr.contains(expected),
+            "{expected} missing from:\n{stderr}"
+        );
         assert!(!stderr.contains(PASSWORD), "{stderr}");
     }
     // Nothing was imported: one generated key, current.

@@ -25,7 +25,11 @@ async fn hsm_kek_seals_the_keys_across_restarts_and_a_wrong_pin_stops_the_start(
     let set = jwks(&server).await;
     verify_jws(&set, &first, Some("health-services-demo"));
     let second = login_id_token(&server).await;
-    assert_eq!(kid(&second), kid(&first), "the same key signs after a restart");
+    assert_eq!(
+        kid(&second),
+        kid(&first),
+        "the same key signs after a restart"
+    );
     verify_jws(&set, &second, Some("health-services-demo"));
     let data = server.stop();
 
@@ -56,9 +60,15 @@ async fn hsm_kek_seals_the_keys_across_restarts_and_a_wrong_pin_stops_the_start(
     let (status, _, stderr) = run_cli(
         &["keys", "list"],
         data.path(),
-        &borrowed(&with(&env, "ESIGNET_KEYS__PKCS11_TOKEN_LABEL", "missing-token")),
+        &borrowed(&with(
+            &env,
+            "ESIGNET_KEYS__PKCS11_TOKEN_LABEL",
+            "missing-token",
+        )),
     );
     assert_eq!(status, 1);
-    assert!(stderr.contains("no token labelled \"missing-token\""), "{stderr}");
-
+    assert!(
+        stderr.contains("no token labelled \"missing-token\""),
+        "{stderr}"
+    );
 }
