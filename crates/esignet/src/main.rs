@@ -1,7 +1,7 @@
 //! `esignet`: the eSignet-rs binary.
 //!
 //! `esignet serve` runs the OpenID Connect provider; `esignet config check` validates the
-//! configuration without starting; `esignet keys list|rotate` manages signing keys.
+//! configuration without starting; `esignet keys list|rotate|import` manages signing keys.
 // The UI configuration defaults are one large json! literal.
 #![recursion_limit = "256"]
 
