@@ -86,7 +86,7 @@ impl KeyManager {
                 Ok(record) => Ok((record, vault_key)),
                 Err(error) => {
                     if let Some(key) = &vault_key {
-                        let _ = key.destroy();
+                        discard_imported(key.as_ref());
                     }
                     Err(error)
                 }
@@ -98,7 +98,7 @@ impl KeyManager {
         if let Err(error) = self.store.insert_key(&record).await {
             if let Some(key) = vault_key {
                 // Not stored: leave no orphan in the vault (best effort).
-                let _ = tokio::task::spawn_blocking(move || key.destroy()).await;
+                let _ = tokio::task::spawn_blocking(move || discard_imported(key.as_ref())).await;
             }
             return Err(match error {
                 StoreError::Conflict(_) => refuse(format!("key {kid} is already stored")),
@@ -118,6 +118,14 @@ impl KeyManager {
                 ))
             })?;
         Ok(loaded.info(key))
+    }
+}
+
+/// Deletes an imported vault key whose record could not be stored; a failure leaves an unused
+/// key in the vault, which is logged (by label, never key material).
+fn discard_imported(key: &dyn crate::VaultKey) {
+    if let Err(error) = key.destroy() {
+        tracing::warn!(reference = key.reference(), %error, "cannot delete an unused imported HSM key");
     }
 }
 

@@ -74,7 +74,9 @@ pub(crate) fn open(pool: Arc<SessionPool>, prefix: &str) -> Result<KeyEncryption
         Some(sealed) => sealed,
         None => {
             let secret = Zeroizing::new(esignet_jose::random_bytes(KEK_LEN));
-            let sealed = kek.wrap(&secret, DERIVATION_AAD).map_err(vault_error)?;
+            let sealed = kek
+                .wrap(&secret, DERIVATION_AAD)
+                .map_err(|error| vault_error("seal the derivation secret", error))?;
             pool.with_session("store the derivation secret", |session| {
                 session.create_object(&[
                     Attribute::Class(ObjectClass::DATA),
@@ -88,7 +90,9 @@ pub(crate) fn open(pool: Arc<SessionPool>, prefix: &str) -> Result<KeyEncryption
             sealed
         }
     };
-    let secret = kek.unwrap(&sealed, DERIVATION_AAD).map_err(vault_error)?;
+    let secret = kek
+        .unwrap(&sealed, DERIVATION_AAD)
+        .map_err(|error| vault_error("open the derivation secret", error))?;
     if secret.len() != KEK_LEN {
         return Err(Pkcs11Error::Config(
             "the token's sealed derivation secret has the wrong length",
@@ -99,9 +103,9 @@ pub(crate) fn open(pool: Arc<SessionPool>, prefix: &str) -> Result<KeyEncryption
     Ok(KeyEncryptionKey::held_in_vault(Arc::new(kek), bytes))
 }
 
-fn vault_error(error: KeyError) -> Pkcs11Error {
+fn vault_error(operation: &'static str, error: KeyError) -> Pkcs11Error {
     Pkcs11Error::Token {
-        operation: "seal the derivation secret",
+        operation,
         reason: error.to_string(),
     }
 }
