@@ -75,6 +75,8 @@ pub struct Pkcs11Settings {
     pub key_label_prefix: String,
     /// Most sessions open at once for signing.
     pub max_sessions: usize,
+    /// Whether the key-encryption key is an AES key in the token (`keys.pkcs11_kek`).
+    pub kek: bool,
 }
 
 /// Longest accepted session pool.
@@ -99,7 +101,16 @@ pub(crate) fn backend(
             "must be 1 to 32 characters without ':'",
         );
     }
+    if raw.pkcs11_kek && (raw.encryption_key.is_some() || raw.encryption_key_file.is_some()) {
+        problems.push(
+            "keys.pkcs11_kek",
+            "the key-encryption key is held in the HSM: remove keys.encryption_key and keys.encryption_key_file",
+        );
+    }
     if backend != KeyBackend::Pkcs11 {
+        if raw.pkcs11_kek {
+            problems.push("keys.pkcs11_kek", "requires keys.backend = \"pkcs11\"");
+        }
         return (backend, None);
     }
     let module = match raw.pkcs11_module.as_deref().map(str::trim) {
@@ -185,6 +196,7 @@ pub(crate) fn backend(
             pin,
             key_label_prefix: prefix,
             max_sessions: usize::try_from(max_sessions).unwrap_or(8),
+            kek: raw.pkcs11_kek,
         }),
     )
 }

@@ -337,6 +337,9 @@ section! {
         /// Most PKCS#11 sessions open at once for signing.
         /// Each concurrent signature needs its own session: at least the signing threads (twice the CPU cores), within the HSM's per-application session limit.
         pkcs11_max_sessions: u64 = 8, ValueKind::Int;
+        /// Hold the key-encryption key in the token too, with `backend = "pkcs11"`: an AES-256 key (`<prefix>:kek`, sensitive, non-extractable, generated on first start) seals the software private keys through the HSM, so no KEK file or secret exists.
+        /// Cannot be combined with `keys.encryption_key` or `keys.encryption_key_file`. Keys sealed by a software KEK before cannot be opened with it. See docs/keys.md.
+        pkcs11_kek: bool = false, ValueKind::Bool;
     }
 }
 

@@ -40,6 +40,10 @@ pub enum KeyError {
     /// message never carries a PIN or key material.
     #[error("key vault: {0}")]
     Vault(String),
+    /// A keystore offered for import was refused (wrong password, no private key, an
+    /// unsupported key, an expired certificate, a key that does not match its certificate).
+    #[error("cannot import the keystore: {0}")]
+    Import(String),
     /// The blocking key-generation task panicked or was cancelled.
     #[error("key generation task failed")]
     Task,

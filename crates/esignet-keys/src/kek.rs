@@ -2,12 +2,14 @@
 
 use std::io::Write as _;
 use std::path::Path;
+use std::sync::Arc;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use zeroize::Zeroizing;
 
 use crate::KeyError;
+use crate::sealer::{KeyWrapper, Sealer};
 
 /// Length of the key-encryption key in bytes (AES-256).
 pub const KEK_LEN: usize = 32;
@@ -17,11 +19,16 @@ const HMAC_BLOCK: usize = 64;
 
 /// A 256-bit key-encryption key.
 ///
-/// Private keys are sealed with a key derived from it ([`KeyEncryptionKey::derive`]), as are
-/// other secrets the service keeps outside memory. The bytes are wiped on drop and never shown
-/// by `Debug`.
+/// In software, private keys are sealed with a key derived from it
+/// ([`KeyEncryptionKey::derive`]), as are other secrets the service keeps outside memory. Held
+/// in an HSM ([`KeyEncryptionKey::held_in_vault`]), private keys are sealed by the HSM and
+/// [`KeyEncryptionKey::derive`] uses a separate derivation secret that the HSM key seals at
+/// rest. The bytes are wiped on drop and never shown by `Debug`.
 pub struct KeyEncryptionKey {
+    /// The software KEK, or (held in a vault) the derivation secret.
     bytes: Zeroizing<[u8; KEK_LEN]>,
+    /// The HSM key that seals private keys; `None` for a software KEK.
+    wrapper: Option<Arc<dyn KeyWrapper>>,
 }
 
 impl KeyEncryptionKey {
@@ -41,7 +48,38 @@ impl KeyEncryptionKey {
         }
         let mut bytes = Zeroizing::new([0u8; KEK_LEN]);
         bytes.copy_from_slice(&decoded);
-        Ok(Self { bytes })
+        Ok(Self {
+            bytes,
+            wrapper: None,
+        })
+    }
+
+    /// A KEK held in a device: private keys are sealed and opened by `wrapper` (the key never
+    /// enters this process), and [`KeyEncryptionKey::derive`] derives from `derivation_secret`,
+    /// a random secret the device's key seals at rest (the device cannot hand out HMACs of its
+    /// non-extractable AES key, and the flow-cache and captcha keys must be the same on every
+    /// instance without a second secret to distribute).
+    pub fn held_in_vault(
+        wrapper: Arc<dyn KeyWrapper>,
+        derivation_secret: Zeroizing<[u8; KEK_LEN]>,
+    ) -> Self {
+        Self {
+            bytes: derivation_secret,
+            wrapper: Some(wrapper),
+        }
+    }
+
+    /// Whether the KEK is an HSM key (private keys are sealed by the HSM).
+    pub fn is_held_in_vault(&self) -> bool {
+        self.wrapper.is_some()
+    }
+
+    /// How private keys are sealed under this KEK.
+    pub(crate) fn sealer(&self, label: &str) -> Sealer {
+        match &self.wrapper {
+            Some(wrapper) => Sealer::Wrapper(wrapper.clone()),
+            None => Sealer::Software(Arc::new(Zeroizing::new(self.derive(label)))),
+        }
     }
 
     /// Reads the KEK from `path` (base64, as for [`KeyEncryptionKey::from_base64`]). If the file
@@ -79,7 +117,10 @@ impl KeyEncryptionKey {
                     "generated a new key-encryption key file; back it up: without it the stored \
                      private keys cannot be decrypted"
                 );
-                Ok(Self { bytes })
+                Ok(Self {
+                    bytes,
+                    wrapper: None,
+                })
             }
             // Another process created it between our read and our create: use theirs.
             Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {

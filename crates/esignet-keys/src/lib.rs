@@ -17,14 +17,17 @@
 
 mod certificate;
 mod error;
+mod import;
 mod kek;
 mod manager;
 mod policy;
 mod record;
+mod sealer;
 mod vault;
 
 pub use error::KeyError;
 pub use kek::{KEK_LEN, KeyEncryptionKey};
 pub use manager::{IssuedCertificate, KeyInfo, KeyManager, ROOT_APPLICATION, SigningKey};
 pub use policy::{KeyAlgorithm, KeyPolicy};
+pub use sealer::KeyWrapper;
 pub use vault::{KeyVault, VaultKey};

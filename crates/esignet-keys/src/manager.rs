@@ -10,12 +10,12 @@ use openssl::x509::X509;
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
 use tokio::sync::{Mutex, watch};
-use zeroize::Zeroizing;
 
 use crate::certificate::{issue_for_public_key, issue_leaf, self_signed_root};
 use crate::record::{
     KeySigner, LoadedKey, NewRecord, SEALING_LABEL, is_vault_record, load, open, seal,
 };
+use crate::sealer::Sealer;
 use crate::{KeyAlgorithm, KeyEncryptionKey, KeyError, KeyPolicy, KeyVault};
 
 /// The application id of the shared certificate-issuing keys.
@@ -63,9 +63,9 @@ pub struct IssuedCertificate {
 
 /// The keys as last read from the store: every unexpired key, newest first, and the current
 /// one. Replaced as a whole, never mutated, so readers need no lock beyond cloning the `Arc`.
-struct Loaded {
-    keys: Vec<Arc<LoadedKey>>,
-    current: Option<Arc<LoadedKey>>,
+pub(crate) struct Loaded {
+    pub(crate) keys: Vec<Arc<LoadedKey>>,
+    pub(crate) current: Option<Arc<LoadedKey>>,
 }
 
 impl Loaded {
@@ -73,7 +73,7 @@ impl Loaded {
         self.current.as_ref().map(|key| key.kid.as_str())
     }
 
-    fn info(&self, key: &LoadedKey) -> KeyInfo {
+    pub(crate) fn info(&self, key: &LoadedKey) -> KeyInfo {
         KeyInfo {
             kid: key.kid.clone(),
             algorithm: key.jws_algorithm,
@@ -106,16 +106,16 @@ impl Loaded {
 ///
 /// Reads (signing, JWKS) take a short read lock to clone an `Arc` and never wait on the store.
 pub struct KeyManager {
-    store: Arc<dyn KeyStore>,
-    sealing_key: Zeroizing<[u8; 32]>,
-    clock: Arc<dyn Clock>,
-    application: String,
-    policy: KeyPolicy,
+    pub(crate) store: Arc<dyn KeyStore>,
+    pub(crate) sealer: Sealer,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) application: String,
+    pub(crate) policy: KeyPolicy,
     /// Where new keys are generated; `None`: in software, sealed under the KEK.
-    vault: Option<Arc<dyn KeyVault>>,
+    pub(crate) vault: Option<Arc<dyn KeyVault>>,
     state: RwLock<Arc<Loaded>>,
     /// Serializes generation in this process, so two due-checks cannot both rotate.
-    rotation: Mutex<()>,
+    pub(crate) rotation: Mutex<()>,
     changes: watch::Sender<u64>,
 }
 
@@ -166,7 +166,7 @@ impl KeyManager {
         }
         let manager = Arc::new(KeyManager {
             store,
-            sealing_key: Zeroizing::new(kek.derive(SEALING_LABEL)),
+            sealer: kek.sealer(SEALING_LABEL),
             clock,
             application: application.to_owned(),
             policy,
@@ -231,16 +231,18 @@ impl KeyManager {
             .into_iter()
             .filter(|record| record.not_after > now)
             .collect();
-        let keys = if self.vault.is_some() && live.iter().any(is_vault_record) {
-            // Finding keys in a vault is blocking I/O.
-            let sealing_key = self.sealing_key.clone();
+        let keys = if (self.vault.is_some() && live.iter().any(is_vault_record))
+            || self.sealer.is_blocking()
+        {
+            // Finding keys in a vault, or opening them through the HSM's KEK, is blocking I/O.
+            let sealer = self.sealer.clone();
             let vault = self.vault.clone();
             let algorithm = self.policy.jws_algorithm;
-            tokio::task::spawn_blocking(move || load_all(&live, &sealing_key, vault, algorithm))
+            tokio::task::spawn_blocking(move || load_all(&live, &sealer, vault, algorithm))
                 .await
                 .map_err(|_| KeyError::Task)??
         } else {
-            load_all(&live, &self.sealing_key, None, self.policy.jws_algorithm)?
+            load_all(&live, &self.sealer, None, self.policy.jws_algorithm)?
         };
         // The store lists newest first; the first key of the policy's family that is valid now
         // is current, which every instance sharing the store agrees on.
@@ -393,7 +395,7 @@ impl KeyManager {
         })
     }
 
-    fn snapshot(&self) -> Arc<Loaded> {
+    pub(crate) fn snapshot(&self) -> Arc<Loaded> {
         // A poisoned lock still holds a complete Arc (it is only ever replaced whole).
         self.state
             .read()
@@ -418,7 +420,7 @@ impl KeyManager {
         let root = self.usable_root(now).await?;
         let policy = self.policy.clone();
         let application = self.application.clone();
-        let sealing_key = self.sealing_key.clone();
+        let sealer = self.sealer.clone();
         let vault = self.vault.clone();
         // A replacement is published before it signs (other instances must learn it first); a
         // first key is needed at once.
@@ -436,7 +438,7 @@ impl KeyManager {
                 root,
                 now,
                 activation,
-                &sealing_key,
+                &sealer,
                 vault.as_deref(),
             )
         })
@@ -515,17 +517,23 @@ impl KeyManager {
             return Ok(None);
         };
         let (key, _, mut chain) = match &self.vault {
+            _ if self.sealer.is_blocking() => {
+                let vault = self.vault.clone();
+                let sealer = self.sealer.clone();
+                let record = record.clone();
+                tokio::task::spawn_blocking(move || open(&record, &sealer, vault.as_deref()))
+                    .await
+                    .map_err(|_| KeyError::Task)??
+            }
             Some(vault) => {
                 let vault = vault.clone();
-                let sealing_key = self.sealing_key.clone();
+                let sealer = self.sealer.clone();
                 let record = record.clone();
-                tokio::task::spawn_blocking(move || {
-                    open(&record, &sealing_key, Some(vault.as_ref()))
-                })
-                .await
-                .map_err(|_| KeyError::Task)??
+                tokio::task::spawn_blocking(move || open(&record, &sealer, Some(vault.as_ref())))
+                    .await
+                    .map_err(|_| KeyError::Task)??
             }
-            None => open(&record, &self.sealing_key, None)?,
+            None => open(&record, &self.sealer, None)?,
         };
         let certificate = chain.drain(..).next().ok_or(KeyError::Corrupt {
             kid: record.kid.clone(),
@@ -546,13 +554,13 @@ struct Generated {
 /// Loads every record (the caller filtered out expired ones).
 fn load_all(
     records: &[KeyRecord],
-    sealing_key: &[u8; 32],
+    sealer: &Sealer,
     vault: Option<Arc<dyn KeyVault>>,
     policy_algorithm: esignet_jose::Algorithm,
 ) -> Result<Vec<Arc<LoadedKey>>, KeyError> {
     records
         .iter()
-        .map(|record| load(record, sealing_key, vault.as_deref(), policy_algorithm).map(Arc::new))
+        .map(|record| load(record, sealer, vault.as_deref(), policy_algorithm).map(Arc::new))
         .collect()
 }
 
@@ -600,7 +608,7 @@ fn generate(
     root: Option<(KeySigner, X509)>,
     now: OffsetDateTime,
     activation: OffsetDateTime,
-    sealing_key: &[u8; 32],
+    sealer: &Sealer,
     vault: Option<&dyn KeyVault>,
 ) -> Result<Generated, KeyError> {
     let mut made = Vec::new();
@@ -610,7 +618,7 @@ fn generate(
         root,
         now,
         activation,
-        sealing_key,
+        sealer,
         vault,
         &mut made,
     );
@@ -642,7 +650,7 @@ fn generate_keys(
     root: Option<(KeySigner, X509)>,
     now: OffsetDateTime,
     activation: OffsetDateTime,
-    sealing_key: &[u8; 32],
+    sealer: &Sealer,
     vault: Option<&dyn KeyVault>,
     made: &mut Vec<Arc<dyn crate::VaultKey>>,
 ) -> Result<(KeyRecord, Option<KeyRecord>), KeyError> {
@@ -665,7 +673,7 @@ fn generate_keys(
                     not_after: root_not_after,
                     created_at: now,
                 },
-                sealing_key,
+                sealer,
             )?;
             (key, certificate, Some(record))
         }
@@ -689,7 +697,7 @@ fn generate_keys(
             not_after,
             created_at: now,
         },
-        sealing_key,
+        sealer,
     )?;
     Ok((leaf, root_record))
 }

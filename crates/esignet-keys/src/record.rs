@@ -2,7 +2,7 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use esignet_jose::{Algorithm, PrivateKey, PublicJwk, aead};
+use esignet_jose::{Algorithm, PrivateKey, PublicJwk};
 use std::sync::Arc;
 
 use esignet_spi::{KeyRecord, SigningCertificate};
@@ -11,6 +11,7 @@ use serde_json::{Map, Value};
 use time::OffsetDateTime;
 use zeroize::Zeroizing;
 
+use crate::sealer::Sealer;
 use crate::vault::{VaultKey, reference_bytes, stored_reference};
 use crate::{KeyAlgorithm, KeyError, KeyVault};
 
@@ -35,12 +36,12 @@ impl KeySigner {
         KeyAlgorithm::of_public(&self.public_jwk())
     }
 
-    /// The record form of the private part: sealed under `sealing_key`, or the vault reference.
-    fn stored_form(&self, sealing_key: &[u8; 32], kid: &str) -> Result<Vec<u8>, KeyError> {
+    /// The record form of the private part: sealed by `sealer`, or the vault reference.
+    fn stored_form(&self, sealer: &Sealer, kid: &str) -> Result<Vec<u8>, KeyError> {
         match self {
             KeySigner::Software(key) => {
                 let pkcs8 = key.to_pkcs8_der()?;
-                Ok(aead::seal(sealing_key, &pkcs8, kid.as_bytes())?)
+                sealer.seal(&pkcs8, kid.as_bytes())
             }
             KeySigner::Vault(key) => Ok(reference_bytes(key.as_ref())),
         }
@@ -99,11 +100,11 @@ pub(crate) struct NewRecord<'a> {
     pub(crate) created_at: OffsetDateTime,
 }
 
-/// Seals the private key (AES-256-GCM under the sealing key, AAD = kid) into a record; for a
-/// vault key, records its reference instead.
-pub(crate) fn seal(new: &NewRecord<'_>, sealing_key: &[u8; 32]) -> Result<KeyRecord, KeyError> {
+/// Seals the private key (AAD = kid) into a record; for a vault key, records its reference
+/// instead.
+pub(crate) fn seal(new: &NewRecord<'_>, sealer: &Sealer) -> Result<KeyRecord, KeyError> {
     let kid = new.key.public_jwk().thumbprint();
-    let encrypted_private_key = new.key.stored_form(sealing_key, &kid)?;
+    let encrypted_private_key = new.key.stored_form(sealer, &kid)?;
     let mut certificate_pem = String::new();
     for certificate in new.chain {
         let pem = certificate.to_pem()?;
@@ -124,12 +125,12 @@ pub(crate) fn seal(new: &NewRecord<'_>, sealing_key: &[u8; 32]) -> Result<KeyRec
     })
 }
 
-/// Decrypts and checks a record: the key must decrypt under `sealing_key` with the record's
+/// Decrypts and checks a record: the key must be opened by `sealer` with the record's
 /// kid as AAD (or, for a vault record, be found in `vault`), its thumbprint must be the kid,
 /// its family must be the recorded one, and the first certificate must be for this key.
 pub(crate) fn open(
     record: &KeyRecord,
-    sealing_key: &[u8; 32],
+    sealer: &Sealer,
     vault: Option<&dyn KeyVault>,
 ) -> Result<(KeySigner, KeyAlgorithm, Vec<X509>), KeyError> {
     let corrupt = |reason| KeyError::Corrupt {
@@ -147,16 +148,11 @@ pub(crate) fn open(
             KeySigner::Vault(vault.find(reference)?)
         }
         None => {
-            let pkcs8 = Zeroizing::new(
-                aead::open(
-                    sealing_key,
-                    &record.encrypted_private_key,
-                    record.kid.as_bytes(),
-                )
-                .map_err(|_| KeyError::WrongKek {
-                    kid: record.kid.clone(),
-                })?,
-            );
+            let pkcs8: Zeroizing<Vec<u8>> = sealer.open(
+                &record.encrypted_private_key,
+                record.kid.as_bytes(),
+                &record.kid,
+            )?;
             KeySigner::Software(
                 PrivateKey::from_pkcs8_der(&pkcs8)
                     .map_err(|_| corrupt("unreadable private key"))?,
@@ -189,11 +185,11 @@ pub(crate) fn open(
 /// default algorithm (they stay verifiable until they expire).
 pub(crate) fn load(
     record: &KeyRecord,
-    sealing_key: &[u8; 32],
+    sealer: &Sealer,
     vault: Option<&dyn KeyVault>,
     policy_algorithm: Algorithm,
 ) -> Result<LoadedKey, KeyError> {
-    let (private, family, chain) = open(record, sealing_key, vault)?;
+    let (private, family, chain) = open(record, sealer, vault)?;
     let jws_algorithm = if KeyAlgorithm::for_jws(policy_algorithm) == family {
         policy_algorithm
     } else {

@@ -9,7 +9,7 @@
 
 use std::sync::Arc;
 
-use esignet_jose::{Algorithm, PublicJwk};
+use esignet_jose::{Algorithm, PrivateKey, PublicJwk};
 
 use crate::{KeyAlgorithm, KeyError};
 
@@ -32,6 +32,14 @@ pub trait KeyVault: Send + Sync {
     /// Finds a key again from its [`VaultKey::reference`]. Fails with
     /// [`KeyError::Vault`] when the vault has no such key.
     fn find(&self, reference: &str) -> Result<Arc<dyn VaultKey>, KeyError>;
+
+    /// Stores an existing private key (from an imported keystore) in the vault for
+    /// `application`, as permanent and non-extractable as a generated one. Blocking. The
+    /// default refuses: a vault that cannot import keeps keys it generated only.
+    fn import(&self, application: &str, key: &PrivateKey) -> Result<Arc<dyn VaultKey>, KeyError> {
+        let _ = (application, key);
+        Err(KeyError::Vault("this key vault cannot import keys".into()))
+    }
 }
 
 /// One private key held in a [`KeyVault`].

@@ -86,6 +86,107 @@ impl TokenKey {
         })
     }
 
+    /// Stores an existing private key (and its public half) in the token as a sensitive,
+    /// non-extractable pair labelled `label`, as if generated there. The token never hands the
+    /// private half back; the caller's copy is wiped when it drops.
+    pub(crate) fn import(
+        pool: Arc<SessionPool>,
+        label: String,
+        key: &esignet_jose::PrivateKey,
+    ) -> Result<TokenKey, KeyError> {
+        let name = label.clone().into_bytes();
+        let pkey = key.openssl_pkey();
+        let family = KeyAlgorithm::for_jws(if pkey.id() == openssl::pkey::Id::RSA {
+            Algorithm::RS256
+        } else {
+            Algorithm::ES256
+        });
+        let common = |class: ObjectClass| {
+            vec![
+                Attribute::Class(class),
+                Attribute::KeyType(key_type(family)),
+                Attribute::Token(true),
+                Attribute::Label(name.clone()),
+                Attribute::Id(name.clone()),
+            ]
+        };
+        let mut private_template = common(ObjectClass::PRIVATE_KEY);
+        private_template.extend([
+            Attribute::Private(true),
+            Attribute::Sensitive(true),
+            Attribute::Extractable(false),
+            Attribute::Sign(true),
+        ]);
+        let mut public_template = common(ObjectClass::PUBLIC_KEY);
+        public_template.extend([Attribute::Private(false), Attribute::Verify(true)]);
+        match family {
+            KeyAlgorithm::Rsa2048 => {
+                let rsa = pkey.rsa()?;
+                let missing = || KeyError::Vault("the RSA key lacks its CRT parameters".into());
+                let n = rsa.n().to_vec();
+                let e = rsa.e().to_vec();
+                private_template.extend([
+                    Attribute::Modulus(n.clone()),
+                    Attribute::PublicExponent(e.clone()),
+                    Attribute::PrivateExponent(rsa.d().to_vec()),
+                    Attribute::Prime1(rsa.p().ok_or_else(missing)?.to_vec()),
+                    Attribute::Prime2(rsa.q().ok_or_else(missing)?.to_vec()),
+                    Attribute::Exponent1(rsa.dmp1().ok_or_else(missing)?.to_vec()),
+                    Attribute::Exponent2(rsa.dmq1().ok_or_else(missing)?.to_vec()),
+                    Attribute::Coefficient(rsa.iqmp().ok_or_else(missing)?.to_vec()),
+                ]);
+                public_template.extend([Attribute::Modulus(n), Attribute::PublicExponent(e)]);
+            }
+            KeyAlgorithm::EcP256 => {
+                let ec = pkey.ec_key()?;
+                let mut context = BigNumContext::new()?;
+                let point = ec.public_key().to_bytes(
+                    ec.group(),
+                    openssl::ec::PointConversionForm::UNCOMPRESSED,
+                    &mut context,
+                )?;
+                // CKA_EC_POINT is the DER OCTET STRING of the uncompressed point.
+                let mut octet_string = vec![0x04, u8::try_from(point.len()).unwrap_or(0x41)];
+                octet_string.extend_from_slice(&point);
+                private_template.extend([
+                    Attribute::EcParams(P256_PARAMS.to_vec()),
+                    Attribute::Value(ec.private_key().to_vec_padded(32)?),
+                ]);
+                public_template.extend([
+                    Attribute::EcParams(P256_PARAMS.to_vec()),
+                    Attribute::EcPoint(octet_string),
+                ]);
+            }
+        }
+        let private = pool.with_session("import a key pair", |session| {
+            let private = session.create_object(&private_template)?;
+            if let Err(error) = session.create_object(&public_template) {
+                let _ = session.destroy_object(private);
+                return Err(error);
+            }
+            Ok(private)
+        })?;
+        // Zeroize the template copies of the private components.
+        for attribute in &mut private_template {
+            if let Attribute::PrivateExponent(bytes)
+            | Attribute::Prime1(bytes)
+            | Attribute::Prime2(bytes)
+            | Attribute::Exponent1(bytes)
+            | Attribute::Exponent2(bytes)
+            | Attribute::Coefficient(bytes)
+            | Attribute::Value(bytes) = attribute
+            {
+                zeroize::Zeroize::zeroize(bytes);
+            }
+        }
+        Ok(TokenKey {
+            pool,
+            label,
+            private: Mutex::new(private),
+            public: key.public_jwk(),
+        })
+    }
+
     /// Finds the key pair labelled `label`.
     pub(crate) fn find(
         pool: Arc<SessionPool>,

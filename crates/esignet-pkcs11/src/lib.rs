@@ -15,6 +15,7 @@
 #![deny(missing_docs)]
 
 mod error;
+mod kek;
 mod key;
 mod pool;
 
@@ -26,7 +27,7 @@ use cryptoki::object::{Attribute, KeyType, ObjectClass};
 use cryptoki::session::UserType;
 use cryptoki::slot::Slot;
 use cryptoki::types::AuthPin;
-use esignet_keys::{KeyAlgorithm, KeyError, KeyVault, VaultKey};
+use esignet_keys::{KeyAlgorithm, KeyEncryptionKey, KeyError, KeyVault, VaultKey};
 use zeroize::Zeroizing;
 
 pub use error::Pkcs11Error;
@@ -144,6 +145,24 @@ impl Pkcs11Vault {
         })
     }
 
+    /// The key-encryption key held in this token: the AES-256 key labelled `<prefix>:kek`
+    /// (sensitive, non-extractable, generated on first use) seals software private keys with
+    /// `CKM_AES_GCM`; derived secrets come from a derivation secret it seals, stored in the
+    /// token as `<prefix>:kek-derivation-secret`. Blocking.
+    pub fn key_encryption_key(&self) -> Result<KeyEncryptionKey, Pkcs11Error> {
+        let kek = kek::open(self.pool.clone(), &self.label_prefix)?;
+        tracing::info!(
+            token = %self.token_label,
+            "the key-encryption key is held in the HSM"
+        );
+        Ok(kek)
+    }
+
+    /// The label of the key-encryption key object in the token.
+    pub fn kek_label(&self) -> String {
+        format!("{}:kek", self.label_prefix)
+    }
+
     /// The label of the token in use.
     pub fn token_label(&self) -> &str {
         &self.token_label
@@ -193,6 +212,27 @@ impl KeyVault for Pkcs11Vault {
             token = %self.token_label,
             label = key.reference(),
             "generated a key in the HSM"
+        );
+        Ok(Arc::new(key))
+    }
+
+    fn import(
+        &self,
+        application: &str,
+        key: &esignet_jose::PrivateKey,
+    ) -> Result<Arc<dyn VaultKey>, KeyError> {
+        if application.contains(':') {
+            return Err(KeyError::Vault(
+                "an application name must not contain ':'".into(),
+            ));
+        }
+        let random = esignet_jose::b64url_encode(&esignet_jose::random_bytes(12));
+        let label = format!("{}:{application}:{random}", self.label_prefix);
+        let key = TokenKey::import(self.pool.clone(), label, key)?;
+        tracing::info!(
+            token = %self.token_label,
+            label = key.reference(),
+            "imported a key into the HSM"
         );
         Ok(Arc::new(key))
     }

@@ -9,7 +9,7 @@ use esignet_captcha::{PowCaptcha, PowConfig, RemoteCaptcha, RemoteConfig, Remote
 use esignet_config::AuthenticatorKind;
 use esignet_config::{CaptchaKind, RemoteCaptchaProvider, Settings};
 use esignet_core::{CachedClientStore, CaptchaPolicy, ClientManager, Core, CoreDeps};
-use esignet_keys::{KeyEncryptionKey, KeyManager, KeyPolicy};
+use esignet_keys::{KeyEncryptionKey, KeyManager, KeyPolicy, KeyVault};
 use esignet_mock_authenticator::{
     Directory, MockAuthenticator, MockSettings, RegisteredIdentities, SharedDirectory,
 };
@@ -61,36 +61,50 @@ impl App {
     }
 }
 
-/// Opens the store and the key-encryption key.
-pub async fn open_store(
-    settings: &Settings,
-) -> anyhow::Result<(Arc<dyn Store>, Arc<KeyEncryptionKey>)> {
-    let (store, _, kek) = open_store_and_sqlite(settings).await?;
-    Ok((store, kek))
+/// What signing keys need: the store, the key-encryption key and, with `keys.backend =
+/// "pkcs11"`, the HSM (opened once and shared by both).
+pub struct KeyMaterial {
+    /// The store.
+    pub store: Arc<dyn Store>,
+    /// The key-encryption key: software, or held in the HSM (`keys.pkcs11_kek`).
+    pub kek: Arc<KeyEncryptionKey>,
+    /// The HSM holding the service signing keys.
+    pub vault: Option<Arc<dyn KeyVault>>,
+    /// The SQLite store itself when it is the one in use (the built-in signup registry keeps
+    /// its residents there).
+    pub sqlite: Option<esignet_store_sqlite::SqliteStore>,
 }
 
-/// As [`open_store`], with the SQLite store itself when that is the one in use.
-async fn open_store_and_sqlite(
-    settings: &Settings,
-) -> anyhow::Result<(
-    Arc<dyn Store>,
-    Option<esignet_store_sqlite::SqliteStore>,
-    Arc<KeyEncryptionKey>,
-)> {
+/// Opens the store, the HSM (if configured) and the key-encryption key.
+pub async fn open_store(settings: &Settings) -> anyhow::Result<KeyMaterial> {
     let (store, sqlite) = crate::backends::open_store_and_sqlite(settings).await?;
-    let kek = match &settings.keys.encryption_key {
-        Some(key) => KeyEncryptionKey::from_base64(&esignet_jose::b64url_encode(key.expose()))
+    let pkcs11 = crate::hsm::open_vault(settings)?;
+    let hsm_kek = settings.keys.pkcs11.as_ref().is_some_and(|hsm| hsm.kek);
+    let kek = match (&pkcs11, &settings.keys.encryption_key) {
+        (Some(vault), _) if hsm_kek => {
+            let vault = vault.clone();
+            tokio::task::spawn_blocking(move || vault.key_encryption_key())
+                .await
+                .context("the HSM task failed")?
+                .context("cannot open the key-encryption key in the HSM (keys.pkcs11_kek)")?
+        }
+        (_, Some(key)) => KeyEncryptionKey::from_base64(&esignet_jose::b64url_encode(key.expose()))
             .context("invalid keys.encryption_key")?,
-        None => KeyEncryptionKey::load_or_create(&settings.encryption_key_file()).with_context(
-            || {
+        (_, None) => KeyEncryptionKey::load_or_create(&settings.encryption_key_file())
+            .with_context(|| {
                 format!(
                     "cannot load the key-encryption key {}",
                     settings.encryption_key_file().display()
                 )
-            },
-        )?,
+            })?,
     };
-    Ok((store, sqlite, Arc::new(kek)))
+    let vault = pkcs11.map(|vault| -> Arc<dyn KeyVault> { vault });
+    Ok(KeyMaterial {
+        store,
+        kek: Arc::new(kek),
+        vault,
+        sqlite,
+    })
 }
 
 /// The key policy of an application from the `[keys]` settings.
@@ -119,12 +133,16 @@ pub fn key_policy(settings: &Settings, common_name: &str) -> anyhow::Result<KeyP
 pub async fn build(settings: &Settings) -> anyhow::Result<App> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let metrics = settings.telemetry.metrics_bind.map(|_| Metrics::shared());
-    let (store, sqlite, kek) = open_store_and_sqlite(settings).await?;
+    let KeyMaterial {
+        store,
+        kek,
+        vault,
+        sqlite,
+    } = open_store(settings).await?;
     let store: Arc<dyn Store> = match &metrics {
         Some(metrics) => Arc::new(MeteredStore::new(store, metrics.clone())),
         None => store,
     };
-    let vault = crate::hsm::open_vault(settings)?;
     let service_keys = KeyManager::open_with_vault(
         store.clone(),
         kek.clone(),

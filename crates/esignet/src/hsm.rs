@@ -4,12 +4,12 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use esignet_config::{Pkcs11Token, Settings};
-use esignet_keys::KeyVault;
 use esignet_pkcs11::{Pkcs11Config, Pkcs11Vault, TokenSelector};
 
 /// The vault of the service signing keys: `None` for software keys. Blocking (loads the module
-/// and logs in): run before serving.
-pub fn open_vault(settings: &Settings) -> anyhow::Result<Option<Arc<dyn KeyVault>>> {
+/// and logs in): run before serving. Open it once per process: the module is finalised when
+/// the vault is dropped.
+pub fn open_vault(settings: &Settings) -> anyhow::Result<Option<Arc<Pkcs11Vault>>> {
     let Some(pkcs11) = &settings.keys.pkcs11 else {
         return Ok(None);
     };

@@ -1,7 +1,7 @@
 //! `esignet`: the eSignet-rs binary.
 //!
 //! `esignet serve` runs the OpenID Connect provider; `esignet config check` validates the
-//! configuration without starting; `esignet keys list|rotate` manages signing keys.
+//! configuration without starting; `esignet keys list|rotate|import` manages signing keys.
 // The UI configuration defaults are one large json! literal.
 #![recursion_limit = "256"]
 
@@ -135,6 +135,20 @@ enum KeysCommand {
     List,
     /// Generates a new current signing key; the previous one stays published until it expires.
     Rotate,
+    /// Imports a PKCS#12 keystore's private key and certificate chain as a signing key (into
+    /// the HSM with keys.backend = "pkcs11"); it becomes current like a rotated key.
+    Import {
+        /// The PKCS#12 (.p12 / .pfx) file.
+        #[arg(long, value_name = "FILE")]
+        pkcs12: PathBuf,
+        /// The environment variable holding the keystore password (never a command-line
+        /// argument: those are visible to other users); without it the password is empty.
+        #[arg(long, value_name = "VAR")]
+        password_env: Option<String>,
+        /// The application the key signs for (only the service's token-signing keys).
+        #[arg(long, default_value = "OIDC_SERVICE")]
+        application: String,
+    },
 }
 
 fn load_settings(cli: &Cli) -> Result<Settings, String> {
@@ -276,8 +290,35 @@ pub(crate) async fn shutdown_signal() {
 
 async fn keys(settings: &Settings, command: KeysCommand) -> anyhow::Result<()> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let (store, kek) = app::open_store(settings).await?;
-    let vault = hsm::open_vault(settings)?;
+    let app::KeyMaterial {
+        store, kek, vault, ..
+    } = app::open_store(settings).await?;
+    // Read the keystore before opening the keys: a bad file or password changes nothing.
+    let import = match &command {
+        KeysCommand::Import {
+            pkcs12,
+            password_env,
+            application,
+        } => {
+            if application != app::SERVICE_KEYS {
+                anyhow::bail!(
+                    "only {} keys can be imported (not {application})",
+                    app::SERVICE_KEYS
+                );
+            }
+            let der = std::fs::read(pkcs12)
+                .with_context(|| format!("cannot read {}", pkcs12.display()))?;
+            let password = match password_env {
+                Some(name) => zeroize::Zeroizing::new(
+                    std::env::var(name)
+                        .with_context(|| format!("the environment variable {name} is not set"))?,
+                ),
+                None => zeroize::Zeroizing::new(String::new()),
+            };
+            Some((der, password))
+        }
+        _ => None,
+    };
     let manager = KeyManager::open_with_vault(
         store,
         kek,
@@ -288,6 +329,20 @@ async fn keys(settings: &Settings, command: KeysCommand) -> anyhow::Result<()> {
     )
     .await
     .context("cannot open the service signing keys")?;
+    if let Some((der, password)) = import {
+        let info = manager
+            .import_pkcs12(&der, &password)
+            .await
+            .context("import failed")?;
+        if info.is_current {
+            println!("imported: new current key {}", info.kid);
+        } else {
+            println!(
+                "imported: key {} signs from {} (published now)",
+                info.kid, info.not_before
+            );
+        }
+    }
     if let KeysCommand::Rotate = command {
         let info = manager.rotate().await.context("rotation failed")?;
         if info.not_before > esignet_spi::Clock::now(&SystemClock) {

@@ -6,6 +6,7 @@
     reason = "test helpers: a panic is how a test reports failure"
 )]
 
+mod kek;
 mod softhsm;
 
 use std::path::Path;

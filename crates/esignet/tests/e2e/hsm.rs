@@ -11,7 +11,7 @@ use crate::harness::{Server, run_cli};
 use crate::login::{Browser, Rp, authorize_request, pkce_pair};
 use crate::verify::{jwks, verify_jws};
 
-const PIN: &str = "2468-e2e-pin";
+pub(crate) const PIN: &str = "2468-e2e-pin";
 const LABEL: &str = "esignet-e2e";
 
 /// A fresh SoftHSM2 token; the directory also holds the configuration file. Shared with the
@@ -53,13 +53,13 @@ pub(crate) fn hsm_env(conf: &std::path::Path) -> Vec<(&'static str, String)> {
     ]
 }
 
-fn borrowed<'a>(env: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
+pub(crate) fn borrowed<'a>(env: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
     env.iter()
         .map(|(key, value)| (*key, value.as_str()))
         .collect()
 }
 
-fn with(
+pub(crate) fn with(
     env: &[(&'static str, String)],
     key: &'static str,
     value: &str,
@@ -119,7 +119,7 @@ fn config_check_catches_a_wrong_module_token_or_pin_without_showing_the_pin() {
     );
 }
 
-async fn login_id_token(server: &Server) -> String {
+pub(crate) async fn login_id_token(server: &Server) -> String {
     let rp = Rp {
         server,
         client_id: "health-services-demo".into(),
@@ -146,7 +146,7 @@ async fn login_id_token(server: &Server) -> String {
     tokens["id_token"].as_str().unwrap().to_owned()
 }
 
-fn kid(token: &str) -> String {
+pub(crate) fn kid(token: &str) -> String {
     jsonwebtoken::decode_header(token).unwrap().kid.unwrap()
 }
 

@@ -17,6 +17,8 @@ mod flows;
 mod harness;
 mod helm;
 mod hsm;
+mod hsm_import;
+mod hsm_kek;
 mod ida;
 mod login;
 mod notification;
