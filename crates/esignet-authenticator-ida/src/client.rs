@@ -22,7 +22,7 @@ const MAX_ANSWER_BYTES: usize = 1024 * 1024;
 
 /// Why a call got no usable answer. Every kind maps to the operation's failure code.
 #[derive(Debug)]
-enum CallError {
+pub(crate) enum CallError {
     /// IDA answered, signed, with an error: its code, passed through.
     Ida(String),
     /// No usable answer (transport, status, signature, shape).
@@ -85,12 +85,12 @@ impl IdaAuthenticator {
         })
     }
 
-    fn now(&self) -> String {
+    pub(crate) fn now(&self) -> String {
         wire::request_time(self.clock.now())
     }
 
     /// `{base}/{segments...}/{license}/{partner}/{api key}`, each segment percent-encoded.
-    fn endpoint(
+    pub(crate) fn endpoint(
         &self,
         base: &Url,
         segments: &[&str],
@@ -117,7 +117,7 @@ impl IdaAuthenticator {
     /// Signs and posts `body`, verifies IDA's `response-signature` over the exact answer bytes
     /// and decodes it. Never retried: every call has side effects (an OTP sent, an OTP or a
     /// KYC token spent).
-    async fn call<T: DeserializeOwned>(
+    pub(crate) async fn call<T: DeserializeOwned>(
         &self,
         operation: &'static str,
         url: Url,
@@ -202,9 +202,56 @@ impl IdaAuthenticator {
             CallError::Failed
         })
     }
+
+    /// The settings this authenticator was built with.
+    pub(crate) fn config(&self) -> &IdaConfig {
+        &self.config
+    }
+
+    /// The OTP service base URL.
+    pub(crate) fn otp_url(&self) -> &Url {
+        &self.otp_url
+    }
+
+    /// kyc-auth's members for `challenges`, the factors sealed to IDA's partner certificate
+    /// (key binding sends the same members). Failures are `failed`.
+    pub(crate) fn sealed_auth_body(
+        &self,
+        id: &str,
+        individual_id: String,
+        transaction_id: String,
+        challenges: &[esignet_spi::AuthChallenge],
+        claims_metadata_required: bool,
+        failed: &'static str,
+    ) -> Result<wire::KycAuthBody, PluginError> {
+        let auth_request = kyc::auth_request(challenges, self.now())
+            .map_err(|_| PluginError::new(failed))?;
+        let auth_json = serde_json::to_vec(&auth_request).map_err(|_| PluginError::new(failed))?;
+        let sealed =
+            envelope::seal_request(&auth_json, &self.config.credentials.ida_partner_certificate)
+                .map_err(|error| {
+                    tracing::error!(%error, "cannot seal the IDA auth request");
+                    PluginError::new(failed)
+                })?;
+        Ok(wire::KycAuthBody {
+            id: id.to_owned(),
+            version: wire::VERSION.to_owned(),
+            request_time: self.now(),
+            domain_uri: self.config.domain_uri.clone(),
+            env: self.config.env.clone(),
+            individual_id,
+            transaction_id,
+            consent_obtained: true,
+            request: sealed.request,
+            request_hmac: sealed.request_hmac,
+            request_session_key: sealed.request_session_key,
+            thumbprint: sealed.thumbprint,
+            claims_metadata_required: claims_metadata_required.then_some(true),
+        })
+    }
 }
 
-fn plugin_error(error: CallError, failed: &'static str) -> PluginError {
+pub(crate) fn plugin_error(error: CallError, failed: &'static str) -> PluginError {
     match error {
         CallError::Ida(code) => PluginError::new(code),
         CallError::Failed => PluginError::new(failed),
@@ -255,15 +302,6 @@ impl Authenticator for IdaAuthenticator {
         request: KycAuthRequest,
     ) -> Result<KycAuthResult, PluginError> {
         let fail = |error| plugin_error(error, codes::AUTH_FAILED);
-        let auth_request = kyc::auth_request(&request.challenges, self.now())?;
-        let auth_json =
-            serde_json::to_vec(&auth_request).map_err(|_| PluginError::new(codes::AUTH_FAILED))?;
-        let sealed =
-            envelope::seal_request(&auth_json, &self.config.credentials.ida_partner_certificate)
-                .map_err(|error| {
-                    tracing::error!(%error, "cannot seal the IDA auth request");
-                    PluginError::new(codes::AUTH_FAILED)
-                })?;
         let url = self
             .endpoint(
                 &self.auth_url,
@@ -272,21 +310,14 @@ impl Authenticator for IdaAuthenticator {
                 client_id,
             )
             .map_err(fail)?;
-        let body = wire::KycAuthBody {
-            id: wire::KYC_AUTH_ID.to_owned(),
-            version: wire::VERSION.to_owned(),
-            request_time: self.now(),
-            domain_uri: self.config.domain_uri.clone(),
-            env: self.config.env.clone(),
-            individual_id: request.individual_id,
-            transaction_id: request.transaction_id,
-            consent_obtained: true,
-            request: sealed.request,
-            request_hmac: sealed.request_hmac,
-            request_session_key: sealed.request_session_key,
-            thumbprint: sealed.thumbprint,
-            claims_metadata_required: claims_metadata_required.then_some(true),
-        };
+        let body = self.sealed_auth_body(
+            wire::KYC_AUTH_ID,
+            request.individual_id,
+            request.transaction_id,
+            &request.challenges,
+            claims_metadata_required,
+            codes::AUTH_FAILED,
+        )?;
         let answer: wire::KycAuthResponse =
             self.call("kyc_auth", url, &body).await.map_err(fail)?;
         match (answer.kyc_status, answer.kyc_token, answer.auth_token) {

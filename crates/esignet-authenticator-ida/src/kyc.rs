@@ -119,7 +119,15 @@ fn offset_time(time: &Asn1TimeRef) -> Option<OffsetDateTime> {
 /// IDA's signing certificate as eSignet publishes it; its key id is the certificate's
 /// `x5t#S256` thumbprint (the `kid` IDA's KYC JWT carries).
 pub(crate) fn signing_certificate(certificate: &X509) -> Result<SigningCertificate, PluginError> {
-    let failed = || PluginError::new(codes::KYC_SIGNING_CERTIFICATE_FAILED);
+    published_certificate(certificate, codes::KYC_SIGNING_CERTIFICATE_FAILED)
+}
+
+/// `certificate` as eSignet publishes it (key id: its `x5t#S256`); failures are `failed`.
+pub(crate) fn published_certificate(
+    certificate: &X509,
+    failed: &'static str,
+) -> Result<SigningCertificate, PluginError> {
+    let failed = || PluginError::new(failed);
     let pem = certificate.to_pem().map_err(|_| failed())?;
     Ok(SigningCertificate {
         key_id: envelope::certificate_thumbprint(certificate).map_err(|_| failed())?,
