@@ -224,8 +224,8 @@ impl IdaAuthenticator {
         claims_metadata_required: bool,
         failed: &'static str,
     ) -> Result<wire::KycAuthBody, PluginError> {
-        let auth_request = kyc::auth_request(challenges, self.now())
-            .map_err(|_| PluginError::new(failed))?;
+        let auth_request =
+            kyc::auth_request(challenges, self.now()).map_err(|_| PluginError::new(failed))?;
         let auth_json = serde_json::to_vec(&auth_request).map_err(|_| PluginError::new(failed))?;
         let sealed =
             envelope::seal_request(&auth_json, &self.config.credentials.ida_partner_certificate)

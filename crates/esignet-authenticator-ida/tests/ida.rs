@@ -38,6 +38,7 @@ async fn setup() -> Setup {
         partner_certificate: partner.1.clone(),
         ida_partner,
         ida_signing,
+        binding_ca: self_signed("IDA KEY BINDING CA"),
     })
     .await;
     Setup {
