@@ -18,7 +18,8 @@ use crate::validate::{http_url, secs};
 section! {
     /// MOSIP ID Authentication (IDA), for `authenticator.kind = "ida"`: residents authenticate
     /// with an OTP or a PIN through IDA's delegated kyc-auth, and their claims come from IDA's
-    /// kyc-exchange, as eSignet's mosip-identity-plugin does (IDA 1.2.0.x API, see docs/identity-systems.md).
+    /// kyc-exchange, and wallets bind keys through IDA's identity key binding, as eSignet's
+    /// mosip-identity-plugin does (IDA 1.2.0.x API, see docs/identity-systems.md).
     IdaRaw = "ida" {
         /// IDA's auth service base URL, context path included; `kyc-auth/delegated/...` and `kyc-exchange/delegated/...` are appended.
         auth_url: String = "http://ida-auth.ida/idauthentication/v1".to_owned(), ValueKind::Str;
@@ -44,6 +45,10 @@ section! {
         env: String = "Staging".to_owned(), ValueKind::Str;
         /// The `domainUri` member of kyc-auth. Unset: the issuer.
         domain_uri: Option<String> = None, ValueKind::OptStr, default_doc = "the issuer", example = "\"https://esignet.example.org\"";
+        /// IDA's auth service base URL for wallet key binding, context path included; `identity-key-binding/delegated/...` is appended. Unset: `ida.auth_url`.
+        binding_url: Option<String> = None, ValueKind::OptStr, default_doc = "ida.auth_url", example = "\"http://ida-auth.ida/idauthentication/v1\"";
+        /// PEM files of the CA certificates IDA signs wallet binding certificates with, current first then previous ones (each file a chain, CA first). Published at `/binding/certificates`; wallet certificates must be issued by one of them. Empty: no wallet key binding (the wallet endpoints answer `not_implemented`).
+        binding_ca_certificate_files: Vec<String> = Vec::new(), ValueKind::StrList, default_doc = "none (no key binding)", example = "[\"/etc/esignet/ida/binding-ca.pem\"]";
         /// Total time allowed for one IDA call, in seconds.
         timeout_secs: u64 = 10, ValueKind::Int;
         /// Time allowed to connect to IDA, in seconds.
@@ -79,6 +84,10 @@ pub struct IdaSettings {
     pub env: String,
     /// The `domainUri` member, if configured.
     pub domain_uri: Option<String>,
+    /// Key binding base URL, without trailing slash (`auth_url` unless configured).
+    pub binding_url: String,
+    /// The binding CA chains, PEM, one per configured file; empty: no key binding.
+    pub binding_ca_certificate_pems: Vec<String>,
     /// Time allowed for one call.
     pub timeout: Duration,
     /// Time allowed to connect.
@@ -131,6 +140,10 @@ pub(crate) fn ida(raw: IdaRaw, enabled: bool, problems: &mut Problems) -> IdaSet
     };
     let auth_url = url("ida.auth_url", raw.auth_url);
     let otp_url = url("ida.otp_url", raw.otp_url);
+    let binding_url = match raw.binding_url.filter(|text| !text.trim().is_empty()) {
+        Some(text) => url("ida.binding_url", text),
+        None => auth_url.clone(),
+    };
     let otp_channels: Vec<String> = raw
         .otp_channels
         .iter()
@@ -154,6 +167,8 @@ pub(crate) fn ida(raw: IdaRaw, enabled: bool, problems: &mut Problems) -> IdaSet
         otp_channels,
         env: raw.env,
         domain_uri: raw.domain_uri.filter(|uri| !uri.trim().is_empty()),
+        binding_url,
+        binding_ca_certificate_pems: Vec::new(),
         timeout: secs(problems, "ida.timeout_secs", raw.timeout_secs, 1),
         connect_timeout: secs(
             problems,
@@ -222,5 +237,25 @@ pub(crate) fn ida(raw: IdaRaw, enabled: bool, problems: &mut Problems) -> IdaSet
     ) {
         settings.ida_signing_certificate_pem = pem;
     }
+    settings.binding_ca_certificate_pems =
+        binding_ca_chains(problems, &raw.binding_ca_certificate_files);
     settings
+}
+
+/// Reads the binding CA files: each must hold at least one PEM certificate (the CA first).
+fn binding_ca_chains(problems: &mut Problems, files: &[String]) -> Vec<String> {
+    const KEY: &str = "ida.binding_ca_certificate_files";
+    let mut chains = Vec::with_capacity(files.len());
+    for path in files {
+        let Some(bytes) = read_pem(problems, KEY, path) else {
+            continue;
+        };
+        match X509::stack_from_pem(&bytes) {
+            Ok(chain) if !chain.is_empty() => {
+                chains.push(String::from_utf8_lossy(&bytes).into_owned());
+            }
+            _ => problems.push(KEY, format!("\"{path}\" is not a PEM certificate chain")),
+        }
+    }
+    chains
 }
