@@ -32,6 +32,29 @@ pub struct IdaBindingConfig {
     pub ca_certificates: Vec<Vec<X509>>,
 }
 
+impl IdaBindingConfig {
+    /// Settings from PEM texts, one chain (CA first) per text.
+    ///
+    /// # Errors
+    ///
+    /// A text that holds no PEM certificate.
+    pub fn from_pem(binding_url: String, chains: &[String]) -> Result<Self, IdaConfigError> {
+        let ca_certificates = chains
+            .iter()
+            .map(|pem| match X509::stack_from_pem(pem.as_bytes()) {
+                Ok(chain) if !chain.is_empty() => Ok(chain),
+                _ => Err(IdaConfigError(
+                    "a binding CA chain is not PEM certificates".to_owned(),
+                )),
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Self {
+            binding_url,
+            ca_certificates,
+        })
+    }
+}
+
 impl std::fmt::Debug for IdaBindingConfig {
     fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         formatter

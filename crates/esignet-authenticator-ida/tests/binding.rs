@@ -448,6 +448,14 @@ async fn binder_settings_are_validated_and_formats_follow_the_plugin() {
     let mut binding = setup.binding();
     binding.ca_certificates = vec![vec![]];
     assert!(IdaKeyBinder::new(setup.config(), binding, clock()).is_err());
+    let pem = |certificate: &X509| String::from_utf8(certificate.to_pem().unwrap()).unwrap();
+    let from_pem = IdaBindingConfig::from_pem(
+        setup.server.base_url(),
+        &[pem(&setup.binding_ca), pem(&self_signed("old CA").1)],
+    )
+    .unwrap();
+    assert_eq!(from_pem.ca_certificates.len(), 2);
+    assert!(IdaBindingConfig::from_pem(setup.server.base_url(), &["junk".to_owned()]).is_err());
     let mut binding = setup.binding();
     binding.binding_url = "not a url".to_owned();
     let error = IdaKeyBinder::new(setup.config(), binding, clock()).unwrap_err();

@@ -174,7 +174,9 @@ fn key_binding_settings_default_to_off_and_read_the_ca_chains() {
     );
     assert_eq!(settings.ida.binding_ca_certificate_pems.len(), 2);
     assert_eq!(
-        settings.ida.binding_ca_certificate_pems[0].matches("BEGIN CERTIFICATE").count(),
+        settings.ida.binding_ca_certificate_pems[0]
+            .matches("BEGIN CERTIFICATE")
+            .count(),
         2
     );
 }
@@ -197,7 +199,11 @@ fn bad_binding_urls_and_ca_files_are_problems() {
             .any(|(found, message)| found == key && message.contains(text))
     };
     assert!(about("ida.binding_url", "http or https"), "{problems:?}");
-    for text in ["is not a PEM certificate chain", "cannot read", "must name a PEM file"] {
+    for text in [
+        "is not a PEM certificate chain",
+        "cannot read",
+        "must name a PEM file",
+    ] {
         assert!(
             about("ida.binding_ca_certificate_files", text),
             "{text}: {problems:?}"

@@ -1,7 +1,8 @@
 //! The real binary with `authenticator.kind = "ida"` against the IDA-compatible test server: a
 //! complete OTP login (send-otp → kyc-auth → kyc-exchange) to a userinfo verified with the
-//! published JWKS, IDA's codes passed through, IDA faults as clean codes, and `config check`
-//! on bad `[ida]` settings.
+//! published JWKS, a wallet binding its key through IDA and logging in by QR code with a WLA
+//! token, IDA's codes passed through, IDA faults as clean codes, and `config check` on bad
+//! `[ida]` settings.
 
 use esignet_authenticator_ida::test_server::{
     Fault, IDENTITIES, TEST_OTP, TestIda, TestIdaSettings,
@@ -13,21 +14,24 @@ use crate::harness::{Server, new_rsa_key, run_cli};
 use crate::login::{Browser, Rp, authorize_request, pkce_pair};
 use crate::verify::{jwks, verify_jws};
 
-const CLIENT: &str = "ida-client";
+mod wallet;
+
+pub(crate) const CLIENT: &str = "ida-client";
 const PARTNER: &str = "mpartner-esignet";
 const LICENSE: &str = "e2e-misp-license-key";
 
 /// The test server and the PEM files the binary reads.
-struct Ida {
-    server: TestIda,
+pub(crate) struct Ida {
+    pub(crate) server: TestIda,
     files: tempfile::TempDir,
 }
 
 impl Ida {
-    async fn start() -> Self {
+    pub(crate) async fn start() -> Self {
         let partner = self_signed("eSignet partner");
         let ida_partner = self_signed("IDA-PARTNER");
         let ida_signing = self_signed("IDA SIGN");
+        let binding_ca = self_signed("IDA KEY BINDING CA");
         let files = tempfile::tempdir().unwrap();
         let write = |name: &str, body: String| {
             std::fs::write(files.path().join(name), body).unwrap();
@@ -36,6 +40,7 @@ impl Ida {
         write("partner.pem", certificate_pem(&partner.1));
         write("ida-partner.pem", certificate_pem(&ida_partner.1));
         write("ida-sign.pem", certificate_pem(&ida_signing.1));
+        write("binding-ca.pem", certificate_pem(&binding_ca.1));
         let server = TestIda::start(TestIdaSettings {
             license_key: LICENSE.to_owned(),
             partner_id: PARTNER.to_owned(),
@@ -43,6 +48,7 @@ impl Ida {
             partner_certificate: partner.1,
             ida_partner,
             ida_signing,
+            binding_ca,
         })
         .await;
         Self { server, files }
@@ -52,13 +58,15 @@ impl Ida {
         self.files.path().join(name).to_str().unwrap().to_owned()
     }
 
-    fn env(&self) -> Vec<(&'static str, String)> {
+    pub(crate) fn env(&self) -> Vec<(&'static str, String)> {
         vec![
             ("ESIGNET_AUTHENTICATOR__KIND", "ida".to_owned()),
             ("ESIGNET_IDA__AUTH_URL", self.server.base_url()),
             ("ESIGNET_IDA__OTP_URL", self.server.base_url()),
             ("ESIGNET_IDA__MISP_LICENSE_KEY", LICENSE.to_owned()),
             ("ESIGNET_IDA__PARTNER_ID", PARTNER.to_owned()),
+            // Key binding has no client id to fall back on.
+            ("ESIGNET_IDA__API_KEY", CLIENT.to_owned()),
             (
                 "ESIGNET_IDA__PARTNER_PRIVATE_KEY_FILE",
                 self.file("partner-key.pem"),
@@ -75,15 +83,26 @@ impl Ida {
                 "ESIGNET_IDA__IDA_SIGNING_CERTIFICATE_FILE",
                 self.file("ida-sign.pem"),
             ),
+            (
+                "ESIGNET_IDA__BINDING_CA_CERTIFICATE_FILES",
+                self.file("binding-ca.pem"),
+            ),
             ("ESIGNET_IDA__TIMEOUT_SECS", "2".to_owned()),
         ]
     }
 }
 
+impl Ida {
+    /// The binary configured for this test server.
+    pub(crate) async fn start_server(&self) -> Server {
+        let env = self.env();
+        let pairs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        Server::start(&pairs).await
+    }
+}
+
 async fn start(ida: &Ida) -> Server {
-    let env = ida.env();
-    let pairs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    Server::start(&pairs).await
+    ida.start_server().await
 }
 
 #[tokio::test]
