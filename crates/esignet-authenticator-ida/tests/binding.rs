@@ -146,7 +146,7 @@ fn wla_token(key: &PrivateKey, thumbprint: &str, iat: i64) -> String {
 }
 
 fn now() -> i64 {
-    time::OffsetDateTime::now_utc().unix_timestamp()
+    esignet_spi::Clock::now(&esignet_spi::SystemClock).unix_timestamp()
 }
 
 async fn wla_login(ida: &IdaAuthenticator, uin: &str, token: String) -> Result<String, String> {
@@ -198,7 +198,7 @@ async fn otp_binding_certifies_the_key_and_its_wla_tokens_log_in() {
         "the binding CA signed it"
     );
     let subject = certificate.subject_name().entries().next().unwrap();
-    assert_eq!(subject.data().to_string(), "Siddharth K Mansour");
+    assert_eq!(subject.data().to_string().unwrap(), "Siddharth K Mansour");
     // The CA the service checks certificates against and publishes to wallets.
     let authorities = binder.binding_ca_certificates().await.unwrap();
     assert_eq!(authorities.len(), 1);
