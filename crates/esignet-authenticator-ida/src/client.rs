@@ -251,6 +251,64 @@ impl IdaAuthenticator {
     }
 }
 
+impl IdaAuthenticator {
+    /// kyc-exchange, or with `verified` IDA's v2 kyc-exchange carrying the consented verified
+    /// and unverified claims (the plugin's `doVerifiedKycExchange`).
+    async fn exchange(
+        &self,
+        relying_party_id: &str,
+        client_id: &str,
+        request: KycExchangeRequest,
+        verified: bool,
+    ) -> Result<KycExchangeResult, PluginError> {
+        let fail = |error| plugin_error(error, codes::DATA_EXCHANGE_FAILED);
+        let url = self
+            .endpoint(
+                &self.auth_url,
+                if verified {
+                    &["kyc-exchange", "delegated", "v2"]
+                } else {
+                    &["kyc-exchange", "delegated"]
+                },
+                relying_party_id,
+                client_id,
+            )
+            .map_err(fail)?;
+        let (verified_consented_claims, un_verified_consented_claims) = if verified {
+            kyc::split_claim_details(&request.accepted_claim_details)
+        } else {
+            (None, None)
+        };
+        let consent = if request.accepted_claims.is_empty() {
+            vec!["sub".to_owned()]
+        } else {
+            request.accepted_claims
+        };
+        let body = wire::KycExchangeBody {
+            id: wire::KYC_EXCHANGE_ID.to_owned(),
+            version: wire::VERSION.to_owned(),
+            request_time: self.now(),
+            transaction_id: request.transaction_id,
+            kyc_token: request.kyc_token,
+            consent_obtained: consent,
+            locales: kyc::iso3_locales(&request.claims_locales),
+            resp_type: "JWS".to_owned(),
+            individual_id: request.individual_id,
+            verified_consented_claims,
+            un_verified_consented_claims,
+        };
+        let answer: wire::KycExchangeResponse =
+            self.call("kyc_exchange", url, &body).await.map_err(fail)?;
+        let Some(jwt) = answer.encrypted_kyc else {
+            return Err(PluginError::new(codes::DATA_EXCHANGE_FAILED));
+        };
+        // The userinfo reaches relying parties, which verify it with the JWKS we publish: a
+        // JWT that IDA's signing key did not sign is refused here rather than handed on.
+        kyc::verify_kyc_jwt(&jwt, &self.config.credentials.ida_signing_certificate)?;
+        Ok(KycExchangeResult { encrypted_kyc: jwt })
+    }
+}
+
 pub(crate) fn plugin_error(error: CallError, failed: &'static str) -> PluginError {
     match error {
         CallError::Ida(code) => PluginError::new(code),
@@ -302,13 +360,14 @@ impl Authenticator for IdaAuthenticator {
         request: KycAuthRequest,
     ) -> Result<KycAuthResult, PluginError> {
         let fail = |error| plugin_error(error, codes::AUTH_FAILED);
+        // Claims metadata comes from IDA's v2 kyc-auth (OpenID Connect for Identity Assurance).
+        let segments: &[&str] = if claims_metadata_required {
+            &["kyc-auth", "delegated", "v2"]
+        } else {
+            &["kyc-auth", "delegated"]
+        };
         let url = self
-            .endpoint(
-                &self.auth_url,
-                &["kyc-auth", "delegated"],
-                relying_party_id,
-                client_id,
-            )
+            .endpoint(&self.auth_url, segments, relying_party_id, client_id)
             .map_err(fail)?;
         let body = self.sealed_auth_body(
             wire::KYC_AUTH_ID,
@@ -325,7 +384,11 @@ impl Authenticator for IdaAuthenticator {
                 Ok(KycAuthResult {
                     kyc_token,
                     partner_specific_user_token: psut,
-                    claims_metadata: Map::new(),
+                    claims_metadata: if claims_metadata_required {
+                        kyc::claims_metadata(answer.verified_claims_metadata.as_deref())
+                    } else {
+                        Map::new()
+                    },
                 })
             }
             _ => Err(PluginError::new(codes::AUTH_FAILED)),
@@ -338,40 +401,18 @@ impl Authenticator for IdaAuthenticator {
         client_id: &str,
         request: KycExchangeRequest,
     ) -> Result<KycExchangeResult, PluginError> {
-        let fail = |error| plugin_error(error, codes::DATA_EXCHANGE_FAILED);
-        let url = self
-            .endpoint(
-                &self.auth_url,
-                &["kyc-exchange", "delegated"],
-                relying_party_id,
-                client_id,
-            )
-            .map_err(fail)?;
-        let consent = if request.accepted_claims.is_empty() {
-            vec!["sub".to_owned()]
-        } else {
-            request.accepted_claims
-        };
-        let body = wire::KycExchangeBody {
-            id: wire::KYC_EXCHANGE_ID.to_owned(),
-            version: wire::VERSION.to_owned(),
-            request_time: self.now(),
-            transaction_id: request.transaction_id,
-            kyc_token: request.kyc_token,
-            consent_obtained: consent,
-            locales: kyc::iso3_locales(&request.claims_locales),
-            resp_type: "JWS".to_owned(),
-            individual_id: request.individual_id,
-        };
-        let answer: wire::KycExchangeResponse =
-            self.call("kyc_exchange", url, &body).await.map_err(fail)?;
-        let Some(jwt) = answer.encrypted_kyc else {
-            return Err(PluginError::new(codes::DATA_EXCHANGE_FAILED));
-        };
-        // The userinfo reaches relying parties, which verify it with the JWKS we publish: a
-        // JWT that IDA's signing key did not sign is refused here rather than handed on.
-        kyc::verify_kyc_jwt(&jwt, &self.config.credentials.ida_signing_certificate)?;
-        Ok(KycExchangeResult { encrypted_kyc: jwt })
+        self.exchange(relying_party_id, client_id, request, false)
+            .await
+    }
+
+    async fn verified_kyc_exchange(
+        &self,
+        relying_party_id: &str,
+        client_id: &str,
+        request: KycExchangeRequest,
+    ) -> Result<KycExchangeResult, PluginError> {
+        self.exchange(relying_party_id, client_id, request, true)
+            .await
     }
 
     async fn kyc_signing_certificates(&self) -> Result<Vec<SigningCertificate>, PluginError> {

@@ -3,7 +3,7 @@
 //! and the test server.
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 /// `id` of kyc-auth.
 pub const KYC_AUTH_ID: &str = "mosip.identity.kycauth";
@@ -158,6 +158,13 @@ pub struct KycExchangeBody {
     pub resp_type: String,
     /// The resident's UIN or VID. Personal data.
     pub individual_id: String,
+    /// v2: the consented verified claims, `[{verification, claims}]` (OpenID Connect for
+    /// Identity Assurance requests, filtered to the accepted claims).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verified_consented_claims: Option<Vec<Value>>,
+    /// v2: the consented unverified claims, each with its request detail (or null).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub un_verified_consented_claims: Option<Map<String, Value>>,
 }
 
 /// One IDA error.
@@ -208,6 +215,10 @@ pub struct KycAuthResponse {
     /// Whether authentication succeeded.
     #[serde(default)]
     pub kyc_status: bool,
+    /// v2: the claims' verification metadata, a JSON object in a string
+    /// (`{"name": [{"trust_framework": ...}], "email": []}`).
+    #[serde(default)]
+    pub verified_claims_metadata: Option<String>,
 }
 
 /// The kyc-exchange result.
