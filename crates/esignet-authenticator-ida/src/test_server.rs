@@ -12,7 +12,9 @@
 //! tokens: unknown `IDA-KYE-001`, spent `IDA-KYE-003`, another transaction `IDA-KYE-005`,
 //! another individual `IDA-KYE-007`. Key binding: see the `binding` module; kyc-auth accepts
 //! the WLA tokens of keys it bound (unknown `x5t#S256` `IDA-KBT-001`, `iat` out of range
-//! `IDA-KBT-002`, bad signature `IDA-KBT-003`). Every answer (errors too) is HTTP 200 and signed in
+//! `IDA-KBT-002`, bad signature `IDA-KBT-003`). The v2 kyc-auth adds `verifiedClaimsMetadata`,
+//! the v2 kyc-exchange releases verified claims in `verified_claims` (see the `verified`
+//! module). Every answer (errors too) is HTTP 200 and signed in
 //! `response-signature`, as IDA's filters do.
 
 use std::collections::HashMap;
@@ -35,6 +37,7 @@ use crate::envelope::{self, EnvelopeError, SealedRequest};
 use crate::wire;
 
 mod binding;
+mod verified;
 
 /// The fixed OTP the test server "sends".
 pub const TEST_OTP: &str = "111111";
@@ -48,6 +51,8 @@ pub struct TestIdentity {
     pub pin: &'static str,
     /// The claims released on exchange.
     pub claims: &'static [(&'static str, &'static str)],
+    /// The verified claims and the trust framework each was verified under (v2 endpoints).
+    pub verified: &'static [(&'static str, &'static str)],
 }
 
 /// The demo residents.
@@ -62,6 +67,7 @@ pub const IDENTITIES: &[TestIdentity] = &[
             ("birthdate", "1987-11-25"),
             ("gender", "Male"),
         ],
+        verified: &[("name", "nira"), ("birthdate", "nira")],
     },
     TestIdentity {
         uin: "2154189532",
@@ -73,6 +79,7 @@ pub const IDENTITIES: &[TestIdentity] = &[
             ("birthdate", "1990-02-14"),
             ("gender", "Female"),
         ],
+        verified: &[],
     },
 ];
 
@@ -169,6 +176,14 @@ impl TestIda {
             .route(
                 "/idauthentication/v1/kyc-exchange/delegated/{license}/{partner}/{key}",
                 post(kyc_exchange),
+            )
+            .route(
+                "/idauthentication/v1/kyc-auth/delegated/v2/{license}/{partner}/{key}",
+                post(kyc_auth_v2),
+            )
+            .route(
+                "/idauthentication/v1/kyc-exchange/delegated/v2/{license}/{partner}/{key}",
+                post(kyc_exchange_v2),
             )
             .route(
                 "/idauthentication/v1/identity-key-binding/delegated/{license}/{partner}/{key}",
@@ -447,15 +462,35 @@ async fn kyc_auth(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let body = match admit(&state, &credentials, &headers, &body, wire::KYC_AUTH_ID).await {
+    kyc_auth_version(&state, &credentials, &headers, &body, false).await
+}
+
+async fn kyc_auth_v2(
+    State(state): State<Arc<ServerState>>,
+    Path(credentials): PathCredentials,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    kyc_auth_version(&state, &credentials, &headers, &body, true).await
+}
+
+/// kyc-auth; `v2` adds the resident's `verifiedClaimsMetadata`.
+async fn kyc_auth_version(
+    state: &ServerState,
+    credentials: &(String, String, String),
+    headers: &HeaderMap,
+    body: &[u8],
+    v2: bool,
+) -> Response {
+    let body = match admit(state, credentials, headers, body, wire::KYC_AUTH_ID).await {
         Ok(body) => body,
         Err(response) => return response,
     };
     let transaction_id = text(&body, "transactionID").to_owned();
     let outcome = (|| {
-        let resident = authenticate(&state, &body, &transaction_id, true)?;
+        let resident = authenticate(state, &body, &transaction_id, true)?;
         let kyc_token = esignet_jose::random_id();
-        let psut = psut(resident.uin, &credentials);
+        let psut = psut(resident.uin, credentials);
         state.tokens.lock().expect("token lock").insert(
             kyc_token.clone(),
             Token {
@@ -465,9 +500,13 @@ async fn kyc_auth(
                 spent: false,
             },
         );
-        Ok(json!({ "kycToken": kyc_token, "authToken": psut, "kycStatus": true }))
+        let mut response = json!({ "kycToken": kyc_token, "authToken": psut, "kycStatus": true });
+        if v2 {
+            response["verifiedClaimsMetadata"] = json!(verified::metadata_text(resident));
+        }
+        Ok(response)
     })();
-    answer(&state, &transaction_id, outcome)
+    answer(state, &transaction_id, outcome)
 }
 
 async fn kyc_exchange(
@@ -476,7 +515,28 @@ async fn kyc_exchange(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let body = match admit(&state, &credentials, &headers, &body, wire::KYC_EXCHANGE_ID).await {
+    kyc_exchange_version(&state, &credentials, &headers, &body, false).await
+}
+
+async fn kyc_exchange_v2(
+    State(state): State<Arc<ServerState>>,
+    Path(credentials): PathCredentials,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    kyc_exchange_version(&state, &credentials, &headers, &body, true).await
+}
+
+/// kyc-exchange; `v2` releases `unVerifiedConsentedClaims` and, in `verified_claims`, the
+/// `verifiedConsentedClaims` the resident has verified.
+async fn kyc_exchange_version(
+    state: &ServerState,
+    credentials: &(String, String, String),
+    headers: &HeaderMap,
+    body: &[u8],
+    v2: bool,
+) -> Response {
+    let body = match admit(state, credentials, headers, body, wire::KYC_EXCHANGE_ID).await {
         Ok(body) => body,
         Err(response) => return response,
     };
@@ -503,18 +563,22 @@ async fn kyc_exchange(
         }
         token.spent = true;
         let resident = identity(&token.uin)?;
-        let consented: Vec<&str> = body
-            .get("consentObtained")
-            .and_then(Value::as_array)
-            .map(|list| list.iter().filter_map(Value::as_str).collect())
-            .unwrap_or_default();
         let mut claims = Map::new();
         claims.insert("sub".to_owned(), json!(token.psut));
         claims.insert("aud".to_owned(), json!(credentials.2));
         claims.insert("iat".to_owned(), json!(SystemClock.now().unix_timestamp()));
-        for (name, value) in resident.claims {
-            if consented.contains(name) {
-                claims.insert((*name).to_owned(), json!(value));
+        if v2 {
+            verified::release(resident, &body, &mut claims)?;
+        } else {
+            let consented: Vec<&str> = body
+                .get("consentObtained")
+                .and_then(Value::as_array)
+                .map(|list| list.iter().filter_map(Value::as_str).collect())
+                .unwrap_or_default();
+            for (name, value) in resident.claims {
+                if consented.contains(name) {
+                    claims.insert((*name).to_owned(), json!(value));
+                }
             }
         }
         let (key, certificate) = &state.settings.ida_signing;
@@ -529,5 +593,5 @@ async fn kyc_exchange(
             esignet_jose::sign_compact(key, Algorithm::RS256, &header, &payload).expect("sign");
         Ok(json!({ "encryptedKyc": jwt }))
     })();
-    answer(&state, &transaction_id, outcome)
+    answer(state, &transaction_id, outcome)
 }
