@@ -10,8 +10,9 @@
 //! | Seam method | Call |
 //! |---|---|
 //! | `send_otp` | `POST {otp_url}/otp/{misp-license-key}/{partner-id}/{api-key}` |
-//! | `kyc_auth` | `POST {auth_url}/kyc-auth/delegated/{misp-license-key}/{partner-id}/{oidc-client-id}` |
+//! | `kyc_auth` | `POST {auth_url}/kyc-auth/delegated/{misp-license-key}/{partner-id}/{oidc-client-id}` (`.../kyc-auth/delegated/v2/...` when claims metadata is required) |
 //! | `kyc_exchange` | `POST {auth_url}/kyc-exchange/delegated/{misp-license-key}/{partner-id}/{oidc-client-id}` |
+//! | `verified_kyc_exchange` | `POST {auth_url}/kyc-exchange/delegated/v2/{misp-license-key}/{partner-id}/{oidc-client-id}` with `verifiedConsentedClaims` / `unVerifiedConsentedClaims` |
 //! | `kyc_signing_certificates` | the configured IDA signing certificate |
 //! | `send_binding_otp` ([`IdaKeyBinder`]) | `POST {otp_url}/otp/{misp-license-key}/{partner-id}/{api-key}` |
 //! | `do_key_binding` ([`IdaKeyBinder`]) | `POST {binding_url}/identity-key-binding/delegated/{misp-license-key}/{partner-id}/{api-key}` |
