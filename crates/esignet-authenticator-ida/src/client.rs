@@ -12,6 +12,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Map;
 use url::Url;
 
+use crate::certificates::{self, CertificateSource, IdaCertificateSource};
 use crate::config::{IdaConfig, IdaConfigError};
 use crate::envelope;
 use crate::wire::{self, ResponseWrapper};
@@ -36,6 +37,8 @@ pub struct IdaAuthenticator {
     otp_url: Url,
     config: IdaConfig,
     clock: Arc<dyn Clock>,
+    /// Where the KYC signing certificates are read from; `None`: the configured certificate.
+    certificates: Option<CertificateSource>,
 }
 
 impl std::fmt::Debug for IdaAuthenticator {
@@ -55,6 +58,11 @@ fn safe_code(code: &str) -> bool {
         && code
             .bytes()
             .all(|byte| byte.is_ascii_alphanumeric() || byte == b'-' || byte == b'_')
+}
+
+/// `code` if it may be passed to the client (see [`safe_code`]).
+pub(crate) fn ida_code(code: &str) -> Option<String> {
+    safe_code(code).then(|| code.to_owned())
 }
 
 impl IdaAuthenticator {
@@ -82,7 +90,22 @@ impl IdaAuthenticator {
             otp_url,
             config,
             clock,
+            certificates: None,
         })
+    }
+
+    /// Reads the KYC signing certificates from MOSIP's key manager instead of publishing the
+    /// configured IDA signing certificate (which still verifies every answer and KYC JWT).
+    ///
+    /// # Errors
+    ///
+    /// An unusable URL, or no client id or secret key.
+    pub fn with_certificate_source(
+        mut self,
+        source: IdaCertificateSource,
+    ) -> Result<Self, IdaConfigError> {
+        self.certificates = Some(CertificateSource::new(source)?);
+        Ok(self)
     }
 
     pub(crate) fn now(&self) -> String {
@@ -416,6 +439,9 @@ impl Authenticator for IdaAuthenticator {
     }
 
     async fn kyc_signing_certificates(&self) -> Result<Vec<SigningCertificate>, PluginError> {
+        if let Some(source) = &self.certificates {
+            return certificates::fetch(&self.http, source, self.now()).await;
+        }
         kyc::signing_certificate(&self.config.credentials.ida_signing_certificate).map(|c| vec![c])
     }
 }

@@ -13,7 +13,7 @@
 //! | `kyc_auth` | `POST {auth_url}/kyc-auth/delegated/{misp-license-key}/{partner-id}/{oidc-client-id}` (`.../kyc-auth/delegated/v2/...` when claims metadata is required) |
 //! | `kyc_exchange` | `POST {auth_url}/kyc-exchange/delegated/{misp-license-key}/{partner-id}/{oidc-client-id}` |
 //! | `verified_kyc_exchange` | `POST {auth_url}/kyc-exchange/delegated/v2/{misp-license-key}/{partner-id}/{oidc-client-id}` with `verifiedConsentedClaims` / `unVerifiedConsentedClaims` |
-//! | `kyc_signing_certificates` | the configured IDA signing certificate |
+//! | `kyc_signing_certificates` | the configured IDA signing certificate, or with [`IdaAuthenticator::with_certificate_source`] the key manager's `GET {certificates_url}?applicationId=IDA&referenceId=SIGN` after `POST {auth_token_url}` |
 //! | `send_binding_otp` ([`IdaKeyBinder`]) | `POST {otp_url}/otp/{misp-license-key}/{partner-id}/{api-key}` |
 //! | `do_key_binding` ([`IdaKeyBinder`]) | `POST {binding_url}/identity-key-binding/delegated/{misp-license-key}/{partner-id}/{api-key}` |
 //! | `binding_ca_certificates` ([`IdaKeyBinder`]) | the configured binding CA certificates |
@@ -45,6 +45,7 @@
 #![deny(missing_docs)]
 
 mod binder;
+mod certificates;
 mod client;
 mod config;
 pub mod envelope;
@@ -59,6 +60,7 @@ pub use binder::{
     IdaBindingConfig, IdaKeyBinder, PARTNER_API_KEY_HEADER, PARTNER_ID_HEADER,
     binding_transaction_id,
 };
+pub use certificates::IdaCertificateSource;
 pub use client::IdaAuthenticator;
 pub use config::{IdaConfig, IdaConfigError, IdaCredentials};
 

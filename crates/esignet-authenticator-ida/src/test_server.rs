@@ -14,7 +14,8 @@
 //! the WLA tokens of keys it bound (unknown `x5t#S256` `IDA-KBT-001`, `iat` out of range
 //! `IDA-KBT-002`, bad signature `IDA-KBT-003`). The v2 kyc-auth adds `verifiedClaimsMetadata`,
 //! the v2 kyc-exchange releases verified claims in `verified_claims` (see the `verified`
-//! module). Every answer (errors too) is HTTP 200 and signed in
+//! module). The kernel side (see the `keymanager` module) issues auth tokens and lists the
+//! signing certificate. Every IDA answer (errors too) is HTTP 200 and signed in
 //! `response-signature`, as IDA's filters do.
 
 use std::collections::HashMap;
@@ -37,7 +38,10 @@ use crate::envelope::{self, EnvelopeError, SealedRequest};
 use crate::wire;
 
 mod binding;
+mod keymanager;
 mod verified;
+
+pub use keymanager::{TEST_KERNEL_APP_ID, TEST_KERNEL_CLIENT_ID, TEST_KERNEL_SECRET_KEY};
 
 /// The fixed OTP the test server "sends".
 pub const TEST_OTP: &str = "111111";
@@ -133,6 +137,8 @@ struct ServerState {
     tokens: Mutex<HashMap<String, Token>>,
     /// The wallet keys bound so far.
     bindings: Mutex<Vec<binding::BoundKey>>,
+    /// Kernel auth tokens issued (key manager access).
+    kernel_tokens: Mutex<Vec<String>>,
     calls: AtomicUsize,
 }
 
@@ -162,6 +168,7 @@ impl TestIda {
             otps: Mutex::new(Vec::new()),
             tokens: Mutex::new(HashMap::new()),
             bindings: Mutex::new(Vec::new()),
+            kernel_tokens: Mutex::new(Vec::new()),
             calls: AtomicUsize::new(0),
         });
         let router = Router::new()
@@ -189,6 +196,14 @@ impl TestIda {
                 "/idauthentication/v1/identity-key-binding/delegated/{license}/{partner}/{key}",
                 post(binding::key_binding),
             )
+            .route(
+                "/v1/authmanager/authenticate/clientidsecretkey",
+                post(keymanager::auth_token),
+            )
+            .route(
+                "/v1/keymanager/getAllCertificates",
+                axum::routing::get(keymanager::all_certificates),
+            )
             .with_state(state.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -203,6 +218,19 @@ impl TestIda {
     /// The base URL of both services, `http://127.0.0.1:<port>/idauthentication/v1`.
     pub fn base_url(&self) -> String {
         format!("http://{}/idauthentication/v1", self.addr)
+    }
+
+    /// The kernel auth manager's `authenticate/clientidsecretkey` URL.
+    pub fn auth_token_url(&self) -> String {
+        format!(
+            "http://{}/v1/authmanager/authenticate/clientidsecretkey",
+            self.addr
+        )
+    }
+
+    /// The key manager's `getAllCertificates` URL.
+    pub fn certificates_url(&self) -> String {
+        format!("http://{}/v1/keymanager/getAllCertificates", self.addr)
     }
 
     /// Injects `fault` into every following answer.
