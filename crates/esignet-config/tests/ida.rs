@@ -210,3 +210,53 @@ fn bad_binding_urls_and_ca_files_are_problems() {
         );
     }
 }
+
+#[test]
+fn the_key_manager_certificate_source_needs_its_credentials() {
+    let files = Files::new();
+    let settings = files.load(&files.section(None)).unwrap();
+    assert!(settings.ida.certificate_source.is_none());
+
+    let config = format!(
+        "{}certificates_url = \"http://keymanager.local/v1/keymanager/getAllCertificates\"\n\
+         auth_token_url = \"http://auth.local/v1/authmanager/authenticate/clientidsecretkey\"\n\
+         auth_client_id = \"ida-client\"\n\
+         auth_secret_key = \"kernel-secret\"\n",
+        files.section(None)
+    );
+    let settings = files.load(&config).unwrap();
+    let source = settings.ida.certificate_source.clone().unwrap();
+    assert_eq!(source.client_id, "ida-client");
+    assert_eq!(source.secret_key.expose(), "kernel-secret");
+    assert_eq!(source.app_id, "ida");
+    assert!(!format!("{:?}", settings.ida).contains("kernel-secret"));
+
+    let alone = format!(
+        "{}certificates_url = \"http://keymanager.local/v1/keymanager/getAllCertificates\"\n",
+        files.section(None)
+    );
+    let problems = problem_keys(files.load(&alone));
+    for key in [
+        "ida.auth_token_url",
+        "ida.auth_client_id",
+        "ida.auth_secret_key",
+    ] {
+        assert!(
+            problems
+                .iter()
+                .any(|(found, message)| found == key && message.contains("ida.certificates_url")),
+            "{key}: {problems:?}"
+        );
+    }
+    let bad = format!(
+        "{}certificates_url = \"keymanager\"\nauth_token_url = \"ftp://auth\"\n",
+        files.section(None)
+    );
+    let problems = problem_keys(files.load(&bad));
+    assert!(
+        problems
+            .iter()
+            .any(|(key, _)| key == "ida.certificates_url")
+    );
+    assert!(problems.iter().any(|(key, _)| key == "ida.auth_token_url"));
+}

@@ -6,7 +6,8 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use esignet_authenticator_ida::{
-    IdaAuthenticator, IdaBindingConfig, IdaConfig, IdaCredentials, IdaKeyBinder,
+    IdaAuthenticator, IdaBindingConfig, IdaCertificateSource, IdaConfig, IdaCredentials,
+    IdaKeyBinder,
 };
 use esignet_authenticator_sunbird::NoKeyBinder;
 use esignet_config::Settings;
@@ -55,7 +56,20 @@ pub fn ida_authenticator(
                 .context("cannot set up the IDA key binder")?,
         )
     };
-    let authenticator =
+    let mut authenticator =
         IdaAuthenticator::new(config, clock).context("cannot set up the IDA authenticator")?;
+    if let Some(source) = &section.certificate_source {
+        authenticator = authenticator
+            .with_certificate_source(IdaCertificateSource {
+                auth_token_url: source.auth_token_url.clone(),
+                certificates_url: source.certificates_url.clone(),
+                client_id: source.client_id.clone(),
+                secret_key: source.secret_key.expose().to_owned(),
+                app_id: source.app_id.clone(),
+                application_id: "IDA".to_owned(),
+                reference_id: "SIGN".to_owned(),
+            })
+            .context("cannot set up the IDA certificate source")?;
+    }
     Ok((Arc::new(authenticator), binder))
 }

@@ -5,7 +5,8 @@
 //! `[ida]` settings.
 
 use esignet_authenticator_ida::test_server::{
-    Fault, IDENTITIES, TEST_OTP, TestIda, TestIdaSettings,
+    Fault, IDENTITIES, TEST_KERNEL_APP_ID, TEST_KERNEL_CLIENT_ID, TEST_KERNEL_SECRET_KEY, TEST_OTP,
+    TestIda, TestIdaSettings,
 };
 use esignet_authenticator_ida::testing::{certificate_pem, private_key_pem, self_signed};
 use serde_json::json;
@@ -108,7 +109,26 @@ async fn start(ida: &Ida) -> Server {
 #[tokio::test]
 async fn otp_login_through_ida_to_a_verified_userinfo() {
     let ida = Ida::start().await;
-    let server = start(&ida).await;
+    // The KYC signing certificate is published from IDA's key manager.
+    let mut env = ida.env();
+    env.extend([
+        (
+            "ESIGNET_IDA__CERTIFICATES_URL",
+            ida.server.certificates_url(),
+        ),
+        ("ESIGNET_IDA__AUTH_TOKEN_URL", ida.server.auth_token_url()),
+        (
+            "ESIGNET_IDA__AUTH_CLIENT_ID",
+            TEST_KERNEL_CLIENT_ID.to_owned(),
+        ),
+        (
+            "ESIGNET_IDA__AUTH_SECRET_KEY",
+            TEST_KERNEL_SECRET_KEY.to_owned(),
+        ),
+        ("ESIGNET_IDA__AUTH_APP_ID", TEST_KERNEL_APP_ID.to_owned()),
+    ]);
+    let pairs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let server = Server::start(&pairs).await;
     let key = new_rsa_key();
     server.register_client(CLIENT, json!({}), &key).await;
     let (verifier, challenge) = pkce_pair();
