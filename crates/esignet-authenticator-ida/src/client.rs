@@ -12,6 +12,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Map;
 use url::Url;
 
+use crate::certificates::{self, CertificateSource, IdaCertificateSource};
 use crate::config::{IdaConfig, IdaConfigError};
 use crate::envelope;
 use crate::wire::{self, ResponseWrapper};
@@ -22,7 +23,7 @@ const MAX_ANSWER_BYTES: usize = 1024 * 1024;
 
 /// Why a call got no usable answer. Every kind maps to the operation's failure code.
 #[derive(Debug)]
-enum CallError {
+pub(crate) enum CallError {
     /// IDA answered, signed, with an error: its code, passed through.
     Ida(String),
     /// No usable answer (transport, status, signature, shape).
@@ -36,6 +37,8 @@ pub struct IdaAuthenticator {
     otp_url: Url,
     config: IdaConfig,
     clock: Arc<dyn Clock>,
+    /// Where the KYC signing certificates are read from; `None`: the configured certificate.
+    certificates: Option<CertificateSource>,
 }
 
 impl std::fmt::Debug for IdaAuthenticator {
@@ -55,6 +58,11 @@ fn safe_code(code: &str) -> bool {
         && code
             .bytes()
             .all(|byte| byte.is_ascii_alphanumeric() || byte == b'-' || byte == b'_')
+}
+
+/// `code` if it may be passed to the client (see [`safe_code`]).
+pub(crate) fn ida_code(code: &str) -> Option<String> {
+    safe_code(code).then(|| code.to_owned())
 }
 
 impl IdaAuthenticator {
@@ -82,15 +90,30 @@ impl IdaAuthenticator {
             otp_url,
             config,
             clock,
+            certificates: None,
         })
     }
 
-    fn now(&self) -> String {
+    /// Reads the KYC signing certificates from MOSIP's key manager instead of publishing the
+    /// configured IDA signing certificate (which still verifies every answer and KYC JWT).
+    ///
+    /// # Errors
+    ///
+    /// An unusable URL, or no client id or secret key.
+    pub fn with_certificate_source(
+        mut self,
+        source: IdaCertificateSource,
+    ) -> Result<Self, IdaConfigError> {
+        self.certificates = Some(CertificateSource::new(source)?);
+        Ok(self)
+    }
+
+    pub(crate) fn now(&self) -> String {
         wire::request_time(self.clock.now())
     }
 
     /// `{base}/{segments...}/{license}/{partner}/{api key}`, each segment percent-encoded.
-    fn endpoint(
+    pub(crate) fn endpoint(
         &self,
         base: &Url,
         segments: &[&str],
@@ -117,7 +140,7 @@ impl IdaAuthenticator {
     /// Signs and posts `body`, verifies IDA's `response-signature` over the exact answer bytes
     /// and decodes it. Never retried: every call has side effects (an OTP sent, an OTP or a
     /// KYC token spent).
-    async fn call<T: DeserializeOwned>(
+    pub(crate) async fn call<T: DeserializeOwned>(
         &self,
         operation: &'static str,
         url: Url,
@@ -202,9 +225,114 @@ impl IdaAuthenticator {
             CallError::Failed
         })
     }
+
+    /// The settings this authenticator was built with.
+    pub(crate) fn config(&self) -> &IdaConfig {
+        &self.config
+    }
+
+    /// The OTP service base URL.
+    pub(crate) fn otp_url(&self) -> &Url {
+        &self.otp_url
+    }
+
+    /// kyc-auth's members for `challenges`, the factors sealed to IDA's partner certificate
+    /// (key binding sends the same members). Failures are `failed`.
+    pub(crate) fn sealed_auth_body(
+        &self,
+        id: &str,
+        individual_id: String,
+        transaction_id: String,
+        challenges: &[esignet_spi::AuthChallenge],
+        claims_metadata_required: bool,
+        failed: &'static str,
+    ) -> Result<wire::KycAuthBody, PluginError> {
+        let auth_request =
+            kyc::auth_request(challenges, self.now()).map_err(|_| PluginError::new(failed))?;
+        let auth_json = serde_json::to_vec(&auth_request).map_err(|_| PluginError::new(failed))?;
+        let sealed =
+            envelope::seal_request(&auth_json, &self.config.credentials.ida_partner_certificate)
+                .map_err(|error| {
+                    tracing::error!(%error, "cannot seal the IDA auth request");
+                    PluginError::new(failed)
+                })?;
+        Ok(wire::KycAuthBody {
+            id: id.to_owned(),
+            version: wire::VERSION.to_owned(),
+            request_time: self.now(),
+            domain_uri: self.config.domain_uri.clone(),
+            env: self.config.env.clone(),
+            individual_id,
+            transaction_id,
+            consent_obtained: true,
+            request: sealed.request,
+            request_hmac: sealed.request_hmac,
+            request_session_key: sealed.request_session_key,
+            thumbprint: sealed.thumbprint,
+            claims_metadata_required: claims_metadata_required.then_some(true),
+        })
+    }
 }
 
-fn plugin_error(error: CallError, failed: &'static str) -> PluginError {
+impl IdaAuthenticator {
+    /// kyc-exchange, or with `verified` IDA's v2 kyc-exchange carrying the consented verified
+    /// and unverified claims (the plugin's `doVerifiedKycExchange`).
+    async fn exchange(
+        &self,
+        relying_party_id: &str,
+        client_id: &str,
+        request: KycExchangeRequest,
+        verified: bool,
+    ) -> Result<KycExchangeResult, PluginError> {
+        let fail = |error| plugin_error(error, codes::DATA_EXCHANGE_FAILED);
+        let url = self
+            .endpoint(
+                &self.auth_url,
+                if verified {
+                    &["kyc-exchange", "delegated", "v2"]
+                } else {
+                    &["kyc-exchange", "delegated"]
+                },
+                relying_party_id,
+                client_id,
+            )
+            .map_err(fail)?;
+        let (verified_consented_claims, un_verified_consented_claims) = if verified {
+            kyc::split_claim_details(&request.accepted_claim_details)
+        } else {
+            (None, None)
+        };
+        let consent = if request.accepted_claims.is_empty() {
+            vec!["sub".to_owned()]
+        } else {
+            request.accepted_claims
+        };
+        let body = wire::KycExchangeBody {
+            id: wire::KYC_EXCHANGE_ID.to_owned(),
+            version: wire::VERSION.to_owned(),
+            request_time: self.now(),
+            transaction_id: request.transaction_id,
+            kyc_token: request.kyc_token,
+            consent_obtained: consent,
+            locales: kyc::iso3_locales(&request.claims_locales),
+            resp_type: "JWS".to_owned(),
+            individual_id: request.individual_id,
+            verified_consented_claims,
+            un_verified_consented_claims,
+        };
+        let answer: wire::KycExchangeResponse =
+            self.call("kyc_exchange", url, &body).await.map_err(fail)?;
+        let Some(jwt) = answer.encrypted_kyc else {
+            return Err(PluginError::new(codes::DATA_EXCHANGE_FAILED));
+        };
+        // The userinfo reaches relying parties, which verify it with the JWKS we publish: a
+        // JWT that IDA's signing key did not sign is refused here rather than handed on.
+        kyc::verify_kyc_jwt(&jwt, &self.config.credentials.ida_signing_certificate)?;
+        Ok(KycExchangeResult { encrypted_kyc: jwt })
+    }
+}
+
+pub(crate) fn plugin_error(error: CallError, failed: &'static str) -> PluginError {
     match error {
         CallError::Ida(code) => PluginError::new(code),
         CallError::Failed => PluginError::new(failed),
@@ -255,38 +383,23 @@ impl Authenticator for IdaAuthenticator {
         request: KycAuthRequest,
     ) -> Result<KycAuthResult, PluginError> {
         let fail = |error| plugin_error(error, codes::AUTH_FAILED);
-        let auth_request = kyc::auth_request(&request.challenges, self.now())?;
-        let auth_json =
-            serde_json::to_vec(&auth_request).map_err(|_| PluginError::new(codes::AUTH_FAILED))?;
-        let sealed =
-            envelope::seal_request(&auth_json, &self.config.credentials.ida_partner_certificate)
-                .map_err(|error| {
-                    tracing::error!(%error, "cannot seal the IDA auth request");
-                    PluginError::new(codes::AUTH_FAILED)
-                })?;
-        let url = self
-            .endpoint(
-                &self.auth_url,
-                &["kyc-auth", "delegated"],
-                relying_party_id,
-                client_id,
-            )
-            .map_err(fail)?;
-        let body = wire::KycAuthBody {
-            id: wire::KYC_AUTH_ID.to_owned(),
-            version: wire::VERSION.to_owned(),
-            request_time: self.now(),
-            domain_uri: self.config.domain_uri.clone(),
-            env: self.config.env.clone(),
-            individual_id: request.individual_id,
-            transaction_id: request.transaction_id,
-            consent_obtained: true,
-            request: sealed.request,
-            request_hmac: sealed.request_hmac,
-            request_session_key: sealed.request_session_key,
-            thumbprint: sealed.thumbprint,
-            claims_metadata_required: claims_metadata_required.then_some(true),
+        // Claims metadata comes from IDA's v2 kyc-auth (OpenID Connect for Identity Assurance).
+        let segments: &[&str] = if claims_metadata_required {
+            &["kyc-auth", "delegated", "v2"]
+        } else {
+            &["kyc-auth", "delegated"]
         };
+        let url = self
+            .endpoint(&self.auth_url, segments, relying_party_id, client_id)
+            .map_err(fail)?;
+        let body = self.sealed_auth_body(
+            wire::KYC_AUTH_ID,
+            request.individual_id,
+            request.transaction_id,
+            &request.challenges,
+            claims_metadata_required,
+            codes::AUTH_FAILED,
+        )?;
         let answer: wire::KycAuthResponse =
             self.call("kyc_auth", url, &body).await.map_err(fail)?;
         match (answer.kyc_status, answer.kyc_token, answer.auth_token) {
@@ -294,7 +407,11 @@ impl Authenticator for IdaAuthenticator {
                 Ok(KycAuthResult {
                     kyc_token,
                     partner_specific_user_token: psut,
-                    claims_metadata: Map::new(),
+                    claims_metadata: if claims_metadata_required {
+                        kyc::claims_metadata(answer.verified_claims_metadata.as_deref())
+                    } else {
+                        Map::new()
+                    },
                 })
             }
             _ => Err(PluginError::new(codes::AUTH_FAILED)),
@@ -307,43 +424,24 @@ impl Authenticator for IdaAuthenticator {
         client_id: &str,
         request: KycExchangeRequest,
     ) -> Result<KycExchangeResult, PluginError> {
-        let fail = |error| plugin_error(error, codes::DATA_EXCHANGE_FAILED);
-        let url = self
-            .endpoint(
-                &self.auth_url,
-                &["kyc-exchange", "delegated"],
-                relying_party_id,
-                client_id,
-            )
-            .map_err(fail)?;
-        let consent = if request.accepted_claims.is_empty() {
-            vec!["sub".to_owned()]
-        } else {
-            request.accepted_claims
-        };
-        let body = wire::KycExchangeBody {
-            id: wire::KYC_EXCHANGE_ID.to_owned(),
-            version: wire::VERSION.to_owned(),
-            request_time: self.now(),
-            transaction_id: request.transaction_id,
-            kyc_token: request.kyc_token,
-            consent_obtained: consent,
-            locales: kyc::iso3_locales(&request.claims_locales),
-            resp_type: "JWS".to_owned(),
-            individual_id: request.individual_id,
-        };
-        let answer: wire::KycExchangeResponse =
-            self.call("kyc_exchange", url, &body).await.map_err(fail)?;
-        let Some(jwt) = answer.encrypted_kyc else {
-            return Err(PluginError::new(codes::DATA_EXCHANGE_FAILED));
-        };
-        // The userinfo reaches relying parties, which verify it with the JWKS we publish: a
-        // JWT that IDA's signing key did not sign is refused here rather than handed on.
-        kyc::verify_kyc_jwt(&jwt, &self.config.credentials.ida_signing_certificate)?;
-        Ok(KycExchangeResult { encrypted_kyc: jwt })
+        self.exchange(relying_party_id, client_id, request, false)
+            .await
+    }
+
+    async fn verified_kyc_exchange(
+        &self,
+        relying_party_id: &str,
+        client_id: &str,
+        request: KycExchangeRequest,
+    ) -> Result<KycExchangeResult, PluginError> {
+        self.exchange(relying_party_id, client_id, request, true)
+            .await
     }
 
     async fn kyc_signing_certificates(&self) -> Result<Vec<SigningCertificate>, PluginError> {
+        if let Some(source) = &self.certificates {
+            return certificates::fetch(&self.http, source, self.now()).await;
+        }
         kyc::signing_certificate(&self.config.credentials.ida_signing_certificate).map(|c| vec![c])
     }
 }

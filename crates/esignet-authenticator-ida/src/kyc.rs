@@ -3,7 +3,7 @@
 use esignet_spi::{AuthChallenge, PluginError, SigningCertificate};
 use openssl::asn1::{Asn1Time, Asn1TimeRef};
 use openssl::x509::X509;
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 use time::OffsetDateTime;
 
 use crate::codes;
@@ -57,6 +57,49 @@ pub(crate) fn auth_request(
         }
     }
     Ok(request)
+}
+
+/// kyc-auth v2's `verifiedClaimsMetadata` (a JSON object in a string) as eSignet's claims
+/// metadata: claim → list of verification details. As the plugin does, `"null"` strings are
+/// null; a null or absent list means held but unverified (an empty list); anything that is not
+/// a list is dropped, and an unreadable text is no metadata at all (the claims then show as
+/// unverified rather than failing the login).
+pub(crate) fn claims_metadata(text: Option<&str>) -> Map<String, Value> {
+    let Some(text) = text.filter(|text| !text.trim().is_empty()) else {
+        return Map::new();
+    };
+    let Ok(Value::Object(parsed)) = serde_json::from_str::<Value>(text) else {
+        tracing::warn!("IDA claims metadata is not a JSON object");
+        return Map::new();
+    };
+    parsed
+        .into_iter()
+        .filter_map(|(claim, details)| match details {
+            Value::Array(list) => Some((claim, Value::Array(list))),
+            Value::Null => Some((claim, Value::Array(Vec::new()))),
+            Value::String(text) if text == "null" => Some((claim, Value::Array(Vec::new()))),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The verified exchange's `verifiedConsentedClaims` and `unVerifiedConsentedClaims` from
+/// eSignet's accepted claim details (`verified_claims` is the list of `{verification, claims}`;
+/// every other entry is an unverified claim), as the plugin's `setClaims`.
+pub(crate) fn split_claim_details(
+    details: &Map<String, Value>,
+) -> (Option<Vec<Value>>, Option<Map<String, Value>>) {
+    let verified = match details.get("verified_claims") {
+        Some(Value::Array(list)) => Some(list.clone()),
+        Some(Value::Object(single)) => Some(vec![Value::Object(single.clone())]),
+        _ => None,
+    };
+    let unverified: Map<String, Value> = details
+        .iter()
+        .filter(|(claim, _)| *claim != "verified_claims")
+        .map(|(claim, detail)| (claim.clone(), detail.clone()))
+        .collect();
+    (verified, (!unverified.is_empty()).then_some(unverified))
 }
 
 /// Two-letter locales as ISO 639-3 (`en` → `eng`), as the plugin's
@@ -119,7 +162,15 @@ fn offset_time(time: &Asn1TimeRef) -> Option<OffsetDateTime> {
 /// IDA's signing certificate as eSignet publishes it; its key id is the certificate's
 /// `x5t#S256` thumbprint (the `kid` IDA's KYC JWT carries).
 pub(crate) fn signing_certificate(certificate: &X509) -> Result<SigningCertificate, PluginError> {
-    let failed = || PluginError::new(codes::KYC_SIGNING_CERTIFICATE_FAILED);
+    published_certificate(certificate, codes::KYC_SIGNING_CERTIFICATE_FAILED)
+}
+
+/// `certificate` as eSignet publishes it (key id: its `x5t#S256`); failures are `failed`.
+pub(crate) fn published_certificate(
+    certificate: &X509,
+    failed: &'static str,
+) -> Result<SigningCertificate, PluginError> {
+    let failed = || PluginError::new(failed);
     let pem = certificate.to_pem().map_err(|_| failed())?;
     Ok(SigningCertificate {
         key_id: envelope::certificate_thumbprint(certificate).map_err(|_| failed())?,
@@ -174,6 +225,39 @@ mod tests {
                 codes::AUTH_FAILED
             );
         }
+    }
+
+    #[test]
+    fn claims_metadata_reads_ida_text_like_the_plugin() {
+        let text = r#"{"name":[{"trust_framework":"NIRA"}],"email":[],"phone_number":"null","gender":null,"odd":5}"#;
+        let metadata = claims_metadata(Some(text));
+        assert_eq!(metadata["name"], json!([{"trust_framework": "NIRA"}]));
+        assert_eq!(metadata["email"], json!([]));
+        assert_eq!(metadata["phone_number"], json!([]));
+        assert_eq!(metadata["gender"], json!([]));
+        assert!(!metadata.contains_key("odd"));
+        for nothing in [None, Some(""), Some("not json"), Some("[1]")] {
+            assert!(claims_metadata(nothing).is_empty(), "{nothing:?}");
+        }
+    }
+
+    #[test]
+    fn claim_details_split_into_verified_and_unverified() {
+        let verified = json!([{"verification": {"trust_framework": {"value": "NIRA"}}, "claims": {"name": null}}]);
+        let details: Map<String, Value> = serde_json::from_value(json!({
+            "verified_claims": verified,
+            "email": {"essential": true},
+        }))
+        .unwrap();
+        let (list, unverified) = split_claim_details(&details);
+        assert_eq!(Value::Array(list.unwrap()), verified);
+        assert_eq!(unverified.unwrap()["email"], json!({"essential": true}));
+        let single: Map<String, Value> =
+            serde_json::from_value(json!({"verified_claims": verified[0]})).unwrap();
+        let (list, unverified) = split_claim_details(&single);
+        assert_eq!(list.unwrap().len(), 1);
+        assert!(unverified.is_none());
+        assert_eq!(split_claim_details(&Map::new()), (None, None));
     }
 
     #[test]

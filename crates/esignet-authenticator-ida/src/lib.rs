@@ -10,12 +10,19 @@
 //! | Seam method | Call |
 //! |---|---|
 //! | `send_otp` | `POST {otp_url}/otp/{misp-license-key}/{partner-id}/{api-key}` |
-//! | `kyc_auth` | `POST {auth_url}/kyc-auth/delegated/{misp-license-key}/{partner-id}/{oidc-client-id}` |
+//! | `kyc_auth` | `POST {auth_url}/kyc-auth/delegated/{misp-license-key}/{partner-id}/{oidc-client-id}` (`.../kyc-auth/delegated/v2/...` when claims metadata is required) |
 //! | `kyc_exchange` | `POST {auth_url}/kyc-exchange/delegated/{misp-license-key}/{partner-id}/{oidc-client-id}` |
-//! | `kyc_signing_certificates` | the configured IDA signing certificate |
+//! | `verified_kyc_exchange` | `POST {auth_url}/kyc-exchange/delegated/v2/{misp-license-key}/{partner-id}/{oidc-client-id}` with `verifiedConsentedClaims` / `unVerifiedConsentedClaims` |
+//! | `kyc_signing_certificates` | the configured IDA signing certificate, or with [`IdaAuthenticator::with_certificate_source`] the key manager's `GET {certificates_url}?applicationId=IDA&referenceId=SIGN` after `POST {auth_token_url}` |
+//! | `send_binding_otp` ([`IdaKeyBinder`]) | `POST {otp_url}/otp/{misp-license-key}/{partner-id}/{api-key}` |
+//! | `do_key_binding` ([`IdaKeyBinder`]) | `POST {binding_url}/identity-key-binding/delegated/{misp-license-key}/{partner-id}/{api-key}` |
+//! | `binding_ca_certificates` ([`IdaKeyBinder`]) | the configured binding CA certificates |
 //!
 //! The partner id and the third segment are the configured ones, or else (as the plugin does)
-//! the relying party id and client id of the call.
+//! the relying party id and client id of the call; for key binding (which has no relying
+//! party), the `partner-id` and `partner-api-key` request headers, as `IdaKeyBinderImpl` does.
+//! Key binding sends kyc-auth's body (sealed factors included) plus `identityKeyBinding`
+//! (`publicKeyJWK`, `authFactorType`) and gets back the certificate IDA issued for the key.
 //!
 //! * Every body is signed: the `signature` header is a detached RS256 JWS of the exact body
 //!   bytes with our partner certificate in `x5c` ([`envelope::sign_detached`]).
@@ -37,6 +44,8 @@
 //! logged.
 #![deny(missing_docs)]
 
+mod binder;
+mod certificates;
 mod client;
 mod config;
 pub mod envelope;
@@ -47,6 +56,11 @@ pub mod test_server;
 pub mod testing;
 pub mod wire;
 
+pub use binder::{
+    IdaBindingConfig, IdaKeyBinder, PARTNER_API_KEY_HEADER, PARTNER_ID_HEADER,
+    binding_transaction_id,
+};
+pub use certificates::IdaCertificateSource;
 pub use client::IdaAuthenticator;
 pub use config::{IdaConfig, IdaConfigError, IdaCredentials};
 
@@ -58,6 +72,12 @@ pub mod codes {
     pub const SEND_OTP_FAILED: &str = "send_otp_failed";
     /// kyc-exchange failed without an IDA code, or its KYC is not IDA's.
     pub const DATA_EXCHANGE_FAILED: &str = "data_exchange_failed";
+    /// Key binding failed without an IDA code.
+    pub const KEY_BINDING_FAILED: &str = "key_binding_failed";
+    /// IDA answered the key binding without authenticating the resident.
+    pub const BINDING_AUTH_FAILED: &str = "binding_auth_failed";
+    /// No partner id or API key: neither configured nor in the wallet's request headers.
+    pub const REQUIRED_HEADER_MISSING: &str = "required_header_missing";
     /// The IDA signing certificate cannot be published.
     pub const KYC_SIGNING_CERTIFICATE_FAILED: &str = "kyc_signing_certificate_failed";
 }

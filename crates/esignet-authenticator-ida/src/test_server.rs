@@ -1,15 +1,21 @@
-//! An IDA-compatible test server (feature `test-server`): the three delegated endpoints with
-//! IDA's checks and error codes, a few demo identities, and faults to inject.
+//! An IDA-compatible test server (feature `test-server`): the delegated endpoints (OTP,
+//! kyc-auth, kyc-exchange, identity key binding) with IDA's checks and error codes, a few demo
+//! identities, and faults to inject.
 //!
 //! Like IDA it checks, in order: the path credentials (license key `IDA-MPA-007`, partner
 //! `IDA-MPA-009`, OIDC client / API key `IDA-MPA-028`), the `signature` header (no `x5c`
 //! `IDA-MPA-022`, another certificate than the partner's `IDA-MPA-021`, a signature that does
 //! not verify `IDA-MPA-001`), `id`/`version` (`IDA-MLC-006` missing, `IDA-MLC-009` invalid),
-//! then for kyc-auth the thumbprint and the session key (`IDA-MPA-003`) and the HMAC
+//! then for kyc-auth and key binding the thumbprint and the session key (`IDA-MPA-003`) and the HMAC
 //! (`IDA-MPA-016`). Residents: unknown id `IDA-MLC-002`, no factor `IDA-MLC-008`, wrong or
 //! unsent OTP `IDA-OTA-004`, wrong PIN `IDA-SPA-001`, unsupported factor `IDA-MLC-011`; KYC
 //! tokens: unknown `IDA-KYE-001`, spent `IDA-KYE-003`, another transaction `IDA-KYE-005`,
-//! another individual `IDA-KYE-007`. Every answer (errors too) is HTTP 200 and signed in
+//! another individual `IDA-KYE-007`. Key binding: see the `binding` module; kyc-auth accepts
+//! the WLA tokens of keys it bound (unknown `x5t#S256` `IDA-KBT-001`, `iat` out of range
+//! `IDA-KBT-002`, bad signature `IDA-KBT-003`). The v2 kyc-auth adds `verifiedClaimsMetadata`,
+//! the v2 kyc-exchange releases verified claims in `verified_claims` (see the `verified`
+//! module). The kernel side (see the `keymanager` module) issues auth tokens and lists the
+//! signing certificate. Every IDA answer (errors too) is HTTP 200 and signed in
 //! `response-signature`, as IDA's filters do.
 
 use std::collections::HashMap;
@@ -31,6 +37,12 @@ use serde_json::{Map, Value, json};
 use crate::envelope::{self, EnvelopeError, SealedRequest};
 use crate::wire;
 
+mod binding;
+mod keymanager;
+mod verified;
+
+pub use keymanager::{TEST_KERNEL_APP_ID, TEST_KERNEL_CLIENT_ID, TEST_KERNEL_SECRET_KEY};
+
 /// The fixed OTP the test server "sends".
 pub const TEST_OTP: &str = "111111";
 
@@ -43,6 +55,8 @@ pub struct TestIdentity {
     pub pin: &'static str,
     /// The claims released on exchange.
     pub claims: &'static [(&'static str, &'static str)],
+    /// The verified claims and the trust framework each was verified under (v2 endpoints).
+    pub verified: &'static [(&'static str, &'static str)],
 }
 
 /// The demo residents.
@@ -57,6 +71,7 @@ pub const IDENTITIES: &[TestIdentity] = &[
             ("birthdate", "1987-11-25"),
             ("gender", "Male"),
         ],
+        verified: &[("name", "nira"), ("birthdate", "nira")],
     },
     TestIdentity {
         uin: "2154189532",
@@ -68,6 +83,7 @@ pub const IDENTITIES: &[TestIdentity] = &[
             ("birthdate", "1990-02-14"),
             ("gender", "Female"),
         ],
+        verified: &[],
     },
 ];
 
@@ -84,6 +100,8 @@ pub enum Fault {
     Garbage,
     /// Never answer.
     Hang,
+    /// Answer key binding, signed, with `bindingAuthStatus: false` and no error.
+    DenyBinding,
 }
 
 /// What the server knows of its partner, and its own keys.
@@ -100,6 +118,8 @@ pub struct TestIdaSettings {
     pub ida_partner: (PrivateKey, X509),
     /// IDA's signing key and certificate.
     pub ida_signing: (PrivateKey, X509),
+    /// The CA key and certificate that sign binding certificates.
+    pub binding_ca: (PrivateKey, X509),
 }
 
 struct Token {
@@ -115,6 +135,10 @@ struct ServerState {
     /// (uin, transaction id) of OTPs sent and not yet used.
     otps: Mutex<Vec<(String, String)>>,
     tokens: Mutex<HashMap<String, Token>>,
+    /// The wallet keys bound so far.
+    bindings: Mutex<Vec<binding::BoundKey>>,
+    /// Kernel auth tokens issued (key manager access).
+    kernel_tokens: Mutex<Vec<String>>,
     calls: AtomicUsize,
 }
 
@@ -143,6 +167,8 @@ impl TestIda {
             fault: Mutex::new(Fault::None),
             otps: Mutex::new(Vec::new()),
             tokens: Mutex::new(HashMap::new()),
+            bindings: Mutex::new(Vec::new()),
+            kernel_tokens: Mutex::new(Vec::new()),
             calls: AtomicUsize::new(0),
         });
         let router = Router::new()
@@ -157,6 +183,26 @@ impl TestIda {
             .route(
                 "/idauthentication/v1/kyc-exchange/delegated/{license}/{partner}/{key}",
                 post(kyc_exchange),
+            )
+            .route(
+                "/idauthentication/v1/kyc-auth/delegated/v2/{license}/{partner}/{key}",
+                post(kyc_auth_v2),
+            )
+            .route(
+                "/idauthentication/v1/kyc-exchange/delegated/v2/{license}/{partner}/{key}",
+                post(kyc_exchange_v2),
+            )
+            .route(
+                "/idauthentication/v1/identity-key-binding/delegated/{license}/{partner}/{key}",
+                post(binding::key_binding),
+            )
+            .route(
+                "/v1/authmanager/authenticate/clientidsecretkey",
+                post(keymanager::auth_token),
+            )
+            .route(
+                "/v1/keymanager/getAllCertificates",
+                axum::routing::get(keymanager::all_certificates),
             )
             .with_state(state.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -174,6 +220,19 @@ impl TestIda {
         format!("http://{}/idauthentication/v1", self.addr)
     }
 
+    /// The kernel auth manager's `authenticate/clientidsecretkey` URL.
+    pub fn auth_token_url(&self) -> String {
+        format!(
+            "http://{}/v1/authmanager/authenticate/clientidsecretkey",
+            self.addr
+        )
+    }
+
+    /// The key manager's `getAllCertificates` URL.
+    pub fn certificates_url(&self) -> String {
+        format!("http://{}/v1/keymanager/getAllCertificates", self.addr)
+    }
+
     /// Injects `fault` into every following answer.
     pub fn set_fault(&self, fault: Fault) {
         *self.state.fault.lock().expect("fault lock") = fault;
@@ -189,6 +248,11 @@ type PathCredentials = Path<(String, String, String)>;
 
 /// An IDA error code, its message.
 type Refusal = (&'static str, &'static str);
+
+/// The partner-specific user token of `uin` for the partner and client of `credentials`.
+fn psut(uin: &str, credentials: &(String, String, String)) -> String {
+    esignet_jose::sha256_b64url(format!("{uin}{}{}", credentials.1, credentials.2).as_bytes())
+}
 
 fn answer(state: &ServerState, transaction_id: &str, outcome: Result<Value, Refusal>) -> Response {
     let (response, errors) = match outcome {
@@ -240,7 +304,7 @@ async fn admit(
         Fault::Hang => std::future::pending::<()>().await,
         Fault::ServerError => return Err(StatusCode::INTERNAL_SERVER_ERROR.into_response()),
         Fault::Garbage => return Err((StatusCode::OK, "<html>gateway</html>").into_response()),
-        Fault::None | Fault::TamperSignature => {}
+        Fault::None | Fault::TamperSignature | Fault::DenyBinding => {}
     }
     let parsed: Option<Map<String, Value>> = serde_json::from_slice(body).ok();
     let transaction_id = parsed
@@ -357,69 +421,104 @@ async fn send_otp(
     answer(&state, &transaction_id, outcome)
 }
 
+/// Opens the sealed factors of a kyc-auth or key-binding `body` and authenticates the resident
+/// with them, as IDA does: the thumbprint and session key, the HMAC, the factors (an OTP spent
+/// once; wallet-bound tokens only where `tokens_allowed`, checked against the keys bound).
+fn authenticate(
+    state: &ServerState,
+    body: &Map<String, Value>,
+    transaction_id: &str,
+    tokens_allowed: bool,
+) -> Result<&'static TestIdentity, Refusal> {
+    let (ida_key, ida_certificate) = &state.settings.ida_partner;
+    let thumbprint = envelope::certificate_thumbprint(ida_certificate).expect("thumbprint");
+    if text(body, "thumbprint") != thumbprint {
+        return Err(("IDA-MPA-003", "Unable to decrypt Request"));
+    }
+    let sealed = SealedRequest {
+        request: text(body, "request").to_owned(),
+        request_hmac: text(body, "requestHMAC").to_owned(),
+        request_session_key: text(body, "requestSessionKey").to_owned(),
+        thumbprint,
+    };
+    let request = match envelope::open_request(&sealed, ida_key.openssl_pkey()) {
+        Ok(request) => request,
+        Err(EnvelopeError::HmacMismatch) => {
+            return Err(("IDA-MPA-016", "HMAC Validation failed"));
+        }
+        Err(_) => return Err(("IDA-MPA-003", "Unable to decrypt Request")),
+    };
+    let request: wire::AuthRequest = serde_json::from_slice(&request)
+        .map_err(|_| ("IDA-MLC-009", "Invalid Input Parameter - request"))?;
+    let resident = identity(text(body, "individualId"))?;
+    if request.biometrics.is_some()
+        || request.password.is_some()
+        || (request.key_binded_tokens.is_some() && !tokens_allowed)
+    {
+        return Err(("IDA-MLC-011", "Unsupported Authentication Type"));
+    }
+    if request.otp.is_none() && request.static_pin.is_none() && request.key_binded_tokens.is_none()
+    {
+        return Err(("IDA-MLC-008", "No authentication type selected"));
+    }
+    if let Some(tokens) = &request.key_binded_tokens {
+        binding::verify_tokens(state, resident, tokens)?;
+    }
+    if let Some(pin) = &request.static_pin
+        && pin != resident.pin
+    {
+        return Err(("IDA-SPA-001", "Pin value did not match"));
+    }
+    if let Some(otp) = &request.otp {
+        let mut otps = state.otps.lock().expect("otp lock");
+        let sent = otps
+            .iter()
+            .position(|(uin, txn)| uin == resident.uin && txn == transaction_id);
+        match sent {
+            Some(index) if otp == TEST_OTP => {
+                otps.remove(index);
+            }
+            _ => return Err(("IDA-OTA-004", "OTP is invalid")),
+        }
+    }
+    Ok(resident)
+}
+
 async fn kyc_auth(
     State(state): State<Arc<ServerState>>,
     Path(credentials): PathCredentials,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let body = match admit(&state, &credentials, &headers, &body, wire::KYC_AUTH_ID).await {
+    kyc_auth_version(&state, &credentials, &headers, &body, false).await
+}
+
+async fn kyc_auth_v2(
+    State(state): State<Arc<ServerState>>,
+    Path(credentials): PathCredentials,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    kyc_auth_version(&state, &credentials, &headers, &body, true).await
+}
+
+/// kyc-auth; `v2` adds the resident's `verifiedClaimsMetadata`.
+async fn kyc_auth_version(
+    state: &ServerState,
+    credentials: &(String, String, String),
+    headers: &HeaderMap,
+    body: &[u8],
+    v2: bool,
+) -> Response {
+    let body = match admit(state, credentials, headers, body, wire::KYC_AUTH_ID).await {
         Ok(body) => body,
         Err(response) => return response,
     };
     let transaction_id = text(&body, "transactionID").to_owned();
     let outcome = (|| {
-        let (ida_key, ida_certificate) = &state.settings.ida_partner;
-        let thumbprint = envelope::certificate_thumbprint(ida_certificate).expect("thumbprint");
-        if text(&body, "thumbprint") != thumbprint {
-            return Err(("IDA-MPA-003", "Unable to decrypt Request"));
-        }
-        let sealed = SealedRequest {
-            request: text(&body, "request").to_owned(),
-            request_hmac: text(&body, "requestHMAC").to_owned(),
-            request_session_key: text(&body, "requestSessionKey").to_owned(),
-            thumbprint,
-        };
-        let request = match envelope::open_request(&sealed, ida_key.openssl_pkey()) {
-            Ok(request) => request,
-            Err(EnvelopeError::HmacMismatch) => {
-                return Err(("IDA-MPA-016", "HMAC Validation failed"));
-            }
-            Err(_) => return Err(("IDA-MPA-003", "Unable to decrypt Request")),
-        };
-        let request: wire::AuthRequest = serde_json::from_slice(&request)
-            .map_err(|_| ("IDA-MLC-009", "Invalid Input Parameter - request"))?;
-        let resident = identity(text(&body, "individualId"))?;
-        if request.biometrics.is_some()
-            || request.key_binded_tokens.is_some()
-            || request.password.is_some()
-        {
-            return Err(("IDA-MLC-011", "Unsupported Authentication Type"));
-        }
-        if request.otp.is_none() && request.static_pin.is_none() {
-            return Err(("IDA-MLC-008", "No authentication type selected"));
-        }
-        if let Some(pin) = &request.static_pin
-            && pin != resident.pin
-        {
-            return Err(("IDA-SPA-001", "Pin value did not match"));
-        }
-        if let Some(otp) = &request.otp {
-            let mut otps = state.otps.lock().expect("otp lock");
-            let sent = otps
-                .iter()
-                .position(|(uin, txn)| uin == resident.uin && *txn == transaction_id);
-            match sent {
-                Some(index) if otp == TEST_OTP => {
-                    otps.remove(index);
-                }
-                _ => return Err(("IDA-OTA-004", "OTP is invalid")),
-            }
-        }
+        let resident = authenticate(state, &body, &transaction_id, true)?;
         let kyc_token = esignet_jose::random_id();
-        let psut = esignet_jose::sha256_b64url(
-            format!("{}{}{}", resident.uin, credentials.1, credentials.2).as_bytes(),
-        );
+        let psut = psut(resident.uin, credentials);
         state.tokens.lock().expect("token lock").insert(
             kyc_token.clone(),
             Token {
@@ -429,9 +528,13 @@ async fn kyc_auth(
                 spent: false,
             },
         );
-        Ok(json!({ "kycToken": kyc_token, "authToken": psut, "kycStatus": true }))
+        let mut response = json!({ "kycToken": kyc_token, "authToken": psut, "kycStatus": true });
+        if v2 {
+            response["verifiedClaimsMetadata"] = json!(verified::metadata_text(resident));
+        }
+        Ok(response)
     })();
-    answer(&state, &transaction_id, outcome)
+    answer(state, &transaction_id, outcome)
 }
 
 async fn kyc_exchange(
@@ -440,7 +543,28 @@ async fn kyc_exchange(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let body = match admit(&state, &credentials, &headers, &body, wire::KYC_EXCHANGE_ID).await {
+    kyc_exchange_version(&state, &credentials, &headers, &body, false).await
+}
+
+async fn kyc_exchange_v2(
+    State(state): State<Arc<ServerState>>,
+    Path(credentials): PathCredentials,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    kyc_exchange_version(&state, &credentials, &headers, &body, true).await
+}
+
+/// kyc-exchange; `v2` releases `unVerifiedConsentedClaims` and, in `verified_claims`, the
+/// `verifiedConsentedClaims` the resident has verified.
+async fn kyc_exchange_version(
+    state: &ServerState,
+    credentials: &(String, String, String),
+    headers: &HeaderMap,
+    body: &[u8],
+    v2: bool,
+) -> Response {
+    let body = match admit(state, credentials, headers, body, wire::KYC_EXCHANGE_ID).await {
         Ok(body) => body,
         Err(response) => return response,
     };
@@ -467,18 +591,22 @@ async fn kyc_exchange(
         }
         token.spent = true;
         let resident = identity(&token.uin)?;
-        let consented: Vec<&str> = body
-            .get("consentObtained")
-            .and_then(Value::as_array)
-            .map(|list| list.iter().filter_map(Value::as_str).collect())
-            .unwrap_or_default();
         let mut claims = Map::new();
         claims.insert("sub".to_owned(), json!(token.psut));
         claims.insert("aud".to_owned(), json!(credentials.2));
         claims.insert("iat".to_owned(), json!(SystemClock.now().unix_timestamp()));
-        for (name, value) in resident.claims {
-            if consented.contains(name) {
-                claims.insert((*name).to_owned(), json!(value));
+        if v2 {
+            verified::release(resident, &body, &mut claims)?;
+        } else {
+            let consented: Vec<&str> = body
+                .get("consentObtained")
+                .and_then(Value::as_array)
+                .map(|list| list.iter().filter_map(Value::as_str).collect())
+                .unwrap_or_default();
+            for (name, value) in resident.claims {
+                if consented.contains(name) {
+                    claims.insert((*name).to_owned(), json!(value));
+                }
             }
         }
         let (key, certificate) = &state.settings.ida_signing;
@@ -493,5 +621,5 @@ async fn kyc_exchange(
             esignet_jose::sign_compact(key, Algorithm::RS256, &header, &payload).expect("sign");
         Ok(json!({ "encryptedKyc": jwt }))
     })();
-    answer(&state, &transaction_id, outcome)
+    answer(state, &transaction_id, outcome)
 }

@@ -1,13 +1,16 @@
 //! IDA's JSON bodies (the plugin's `IdaKycAuthRequest`, `IdaSendOtpRequest`,
-//! `IdaKycExchangeRequest` and `IdaResponseWrapper`), shared by the client and the test server.
+//! `IdaKycExchangeRequest`, `KeyBindingRequest` and `IdaResponseWrapper`), shared by the client
+//! and the test server.
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 /// `id` of kyc-auth.
 pub const KYC_AUTH_ID: &str = "mosip.identity.kycauth";
 /// `id` of kyc-exchange.
 pub const KYC_EXCHANGE_ID: &str = "mosip.identity.kycexchange";
+/// `id` of the key-binding request.
+pub const KEY_BINDING_ID: &str = "mosip.identity.keybinding";
 /// `id` of the OTP request.
 pub const SEND_OTP_ID: &str = "mosip.identity.otp";
 /// `version` of every request.
@@ -50,6 +53,44 @@ pub struct KycAuthBody {
     /// Whether verified-claims metadata is wanted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub claims_metadata_required: Option<bool>,
+}
+
+/// The key-binding body (IDA's `IdentityKeyBindingRequestDTO`): kyc-auth's members, sealed
+/// factors included, plus the key to certify.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KeyBindingBody {
+    /// The kyc-auth members, `id` being [`KEY_BINDING_ID`].
+    #[serde(flatten)]
+    pub auth: KycAuthBody,
+    /// The key and the factor it is bound for.
+    pub identity_key_binding: IdentityKeyBinding,
+}
+
+/// The key to certify (IDA's `IdentityKeyBindingDTO`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IdentityKeyBinding {
+    /// The wallet's public JWK.
+    #[serde(rename = "publicKeyJWK")]
+    pub public_key_jwk: Value,
+    /// The factor type the key is bound for (`WLA`).
+    pub auth_factor_type: String,
+}
+
+/// The key-binding result (IDA's `IdentityKeyBindingRespDto`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KeyBindingResponse {
+    /// The PEM certificate IDA issued for the key.
+    #[serde(default)]
+    pub identity_certificate: Option<String>,
+    /// The partner-specific user token.
+    #[serde(default)]
+    pub auth_token: Option<String>,
+    /// Whether the challenges passed.
+    #[serde(default)]
+    pub binding_auth_status: bool,
 }
 
 /// The decrypted auth request (the plugin's `IdaKycAuthRequest.AuthRequest`).
@@ -117,6 +158,13 @@ pub struct KycExchangeBody {
     pub resp_type: String,
     /// The resident's UIN or VID. Personal data.
     pub individual_id: String,
+    /// v2: the consented verified claims, `[{verification, claims}]` (OpenID Connect for
+    /// Identity Assurance requests, filtered to the accepted claims).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verified_consented_claims: Option<Vec<Value>>,
+    /// v2: the consented unverified claims, each with its request detail (or null).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub un_verified_consented_claims: Option<Map<String, Value>>,
 }
 
 /// One IDA error.
@@ -167,6 +215,10 @@ pub struct KycAuthResponse {
     /// Whether authentication succeeded.
     #[serde(default)]
     pub kyc_status: bool,
+    /// v2: the claims' verification metadata, a JSON object in a string
+    /// (`{"name": [{"trust_framework": ...}], "email": []}`).
+    #[serde(default)]
+    pub verified_claims_metadata: Option<String>,
 }
 
 /// The kyc-exchange result.

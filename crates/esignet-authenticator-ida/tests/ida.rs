@@ -38,6 +38,7 @@ async fn setup() -> Setup {
         partner_certificate: partner.1.clone(),
         ida_partner,
         ida_signing,
+        binding_ca: self_signed("IDA KEY BINDING CA"),
     })
     .await;
     Setup {
@@ -373,6 +374,21 @@ async fn unsigned_tampered_failing_or_hanging_ida_gives_clean_codes() {
             .await
             .unwrap_err();
         assert_eq!(error.code, "data_exchange_failed", "{fault:?}");
+        let error = ida
+            .verified_kyc_exchange("rp", "client", exchange("t", uin, "token"))
+            .await
+            .unwrap_err();
+        assert_eq!(error.code, "data_exchange_failed", "{fault:?}");
+        let error = ida
+            .kyc_auth(
+                "rp",
+                "client",
+                true,
+                auth("t", uin, vec![challenge("PIN", IDENTITIES[0].pin)]),
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(error.code, "auth_failed", "{fault:?}");
     }
     // A KYC JWT not signed by the configured IDA signing certificate is refused.
     setup.server.set_fault(Fault::None);
@@ -518,4 +534,118 @@ async fn logs_never_show_the_license_key_api_key_or_individual_id() {
     for secret in [LICENSE, API_KEY, uin] {
         assert!(!logs.contains(secret), "{secret} leaked into: {logs}");
     }
+}
+
+#[tokio::test]
+async fn v2_kyc_auth_reads_claims_metadata_and_the_verified_exchange_releases_verified_claims() {
+    let setup = setup().await;
+    let ida = setup.authenticator();
+    let resident = &IDENTITIES[0];
+    let pin = || vec![challenge("PIN", resident.pin)];
+    // v1: no metadata asked, none returned.
+    let plain = ida
+        .kyc_auth("rp", "client", false, auth("t1", resident.uin, pin()))
+        .await
+        .unwrap();
+    assert!(plain.claims_metadata.is_empty());
+    // v2: every claim held, verified ones with their trust framework.
+    let result = ida
+        .kyc_auth("rp", "client", true, auth("t2", resident.uin, pin()))
+        .await
+        .unwrap();
+    assert_eq!(
+        result.claims_metadata["name"],
+        serde_json::json!([{"trust_framework": "nira"}])
+    );
+    assert_eq!(result.claims_metadata["email"], serde_json::json!([]));
+    assert_eq!(result.claims_metadata.len(), resident.claims.len());
+
+    let details = |value: serde_json::Value| -> serde_json::Map<String, serde_json::Value> {
+        serde_json::from_value(value).unwrap()
+    };
+    let mut request = exchange("t2", resident.uin, &result.kyc_token);
+    request.accepted_claims = vec!["name".into(), "email".into(), "gender".into()];
+    request.accepted_claim_details = details(serde_json::json!({
+        "verified_claims": [{
+            "verification": {"trust_framework": {"value": "nira"}},
+            "claims": {"name": null, "email": null},
+        }],
+        "gender": null,
+    }));
+    let jwt = ida
+        .verified_kyc_exchange("rp", "client", request.clone())
+        .await
+        .unwrap()
+        .encrypted_kyc;
+    let claims = claims_of(&jwt);
+    assert_eq!(
+        claims["verified_claims"],
+        serde_json::json!([{
+            "verification": {"trust_framework": "nira"},
+            "claims": {"name": "Siddharth K Mansour"},
+        }]),
+        "email is held but not verified: not released as verified"
+    );
+    assert_eq!(claims["gender"], "Male");
+    assert!(claims.get("name").is_none() && claims.get("email").is_none());
+    // The KYC token checks apply to v2 as well.
+    let spent = ida
+        .verified_kyc_exchange("rp", "client", request)
+        .await
+        .unwrap_err();
+    assert_eq!(spent.code, "IDA-KYE-003");
+
+    // Another trust framework than the resident's: nothing verified released.
+    let result = ida
+        .kyc_auth("rp", "client", true, auth("t3", resident.uin, pin()))
+        .await
+        .unwrap();
+    let mut request = exchange("t3", resident.uin, &result.kyc_token);
+    request.accepted_claim_details = details(serde_json::json!({
+        "verified_claims": [{
+            "verification": {"trust_framework": {"values": ["eidas", "uidai"]}},
+            "claims": {"name": null},
+        }],
+    }));
+    let claims = claims_of(
+        &ida.verified_kyc_exchange("rp", "client", request)
+            .await
+            .unwrap()
+            .encrypted_kyc,
+    );
+    assert!(claims.get("verified_claims").is_none(), "{claims}");
+
+    // A claim asked both verified and unverified: IDA refuses.
+    let result = ida
+        .kyc_auth("rp", "client", true, auth("t4", resident.uin, pin()))
+        .await
+        .unwrap();
+    let mut request = exchange("t4", resident.uin, &result.kyc_token);
+    request.accepted_claim_details = details(serde_json::json!({
+        "verified_claims": [{"verification": {}, "claims": {"name": null}}],
+        "name": null,
+    }));
+    let error = ida
+        .verified_kyc_exchange("rp", "client", request)
+        .await
+        .unwrap_err();
+    assert_eq!(error.code, "IDA-MLC-009");
+
+    // A resident without verified claims: metadata lists every claim as unverified.
+    let other = &IDENTITIES[1];
+    let result = ida
+        .kyc_auth(
+            "rp",
+            "client",
+            true,
+            auth("t5", other.uin, vec![challenge("PIN", other.pin)]),
+        )
+        .await
+        .unwrap();
+    assert!(
+        result
+            .claims_metadata
+            .values()
+            .all(|details| details == &serde_json::json!([]))
+    );
 }

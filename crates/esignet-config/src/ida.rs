@@ -18,7 +18,8 @@ use crate::validate::{http_url, secs};
 section! {
     /// MOSIP ID Authentication (IDA), for `authenticator.kind = "ida"`: residents authenticate
     /// with an OTP or a PIN through IDA's delegated kyc-auth, and their claims come from IDA's
-    /// kyc-exchange, as eSignet's mosip-identity-plugin does (IDA 1.2.0.x API, see docs/identity-systems.md).
+    /// kyc-exchange, and wallets bind keys through IDA's identity key binding, as eSignet's
+    /// mosip-identity-plugin does (IDA 1.2.0.x API, see docs/identity-systems.md).
     IdaRaw = "ida" {
         /// IDA's auth service base URL, context path included; `kyc-auth/delegated/...` and `kyc-exchange/delegated/...` are appended.
         auth_url: String = "http://ida-auth.ida/idauthentication/v1".to_owned(), ValueKind::Str;
@@ -44,6 +45,20 @@ section! {
         env: String = "Staging".to_owned(), ValueKind::Str;
         /// The `domainUri` member of kyc-auth. Unset: the issuer.
         domain_uri: Option<String> = None, ValueKind::OptStr, default_doc = "the issuer", example = "\"https://esignet.example.org\"";
+        /// IDA's auth service base URL for wallet key binding, context path included; `identity-key-binding/delegated/...` is appended. Unset: `ida.auth_url`.
+        binding_url: Option<String> = None, ValueKind::OptStr, default_doc = "ida.auth_url", example = "\"http://ida-auth.ida/idauthentication/v1\"";
+        /// PEM files of the CA certificates IDA signs wallet binding certificates with, current first then previous ones (each file a chain, CA first). Published at `/binding/certificates`; wallet certificates must be issued by one of them. Empty: no wallet key binding (the wallet endpoints answer `not_implemented`).
+        binding_ca_certificate_files: Vec<String> = Vec::new(), ValueKind::StrList, default_doc = "none (no key binding)", example = "[\"/etc/esignet/ida/binding-ca.pem\"]";
+        /// The key manager's `getAllCertificates` URL: the KYC signing certificates published in the JWKS are read from it (application `IDA`, reference `SIGN`). Unset: `ida.ida_signing_certificate_file` is published. Needs `ida.auth_token_url`, `ida.auth_client_id` and `ida.auth_secret_key`.
+        certificates_url: Option<String> = None, ValueKind::OptStr, default_doc = "unset", example = "\"http://keymanager.keymanager/v1/keymanager/getAllCertificates\"";
+        /// The kernel auth manager's `authenticate/clientidsecretkey` URL, for the token `ida.certificates_url` needs.
+        auth_token_url: Option<String> = None, ValueKind::OptStr, default_doc = "unset", example = "\"http://authmanager.kernel/v1/authmanager/authenticate/clientidsecretkey\"";
+        /// The kernel client id for `ida.auth_token_url`.
+        auth_client_id: Option<String> = None, ValueKind::OptStr, default_doc = "unset", example = "\"mosip-ida-client\"";
+        /// The kernel secret key for `ida.auth_token_url`. Prefer `ESIGNET_IDA__AUTH_SECRET_KEY`.
+        auth_secret_key: Option<SecretString> = None, ValueKind::Secret, default_doc = "unset", example = "\"<kernel secret key>\"";
+        /// The kernel application id for `ida.auth_token_url`.
+        auth_app_id: String = "ida".to_owned(), ValueKind::Str;
         /// Total time allowed for one IDA call, in seconds.
         timeout_secs: u64 = 10, ValueKind::Int;
         /// Time allowed to connect to IDA, in seconds.
@@ -79,10 +94,32 @@ pub struct IdaSettings {
     pub env: String,
     /// The `domainUri` member, if configured.
     pub domain_uri: Option<String>,
+    /// Key binding base URL, without trailing slash (`auth_url` unless configured).
+    pub binding_url: String,
+    /// The binding CA chains, PEM, one per configured file; empty: no key binding.
+    pub binding_ca_certificate_pems: Vec<String>,
+    /// The key manager source of the KYC signing certificates, if configured.
+    pub certificate_source: Option<IdaCertificateSettings>,
     /// Time allowed for one call.
     pub timeout: Duration,
     /// Time allowed to connect.
     pub connect_timeout: Duration,
+}
+
+/// Where the KYC signing certificates are read from (`ida.certificates_url` and the kernel
+/// credentials), all set and checked.
+#[derive(Clone, Debug)]
+pub struct IdaCertificateSettings {
+    /// The key manager's `getAllCertificates` URL.
+    pub certificates_url: String,
+    /// The kernel auth manager's token URL.
+    pub auth_token_url: String,
+    /// The kernel client id.
+    pub client_id: String,
+    /// The kernel secret key.
+    pub secret_key: SecretString,
+    /// The kernel application id.
+    pub app_id: String,
 }
 
 /// Reads a PEM file, reporting an unset or unreadable one under `key`. Never repeats the
@@ -131,6 +168,18 @@ pub(crate) fn ida(raw: IdaRaw, enabled: bool, problems: &mut Problems) -> IdaSet
     };
     let auth_url = url("ida.auth_url", raw.auth_url);
     let otp_url = url("ida.otp_url", raw.otp_url);
+    let certificates_url = raw
+        .certificates_url
+        .filter(|text| !text.trim().is_empty())
+        .map(|text| url("ida.certificates_url", text));
+    let auth_token_url = raw
+        .auth_token_url
+        .filter(|text| !text.trim().is_empty())
+        .map(|text| url("ida.auth_token_url", text));
+    let binding_url = match raw.binding_url.filter(|text| !text.trim().is_empty()) {
+        Some(text) => url("ida.binding_url", text),
+        None => auth_url.clone(),
+    };
     let otp_channels: Vec<String> = raw
         .otp_channels
         .iter()
@@ -154,6 +203,9 @@ pub(crate) fn ida(raw: IdaRaw, enabled: bool, problems: &mut Problems) -> IdaSet
         otp_channels,
         env: raw.env,
         domain_uri: raw.domain_uri.filter(|uri| !uri.trim().is_empty()),
+        binding_url,
+        binding_ca_certificate_pems: Vec::new(),
+        certificate_source: None,
         timeout: secs(problems, "ida.timeout_secs", raw.timeout_secs, 1),
         connect_timeout: secs(
             problems,
@@ -222,5 +274,50 @@ pub(crate) fn ida(raw: IdaRaw, enabled: bool, problems: &mut Problems) -> IdaSet
     ) {
         settings.ida_signing_certificate_pem = pem;
     }
+    settings.binding_ca_certificate_pems =
+        binding_ca_chains(problems, &raw.binding_ca_certificate_files);
+    if let Some(certificates_url) = certificates_url {
+        let needed = "must be set with ida.certificates_url";
+        let client_id = raw.auth_client_id.filter(|id| !id.trim().is_empty());
+        let secret_key = raw.auth_secret_key.filter(|key| !key.expose().is_empty());
+        if auth_token_url.is_none() {
+            problems.push("ida.auth_token_url", needed);
+        }
+        if client_id.is_none() {
+            problems.push("ida.auth_client_id", needed);
+        }
+        if secret_key.is_none() {
+            problems.push("ida.auth_secret_key", needed);
+        }
+        if let (Some(auth_token_url), Some(client_id), Some(secret_key)) =
+            (auth_token_url, client_id, secret_key)
+        {
+            settings.certificate_source = Some(IdaCertificateSettings {
+                certificates_url,
+                auth_token_url,
+                client_id,
+                secret_key,
+                app_id: raw.auth_app_id,
+            });
+        }
+    }
     settings
+}
+
+/// Reads the binding CA files: each must hold at least one PEM certificate (the CA first).
+fn binding_ca_chains(problems: &mut Problems, files: &[String]) -> Vec<String> {
+    const KEY: &str = "ida.binding_ca_certificate_files";
+    let mut chains = Vec::with_capacity(files.len());
+    for path in files {
+        let Some(bytes) = read_pem(problems, KEY, path) else {
+            continue;
+        };
+        match X509::stack_from_pem(&bytes) {
+            Ok(chain) if !chain.is_empty() => {
+                chains.push(String::from_utf8_lossy(&bytes).into_owned());
+            }
+            _ => problems.push(KEY, format!("\"{path}\" is not a PEM certificate chain")),
+        }
+    }
+    chains
 }

@@ -45,7 +45,7 @@ pub use captcha::CAPTCHA_ACTIONS;
 pub use docs::{example_toml, reference_markdown};
 pub use error::{ConfigErrors, ConfigProblem};
 pub use hsm::{KeyBackend, Pkcs11Settings, Pkcs11Token};
-pub use ida::{IdaRaw, IdaSettings};
+pub use ida::{IdaCertificateSettings, IdaRaw, IdaSettings};
 pub use notification::{
     MOSIP_SMS_BODY_TEMPLATE, NOTIFICATION_TEMPLATES, NotificationRaw, NotificationSettings,
     SmsGatewaySettings, SmsMethod, SmsPreset, SmtpSecurity, SmtpSettings,

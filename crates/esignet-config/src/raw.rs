@@ -451,8 +451,8 @@ section! {
             "email",
             "phone_number",
         ]), ValueKind::StrList;
-        /// Trust frameworks of the identity system's verified claims, advertised as `trust_frameworks_supported` (OpenID Identity Assurance §8; required in discovery when verified claims are supported).
-        trust_frameworks_supported: Vec<String> = strings(&["eidas", "uk_tfida", "de_aml"]), ValueKind::StrList;
+        /// Trust frameworks of the identity system's verified claims, advertised as `trust_frameworks_supported` (OpenID Identity Assurance §8; required in discovery when verified claims are supported). The defaults are those of the demo residents and of the mock video-eKYC verifier (`XYZ TF`).
+        trust_frameworks_supported: Vec<String> = strings(&["eidas", "uk_tfida", "de_aml", "nist_800_63A", "XYZ TF"]), ValueKind::StrList;
         /// Locales supported for claim values.
         claims_locales_supported: Vec<String> = strings(&["en", "fr", "ar", "hi", "kn", "ta", "km"]), ValueKind::StrList;
         /// Locales supported for the login UI.

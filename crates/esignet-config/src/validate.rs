@@ -567,10 +567,6 @@ fn oidc(raw: raw::OidcRaw, problems: &mut Problems) -> OidcSettings {
             &raw.claims_locales_supported,
         ),
         ("oidc.ui_locales_supported", &raw.ui_locales_supported),
-        (
-            "oidc.trust_frameworks_supported",
-            &raw.trust_frameworks_supported,
-        ),
         ("oidc.acr_values_supported", &raw.acr_values_supported),
     ] {
         if list
@@ -582,6 +578,18 @@ fn oidc(raw: raw::OidcRaw, problems: &mut Problems) -> OidcSettings {
     }
     if !raw.scopes.iter().any(|s| s == "openid") {
         problems.push("oidc.scopes", "must include \"openid\"");
+    }
+    // Framework names are the identity system's (the mock verifier's is `XYZ TF`): only blank
+    // ones are refused.
+    if raw
+        .trust_frameworks_supported
+        .iter()
+        .any(|framework| framework.trim().is_empty())
+    {
+        problems.push(
+            "oidc.trust_frameworks_supported",
+            "must not contain blank names",
+        );
     }
     for claim in &raw.claims_in_verified_claims_supported {
         if !raw.claims_supported.contains(claim) {

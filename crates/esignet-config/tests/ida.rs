@@ -147,3 +147,116 @@ fn missing_unreadable_or_mismatched_files_and_bad_urls_are_problems() {
         );
     }
 }
+
+#[test]
+fn key_binding_settings_default_to_off_and_read_the_ca_chains() {
+    let files = Files::new();
+    let settings = files.load(&files.section(None)).unwrap();
+    assert_eq!(settings.ida.binding_url, settings.ida.auth_url);
+    assert!(settings.ida.binding_ca_certificate_pems.is_empty());
+
+    let (_, ca) = self_signed("IDA KEY BINDING CA");
+    let (_, root) = self_signed("root");
+    let chain = files.write(
+        "binding-ca.pem",
+        &format!("{}{}", certificate_pem(&ca), certificate_pem(&root)),
+    );
+    let previous = files.write("old-ca.pem", &certificate_pem(&root));
+    let config = format!(
+        "{}binding_url = \"https://ida-binding.example/idauthentication/v1/\"\n\
+         binding_ca_certificate_files = [\"{chain}\", \"{previous}\"]\n",
+        files.section(None)
+    );
+    let settings = files.load(&config).unwrap();
+    assert_eq!(
+        settings.ida.binding_url,
+        "https://ida-binding.example/idauthentication/v1"
+    );
+    assert_eq!(settings.ida.binding_ca_certificate_pems.len(), 2);
+    assert_eq!(
+        settings.ida.binding_ca_certificate_pems[0]
+            .matches("BEGIN CERTIFICATE")
+            .count(),
+        2
+    );
+}
+
+#[test]
+fn bad_binding_urls_and_ca_files_are_problems() {
+    let files = Files::new();
+    let not_pem = files.write("not.pem", "hello");
+    let missing = files.dir.path().join("absent.pem");
+    let config = format!(
+        "{}binding_url = \"ftp://ida\"\n\
+         binding_ca_certificate_files = [\"{not_pem}\", \"{}\", \"\"]\n",
+        files.section(None),
+        missing.to_str().unwrap()
+    );
+    let problems = problem_keys(files.load(&config));
+    let about = |key: &str, text: &str| {
+        problems
+            .iter()
+            .any(|(found, message)| found == key && message.contains(text))
+    };
+    assert!(about("ida.binding_url", "http or https"), "{problems:?}");
+    for text in [
+        "is not a PEM certificate chain",
+        "cannot read",
+        "must name a PEM file",
+    ] {
+        assert!(
+            about("ida.binding_ca_certificate_files", text),
+            "{text}: {problems:?}"
+        );
+    }
+}
+
+#[test]
+fn the_key_manager_certificate_source_needs_its_credentials() {
+    let files = Files::new();
+    let settings = files.load(&files.section(None)).unwrap();
+    assert!(settings.ida.certificate_source.is_none());
+
+    let config = format!(
+        "{}certificates_url = \"http://keymanager.local/v1/keymanager/getAllCertificates\"\n\
+         auth_token_url = \"http://auth.local/v1/authmanager/authenticate/clientidsecretkey\"\n\
+         auth_client_id = \"ida-client\"\n\
+         auth_secret_key = \"kernel-secret\"\n",
+        files.section(None)
+    );
+    let settings = files.load(&config).unwrap();
+    let source = settings.ida.certificate_source.clone().unwrap();
+    assert_eq!(source.client_id, "ida-client");
+    assert_eq!(source.secret_key.expose(), "kernel-secret");
+    assert_eq!(source.app_id, "ida");
+    assert!(!format!("{:?}", settings.ida).contains("kernel-secret"));
+
+    let alone = format!(
+        "{}certificates_url = \"http://keymanager.local/v1/keymanager/getAllCertificates\"\n",
+        files.section(None)
+    );
+    let problems = problem_keys(files.load(&alone));
+    for key in [
+        "ida.auth_token_url",
+        "ida.auth_client_id",
+        "ida.auth_secret_key",
+    ] {
+        assert!(
+            problems
+                .iter()
+                .any(|(found, message)| found == key && message.contains("ida.certificates_url")),
+            "{key}: {problems:?}"
+        );
+    }
+    let bad = format!(
+        "{}certificates_url = \"keymanager\"\nauth_token_url = \"ftp://auth\"\n",
+        files.section(None)
+    );
+    let problems = problem_keys(files.load(&bad));
+    assert!(
+        problems
+            .iter()
+            .any(|(key, _)| key == "ida.certificates_url")
+    );
+    assert!(problems.iter().any(|(key, _)| key == "ida.auth_token_url"));
+}

@@ -1,10 +1,12 @@
 //! The real binary with `authenticator.kind = "ida"` against the IDA-compatible test server: a
 //! complete OTP login (send-otp → kyc-auth → kyc-exchange) to a userinfo verified with the
-//! published JWKS, IDA's codes passed through, IDA faults as clean codes, and `config check`
-//! on bad `[ida]` settings.
+//! published JWKS, a wallet binding its key through IDA and logging in by QR code with a WLA
+//! token, IDA's codes passed through, IDA faults as clean codes, and `config check` on bad
+//! `[ida]` settings.
 
 use esignet_authenticator_ida::test_server::{
-    Fault, IDENTITIES, TEST_OTP, TestIda, TestIdaSettings,
+    Fault, IDENTITIES, TEST_KERNEL_APP_ID, TEST_KERNEL_CLIENT_ID, TEST_KERNEL_SECRET_KEY, TEST_OTP,
+    TestIda, TestIdaSettings,
 };
 use esignet_authenticator_ida::testing::{certificate_pem, private_key_pem, self_signed};
 use serde_json::json;
@@ -13,6 +15,8 @@ use crate::harness::{Server, new_rsa_key, run_cli};
 use crate::login::{Browser, Rp, authorize_request, pkce_pair};
 use crate::verify::{jwks, verify_jws};
 
+mod wallet;
+
 // The test server accepts this client as its API key; shared with the deployment tests.
 pub(crate) const CLIENT: &str = "ida-client";
 const PARTNER: &str = "mpartner-esignet";
@@ -20,7 +24,7 @@ const LICENSE: &str = "e2e-misp-license-key";
 
 /// The test server and the PEM files the binary reads.
 pub(crate) struct Ida {
-    server: TestIda,
+    pub(crate) server: TestIda,
     files: tempfile::TempDir,
 }
 
@@ -29,6 +33,7 @@ impl Ida {
         let partner = self_signed("eSignet partner");
         let ida_partner = self_signed("IDA-PARTNER");
         let ida_signing = self_signed("IDA SIGN");
+        let binding_ca = self_signed("IDA KEY BINDING CA");
         let files = tempfile::tempdir().unwrap();
         let write = |name: &str, body: String| {
             std::fs::write(files.path().join(name), body).unwrap();
@@ -37,6 +42,7 @@ impl Ida {
         write("partner.pem", certificate_pem(&partner.1));
         write("ida-partner.pem", certificate_pem(&ida_partner.1));
         write("ida-sign.pem", certificate_pem(&ida_signing.1));
+        write("binding-ca.pem", certificate_pem(&binding_ca.1));
         let server = TestIda::start(TestIdaSettings {
             license_key: LICENSE.to_owned(),
             partner_id: PARTNER.to_owned(),
@@ -44,6 +50,7 @@ impl Ida {
             partner_certificate: partner.1,
             ida_partner,
             ida_signing,
+            binding_ca,
         })
         .await;
         Self { server, files }
@@ -61,6 +68,8 @@ impl Ida {
             ("ESIGNET_IDA__OTP_URL", self.server.base_url()),
             ("ESIGNET_IDA__MISP_LICENSE_KEY", LICENSE.to_owned()),
             ("ESIGNET_IDA__PARTNER_ID", PARTNER.to_owned()),
+            // Key binding has no client id to fall back on.
+            ("ESIGNET_IDA__API_KEY", CLIENT.to_owned()),
             (
                 "ESIGNET_IDA__PARTNER_PRIVATE_KEY_FILE",
                 self.file("partner-key.pem"),
@@ -77,21 +86,51 @@ impl Ida {
                 "ESIGNET_IDA__IDA_SIGNING_CERTIFICATE_FILE",
                 self.file("ida-sign.pem"),
             ),
+            (
+                "ESIGNET_IDA__BINDING_CA_CERTIFICATE_FILES",
+                self.file("binding-ca.pem"),
+            ),
             ("ESIGNET_IDA__TIMEOUT_SECS", "2".to_owned()),
         ]
     }
 }
 
+impl Ida {
+    /// The binary configured for this test server.
+    pub(crate) async fn start_server(&self) -> Server {
+        let env = self.env();
+        let pairs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        Server::start(&pairs).await
+    }
+}
+
 async fn start(ida: &Ida) -> Server {
-    let env = ida.env();
-    let pairs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    Server::start(&pairs).await
+    ida.start_server().await
 }
 
 #[tokio::test]
 async fn otp_login_through_ida_to_a_verified_userinfo() {
     let ida = Ida::start().await;
-    let server = start(&ida).await;
+    // The KYC signing certificate is published from IDA's key manager.
+    let mut env = ida.env();
+    env.extend([
+        (
+            "ESIGNET_IDA__CERTIFICATES_URL",
+            ida.server.certificates_url(),
+        ),
+        ("ESIGNET_IDA__AUTH_TOKEN_URL", ida.server.auth_token_url()),
+        (
+            "ESIGNET_IDA__AUTH_CLIENT_ID",
+            TEST_KERNEL_CLIENT_ID.to_owned(),
+        ),
+        (
+            "ESIGNET_IDA__AUTH_SECRET_KEY",
+            TEST_KERNEL_SECRET_KEY.to_owned(),
+        ),
+        ("ESIGNET_IDA__AUTH_APP_ID", TEST_KERNEL_APP_ID.to_owned()),
+    ]);
+    let pairs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let server = Server::start(&pairs).await;
     let key = new_rsa_key();
     server.register_client(CLIENT, json!({}), &key).await;
     let (verifier, challenge) = pkce_pair();
