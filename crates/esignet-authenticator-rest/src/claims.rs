@@ -1,19 +1,7 @@
 //! The userinfo claims read from a `user_info` answer by the configured JSON pointers.
 
-use esignet_mock_authenticator::{ClaimsLocale, resolve_locales};
+use esignet_mock_authenticator::{ClaimsLocale, release_localized, resolve_locales};
 use serde_json::{Map, Value};
-
-/// A multi-language value: a non-empty array of `{"language": <ISO 639-3>, "value": ..}`.
-fn languages(value: &Value) -> Option<Vec<(&str, &Value)>> {
-    let entries = value.as_array()?;
-    if entries.is_empty() {
-        return None;
-    }
-    entries
-        .iter()
-        .map(|entry| Some((entry.get("language")?.as_str()?, entry.get("value")?)))
-        .collect()
-}
 
 /// The accepted, mapped claims present in `person`. Multi-language values are released in the
 /// requested locales: one match gives `claim`, several give `claim#<tag>`; none falls back to
@@ -38,53 +26,13 @@ pub(crate) fn claims(
         };
         let before = out.len();
         if let Some(value) = person.pointer(pointer).filter(|value| !value.is_null()) {
-            release(&mut out, claim, value, &locales, default_language);
+            release_localized(&mut out, claim, value, &locales, default_language);
         }
         if out.len() == before && required.contains(claim) {
             return Err(claim.clone());
         }
     }
     Ok(out)
-}
-
-fn release(
-    out: &mut Map<String, Value>,
-    claim: &str,
-    value: &Value,
-    locales: &[ClaimsLocale],
-    default_language: &str,
-) {
-    let Some(entries) = languages(value) else {
-        out.insert(claim.to_owned(), value.clone());
-        return;
-    };
-    let matched: Vec<(&str, &Value)> = locales
-        .iter()
-        .filter_map(|locale| {
-            entries
-                .iter()
-                .find(|(language, _)| *language == locale.language)
-                .map(|(_, value)| (locale.tag.as_str(), *value))
-        })
-        .collect();
-    match matched.as_slice() {
-        [] => {
-            if let Some((_, value)) = entries
-                .iter()
-                .find(|(language, _)| *language == default_language)
-            {
-                out.insert(claim.to_owned(), (*value).clone());
-            }
-        }
-        [(_, value)] => {
-            out.insert(claim.to_owned(), (*value).clone());
-        }
-        several => {
-            for (tag, value) in several {
-                out.insert(format!("{claim}#{tag}"), (*value).clone());
-            }
-        }
-    }
 }
 
 #[cfg(test)]

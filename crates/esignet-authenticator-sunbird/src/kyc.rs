@@ -1,6 +1,6 @@
 //! The userinfo claims read from a registry entity.
 
-use esignet_mock_authenticator::{ClaimsLocale, resolve_locales};
+use esignet_mock_authenticator::{ClaimsLocale, release_localized, resolve_locales};
 use serde_json::{Map, Value};
 
 /// The value at `path` in `entity`: a JSON pointer (`/address/city`) or a top-level attribute.
@@ -10,18 +10,6 @@ fn lookup<'a>(entity: &'a Value, path: &str) -> Option<&'a Value> {
     } else {
         entity.get(path)
     }
-}
-
-/// A multi-language value: an array of `{"language": <ISO 639-3>, "value": ..}` entries.
-fn languages(value: &Value) -> Option<Vec<(&str, &Value)>> {
-    let entries = value.as_array()?;
-    if entries.is_empty() {
-        return None;
-    }
-    entries
-        .iter()
-        .map(|entry| Some((entry.get("language")?.as_str()?, entry.get("value")?)))
-        .collect()
 }
 
 /// The accepted claims that are mapped and present in `entity` (claims not mapped or absent are
@@ -46,37 +34,7 @@ pub(crate) fn claims(
         let Some(value) = lookup(entity, path).filter(|value| !value.is_null()) else {
             continue;
         };
-        let Some(entries) = languages(value) else {
-            out.insert(claim.clone(), value.clone());
-            continue;
-        };
-        let matched: Vec<(&str, &Value)> = locales
-            .iter()
-            .filter_map(|locale| {
-                entries
-                    .iter()
-                    .find(|(language, _)| *language == locale.language)
-                    .map(|(_, value)| (locale.tag.as_str(), *value))
-            })
-            .collect();
-        match matched.as_slice() {
-            [] => {
-                if let Some((_, value)) = entries
-                    .iter()
-                    .find(|(language, _)| *language == default_language)
-                {
-                    out.insert(claim.clone(), (*value).clone());
-                }
-            }
-            [(_, value)] => {
-                out.insert(claim.clone(), (*value).clone());
-            }
-            several => {
-                for (tag, value) in several {
-                    out.insert(format!("{claim}#{tag}"), (*value).clone());
-                }
-            }
-        }
+        release_localized(&mut out, claim, value, &locales, default_language);
     }
     out
 }

@@ -56,6 +56,63 @@ pub fn iso639_3(tag: &str) -> Option<String> {
     }
 }
 
+/// A multi-language claim value as identity systems hold it: a non-empty array of
+/// `{"language": <ISO 639-3>, "value": ..}` entries; `None` for any other value.
+pub fn language_entries(value: &Value) -> Option<Vec<(&str, &Value)>> {
+    let entries = value.as_array()?;
+    if entries.is_empty() {
+        return None;
+    }
+    entries
+        .iter()
+        .map(|entry| Some((entry.get("language")?.as_str()?, entry.get("value")?)))
+        .collect()
+}
+
+/// Releases `value` as `claim` into `out` in the requested `locales`: a plain value as it is; a
+/// multi-language value ([`language_entries`]) as `claim` when one locale matches, as
+/// `claim#<tag>` per match when several do, and in `default_language` when none does (left out
+/// when it has no entry in that language either). Shared by the registry-backed authenticators.
+pub fn release_localized(
+    out: &mut Map<String, Value>,
+    claim: &str,
+    value: &Value,
+    locales: &[ClaimsLocale],
+    default_language: &str,
+) {
+    let Some(entries) = language_entries(value) else {
+        out.insert(claim.to_owned(), value.clone());
+        return;
+    };
+    let matched: Vec<(&str, &Value)> = locales
+        .iter()
+        .filter_map(|locale| {
+            entries
+                .iter()
+                .find(|(language, _)| *language == locale.language)
+                .map(|(_, value)| (locale.tag.as_str(), *value))
+        })
+        .collect();
+    match matched.as_slice() {
+        [] => {
+            if let Some((_, value)) = entries
+                .iter()
+                .find(|(language, _)| *language == default_language)
+            {
+                out.insert(claim.to_owned(), (*value).clone());
+            }
+        }
+        [(_, value)] => {
+            out.insert(claim.to_owned(), (*value).clone());
+        }
+        several => {
+            for (tag, value) in several {
+                out.insert(format!("{claim}#{tag}"), (*value).clone());
+            }
+        }
+    }
+}
+
 /// The requested locales that map to a language, in order, without repeating a language. Empty
 /// (or nothing recognised) means `default_language` alone.
 pub fn resolve_locales(requested: &[String], default_language: &str) -> Vec<ClaimsLocale> {

@@ -89,7 +89,8 @@ pub use identity::{
     FieldValue, IDENTITY_CLAIM_MAPPING, Identity, LangValue, VerifiedClaim, claim_for_field,
 };
 pub use kyc::{
-    ClaimsLocale, ClaimsRequest, build_kyc_claims, claims_metadata, iso639_3, resolve_locales,
+    ClaimsLocale, ClaimsRequest, build_kyc_claims, claims_metadata, iso639_3, language_entries,
+    release_localized, resolve_locales,
 };
 pub use otp::{OtpDestinations, mask_email, mask_mobile, otp_destinations};
 pub use registered::{IdentityRecords, RegisteredIdentities, RegistryError};
