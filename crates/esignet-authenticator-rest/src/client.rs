@@ -320,22 +320,17 @@ impl Authenticator for RestAuthenticator {
         }
         let subject = subject.unwrap_or_else(|| request.individual_id.clone());
         let psut = esignet_jose::sha3_256_b64url(format!("{subject}{relying_party_id}").as_bytes());
-        let kyc_token = esignet_jose::random_id();
-        let issued = serde_json::to_vec(&IssuedToken {
-            transaction_id: request.transaction_id.clone(),
-            individual_id_hash: esignet_jose::sha256_b64url(request.individual_id.as_bytes()),
-            psut: psut.clone(),
-        })
-        .map_err(|_| PluginError::new(mock_codes::UNKNOWN_ERROR))?;
-        self.cache
-            .put(
-                KYC_TOKEN_NAMESPACE,
-                &esignet_jose::sha256_b64url(kyc_token.as_bytes()),
-                issued,
-                self.config.kyc_token_ttl,
-            )
-            .await
-            .map_err(|_| PluginError::new(mock_codes::UNKNOWN_ERROR))?;
+        let kyc_token = esignet_mock_authenticator::issue_kyc_token(
+            self.cache.as_ref(),
+            KYC_TOKEN_NAMESPACE,
+            self.config.kyc_token_ttl,
+            &IssuedToken {
+                transaction_id: request.transaction_id.clone(),
+                individual_id_hash: esignet_jose::sha256_b64url(request.individual_id.as_bytes()),
+                psut: psut.clone(),
+            },
+        )
+        .await?;
         Ok(KycAuthResult {
             kyc_token,
             partner_specific_user_token: psut,
@@ -352,16 +347,12 @@ impl Authenticator for RestAuthenticator {
     ) -> Result<KycExchangeResult, PluginError> {
         let invalid_token = || PluginError::new(mock_codes::INVALID_KYC_TOKEN);
         let failed = || PluginError::new(mock_codes::DATA_EXCHANGE_FAILED);
-        let issued = self
-            .cache
-            .take(
-                KYC_TOKEN_NAMESPACE,
-                &esignet_jose::sha256_b64url(request.kyc_token.as_bytes()),
-            )
-            .await
-            .map_err(|_| failed())?
-            .ok_or_else(invalid_token)?;
-        let issued: IssuedToken = serde_json::from_slice(&issued).map_err(|_| failed())?;
+        let issued: IssuedToken = esignet_mock_authenticator::take_kyc_token(
+            self.cache.as_ref(),
+            KYC_TOKEN_NAMESPACE,
+            &request.kyc_token,
+        )
+        .await?;
         if issued.transaction_id != request.transaction_id
             || issued.individual_id_hash
                 != esignet_jose::sha256_b64url(request.individual_id.as_bytes())

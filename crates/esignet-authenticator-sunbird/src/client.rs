@@ -255,22 +255,17 @@ impl Authenticator for SunbirdAuthenticator {
             return Err(PluginError::new(mock_codes::UNKNOWN_ERROR));
         };
         let psut = self.psut(entity_id, relying_party_id);
-        let kyc_token = esignet_jose::random_id();
-        let issued = serde_json::to_vec(&IssuedToken {
-            transaction_id: request.transaction_id.clone(),
-            entity_id: entity_id.to_owned(),
-            psut: psut.clone(),
-        })
-        .map_err(|_| PluginError::new(mock_codes::UNKNOWN_ERROR))?;
-        self.cache
-            .put(
-                KYC_TOKEN_NAMESPACE,
-                &esignet_jose::sha256_b64url(kyc_token.as_bytes()),
-                issued,
-                self.config.kyc_token_ttl,
-            )
-            .await
-            .map_err(|_| PluginError::new(mock_codes::UNKNOWN_ERROR))?;
+        let kyc_token = esignet_mock_authenticator::issue_kyc_token(
+            self.cache.as_ref(),
+            KYC_TOKEN_NAMESPACE,
+            self.config.kyc_token_ttl,
+            &IssuedToken {
+                transaction_id: request.transaction_id.clone(),
+                entity_id: entity_id.to_owned(),
+                psut: psut.clone(),
+            },
+        )
+        .await?;
         Ok(KycAuthResult {
             kyc_token,
             partner_specific_user_token: psut,
@@ -286,17 +281,12 @@ impl Authenticator for SunbirdAuthenticator {
         request: KycExchangeRequest,
     ) -> Result<KycExchangeResult, PluginError> {
         let invalid_token = || PluginError::new(mock_codes::INVALID_KYC_TOKEN);
-        let issued = self
-            .cache
-            .take(
-                KYC_TOKEN_NAMESPACE,
-                &esignet_jose::sha256_b64url(request.kyc_token.as_bytes()),
-            )
-            .await
-            .map_err(|_| PluginError::new(mock_codes::DATA_EXCHANGE_FAILED))?
-            .ok_or_else(invalid_token)?;
-        let issued: IssuedToken = serde_json::from_slice(&issued)
-            .map_err(|_| PluginError::new(mock_codes::DATA_EXCHANGE_FAILED))?;
+        let issued: IssuedToken = esignet_mock_authenticator::take_kyc_token(
+            self.cache.as_ref(),
+            KYC_TOKEN_NAMESPACE,
+            &request.kyc_token,
+        )
+        .await?;
         if issued.transaction_id != request.transaction_id {
             tracing::info!("sunbird kyc token presented for another transaction");
             return Err(invalid_token());

@@ -67,6 +67,7 @@ mod directory;
 mod factors;
 mod identity;
 mod kyc;
+mod kyc_token;
 mod otp;
 mod registered;
 mod schema;
@@ -92,6 +93,7 @@ pub use kyc::{
     ClaimsLocale, ClaimsRequest, build_kyc_claims, claims_metadata, iso639_3, language_entries,
     release_localized, resolve_locales,
 };
+pub use kyc_token::{issue_kyc_token, take_kyc_token};
 pub use otp::{OtpDestinations, mask_email, mask_mobile, otp_destinations};
 pub use registered::{IdentityRecords, RegisteredIdentities, RegistryError};
 pub use schema::{SchemaMode, SchemaProfile, SchemaViolation, schema_document, validate_for};
