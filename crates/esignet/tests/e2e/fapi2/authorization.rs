@@ -12,6 +12,11 @@ async fn push_edited(fapi: &Fapi, edit: impl FnOnce(&mut Form)) -> super::Answer
     let (_, challenge) = pkce_pair();
     let mut params = fapi.params(&challenge, &uuid());
     edit(&mut params);
+    push_params(fapi, params).await
+}
+
+/// Pushes `params` as the first client with a DPoP proof.
+async fn push_params(fapi: &Fapi, params: Form) -> super::Answer {
     let par = fapi.server.par_endpoint();
     fapi.push(
         CLIENT,
@@ -22,25 +27,38 @@ async fn push_edited(fapi: &Fapi, edit: impl FnOnce(&mut Form)) -> super::Answer
     .await
 }
 
+/// Userinfo with `scheme <token>` and a DPoP proof carrying the server `nonce`.
+async fn dpop_userinfo(fapi: &Fapi, scheme: &str, token: &str, nonce: &str) -> reqwest::Response {
+    fapi.server
+        .http
+        .get(fapi.server.userinfo_endpoint())
+        .header("Authorization", format!("{scheme} {token}"))
+        .header(
+            "DPoP",
+            fapi.proof(
+                "GET",
+                &fapi.server.userinfo_endpoint(),
+                Some(nonce),
+                Some(token),
+            ),
+        )
+        .send()
+        .await
+        .unwrap()
+}
+
 fn set(params: &mut Form, name: &'static str, value: &str) {
     params.retain(|(key, _)| *key != name);
     params.push((name, value.to_owned()));
 }
 
-/// Pushes, signs in and redeems the code: the whole flow must succeed.
-async fn succeeds(fapi: &Fapi, edit: impl FnOnce(&mut Form)) {
+/// Pushes `edit`ed parameters, signs in and redeems the code: the whole flow must succeed.
+/// Returns the `state` the code came back with.
+async fn succeeds(fapi: &Fapi, edit: impl FnOnce(&mut Form)) -> Value {
     let (verifier, challenge) = pkce_pair();
     let mut params = fapi.params(&challenge, &uuid());
     edit(&mut params);
-    let par = fapi.server.par_endpoint();
-    let pushed = fapi
-        .push(
-            CLIENT,
-            fapi.assertion(&fapi.key, CLIENT),
-            params,
-            Some(fapi.proof("POST", &par, None, None)),
-        )
-        .await;
+    let pushed = push_params(fapi, params).await;
     assert_eq!(pushed.status, 201, "{}", pushed.body);
     let browser = Browser::start(
         &fapi.server,
@@ -61,6 +79,7 @@ async fn succeeds(fapi: &Fapi, edit: impl FnOnce(&mut Form)) {
         .token(fapi.token_form(CLIENT, &code, fapi.assertion(&fapi.key, CLIENT)))
         .await;
     assert_eq!(tokens.status, 200, "{}", tokens.body);
+    answer["response"]["state"].clone()
 }
 
 #[tokio::test]
@@ -126,23 +145,7 @@ async fn happy_flow() {
     assert_eq!(id_token["nonce"], json!(code.nonce));
     let access_token = tokens.body["access_token"].as_str().unwrap();
     let nonce = tokens.headers["dpop-nonce"].to_str().unwrap().to_owned();
-    let userinfo = fapi
-        .server
-        .http
-        .get(fapi.server.userinfo_endpoint())
-        .header("Authorization", format!("DPoP {access_token}"))
-        .header(
-            "DPoP",
-            fapi.proof(
-                "GET",
-                &fapi.server.userinfo_endpoint(),
-                Some(&nonce),
-                Some(access_token),
-            ),
-        )
-        .send()
-        .await
-        .unwrap();
+    let userinfo = dpop_userinfo(&fapi, "DPoP", access_token, &nonce).await;
     assert_eq!(userinfo.status().as_u16(), 200);
     let (_, claims) = verify_jws(&set, &userinfo.text().await.unwrap(), Some(CLIENT));
     assert_eq!(claims["sub"], id_token["sub"]);
@@ -185,23 +188,7 @@ async fn access_token_type_header_case_sensitivity() {
         .await;
     let access_token = tokens.body["access_token"].as_str().unwrap();
     let nonce = tokens.headers["dpop-nonce"].to_str().unwrap().to_owned();
-    let response = fapi
-        .server
-        .http
-        .get(fapi.server.userinfo_endpoint())
-        .header("Authorization", format!("dpop {access_token}"))
-        .header(
-            "DPoP",
-            fapi.proof(
-                "GET",
-                &fapi.server.userinfo_endpoint(),
-                Some(&nonce),
-                Some(access_token),
-            ),
-        )
-        .send()
-        .await
-        .unwrap();
+    let response = dpop_userinfo(&fapi, "dpop", access_token, &nonce).await;
     assert_eq!(response.status().as_u16(), 200);
 }
 
@@ -214,30 +201,9 @@ async fn ensure_authorization_request_with_long_nonce() {
 #[tokio::test]
 async fn ensure_authorization_request_with_long_state() {
     let fapi = Fapi::start(&[]).await;
-    let (verifier, challenge) = pkce_pair();
-    let mut params = fapi.params(&challenge, &uuid());
-    set(&mut params, "state", &"s".repeat(384));
-    let par = fapi.server.par_endpoint();
-    let pushed = fapi
-        .push(
-            CLIENT,
-            fapi.assertion(&fapi.key, CLIENT),
-            params,
-            Some(fapi.proof("POST", &par, None, None)),
-        )
-        .await;
-    assert_eq!(pushed.status, 201, "{}", pushed.body);
-    let browser = Browser::start(
-        &fapi.server,
-        "/authorization/par-oauth-details",
-        json!({"clientId": CLIENT, "requestUri": pushed.body["request_uri"]}),
-    )
-    .await
-    .unwrap();
-    assert_eq!(browser.otp_login("3519847260").await["errors"], json!([]));
-    let answer = browser.auth_code(&["email"], &[]).await;
-    assert_eq!(answer["response"]["state"], json!("s".repeat(384)));
-    let _ = verifier;
+    let long = "s".repeat(384);
+    let state = succeeds(&fapi, |params| set(params, "state", &long)).await;
+    assert_eq!(state, json!(long));
 }
 
 #[tokio::test]
