@@ -20,8 +20,10 @@ if (container) {
     for (const form of container.querySelectorAll("form.sign-in")) {
       const slot = document.createElement("div");
       slot.className = "sign-in-button";
+      // A resident who already tabbed to the plain form's button keeps focus on its replacement.
+      const hadFocus = form.contains(document.activeElement);
       form.replaceWith(slot);
-      renderSignInButton(slot, {
+      const button = renderSignInButton(slot, {
         label: form.querySelector("button").textContent,
         language: document.documentElement.lang,
         prepare: async () => {
@@ -35,9 +37,12 @@ if (container) {
           return body.location;
         },
       });
+      if (hadFocus) button.focus();
     }
+    container.dataset.ready = "true";
   }).catch(() => {
     // The provider's script could not be loaded: the plain forms stay in place.
+    container.dataset.ready = "forms";
   });
 }
 "#;

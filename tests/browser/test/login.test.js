@@ -69,6 +69,7 @@ after(async () => {
 /** From the relying party's landing page to the sign-in options (or the only form). */
 async function startSignIn(page, env, { button = "Sign in with eSignet", shot } = {}) {
   await page.goto(`${env.rp}/`);
+  await page.locator("#esignet-sign-in[data-ready=true]").waitFor({ state: "attached" });
   if (shot) await checkPage(page, shot);
   await page.getByRole("button", { name: button, exact: true }).click();
   await page.waitForURL((url) => url.pathname === "/login");
@@ -354,6 +355,8 @@ describe("small screens, languages and keyboard", () => {
       assert.fail(`Tab never reached #${id}; stops: ${stops.join(", ")}`);
     };
     await page.goto(`${captchaDemo.rp}/`);
+    // The page script swaps the plain forms for the provider's button once it has loaded.
+    await page.locator("#esignet-sign-in[data-ready=true]").waitFor({ state: "attached" });
     // The relying party's page: Tab to its sign-in button (its header link comes first).
     for (let i = 0; i < 10; i++) {
       await page.keyboard.press("Tab");
