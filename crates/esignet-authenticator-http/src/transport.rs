@@ -68,6 +68,9 @@ pub fn parse_base_url(text: &str) -> Result<Url, HttpAuthenticatorError> {
     Ok(url)
 }
 
+/// Idle keep-alive connections kept per identity system host.
+pub const MAX_IDLE_CONNECTIONS: usize = 64;
+
 /// An HTTP client whose every call ends within `timeout` (connection included) and whose
 /// connection attempts end within `connect_timeout`. It never retries on its own.
 ///
@@ -86,6 +89,11 @@ pub fn http_client(
     reqwest::Client::builder()
         .timeout(timeout)
         .connect_timeout(connect_timeout)
+        // A bounded keep-alive pool: after a burst against a slow identity system, the
+        // connections beyond this many are closed instead of being kept (with their buffers)
+        // for a next burst; idle ones go after 30 s.
+        .pool_max_idle_per_host(MAX_IDLE_CONNECTIONS)
+        .pool_idle_timeout(Duration::from_secs(30))
         .build()
         .map_err(|error| HttpAuthenticatorError::Client(error.to_string()))
 }

@@ -13,6 +13,7 @@
 //! JWE, client keys RS256 or ES256.
 
 mod flow;
+mod metrics;
 mod procstat;
 mod report;
 mod setup;
@@ -63,6 +64,11 @@ pub struct BenchConfig {
     pub otp: String,
     /// PID of the server process, for CPU and memory figures from /proc.
     pub server_pid: Option<u32>,
+    /// The server's Prometheus endpoint, for its cache and store calls per login.
+    pub metrics_url: Option<String>,
+    /// Other processes (name, command name) whose CPU time is reported per login: the shared
+    /// Redis and PostgreSQL, for the cost model.
+    pub watched: Vec<(String, String)>,
     /// Print progress every this often.
     pub progress_every: Duration,
 }
@@ -74,7 +80,7 @@ pub async fn run(config: BenchConfig) -> anyhow::Result<Report> {
             .await
             .context("benchmark setup failed")?,
     );
-    let clients = flow::resident_clients(config.concurrency)?;
+    let clients = flow::resident_clients(config.concurrency, config.url.starts_with("http://"))?;
     if config.warmup {
         let warm = flow::run_logins(
             setup.clone(),
@@ -91,11 +97,26 @@ pub async fn run(config: BenchConfig) -> anyhow::Result<Report> {
             );
         }
     }
+    let scrape = metrics::Scraper::new(config.metrics_url.clone());
+    let calls_before = scrape.dependency_calls().await?;
     let before = config.server_pid.and_then(procstat::sample);
+    let generator_before = procstat::sample(std::process::id());
+    let watched_before = procstat::sample_watched(&config.watched);
     let started = Instant::now();
     let progress = Some(config.progress_every);
     let outcome = flow::run_logins(setup, &clients, config.logins, config.duration, progress).await;
     let elapsed = started.elapsed();
     let after = config.server_pid.and_then(procstat::sample);
-    Ok(Report::new(&config, outcome, elapsed, before, after))
+    let generator_after = procstat::sample(std::process::id());
+    let watched_after = procstat::sample_watched(&config.watched);
+    let calls_after = scrape.dependency_calls().await?;
+    let measured = report::Measured {
+        server: (before, after),
+        generator: (generator_before, generator_after),
+        watched_cpu_seconds: procstat::watched_cpu_delta(&watched_before, &watched_after),
+        dependency_calls: calls_before
+            .zip(calls_after)
+            .map(|(b, a)| metrics::delta(&b, &a)),
+    };
+    Ok(Report::new(&config, outcome, elapsed, measured))
 }

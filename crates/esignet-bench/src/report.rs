@@ -5,8 +5,20 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use crate::flow::Outcome;
+use crate::metrics::Calls;
 use crate::procstat::ProcSample;
 use crate::{BenchConfig, FlowKind};
+
+/// Readings taken around the measured run (before, after).
+pub(crate) struct Measured {
+    pub server: (Option<ProcSample>, Option<ProcSample>),
+    /// The load generator itself: its share of the machine's CPU.
+    pub generator: (Option<ProcSample>, Option<ProcSample>),
+    /// CPU seconds of each watched process group (Redis, PostgreSQL).
+    pub watched_cpu_seconds: Vec<(String, f64)>,
+    /// The server's cache and store calls during the run.
+    pub dependency_calls: Option<Calls>,
+}
 
 /// The result of a run.
 #[derive(Debug)]
@@ -28,14 +40,23 @@ impl Report {
         config: &BenchConfig,
         outcome: Outcome,
         elapsed: Duration,
-        before: Option<ProcSample>,
-        after: Option<ProcSample>,
+        measured: Measured,
     ) -> Report {
         let seconds = elapsed.as_secs_f64().max(1e-9);
         let failed: u64 = outcome.failed.values().sum();
         let rate = outcome.completed as f64 / seconds;
+        let (before, after) = measured.server;
         let cpu = match (before, after) {
             (Some(b), Some(a)) => Some(a.cpu_seconds - b.cpu_seconds),
+            _ => None,
+        };
+        let logins = outcome.completed.max(1) as f64;
+        let generator_cpu = match measured.generator {
+            (Some(b), Some(a)) => Some(a.cpu_seconds - b.cpu_seconds),
+            _ => None,
+        };
+        let server_io = match (before, after) {
+            (Some(b), Some(a)) => a.io_bytes.zip(b.io_bytes).map(|(a, b)| a.saturating_sub(b)),
             _ => None,
         };
         let flow = match config.flow {
@@ -67,6 +88,56 @@ impl Report {
                 after.rss_bytes as f64 / 1e6,
                 after.peak_rss_bytes as f64 / 1e6
             ));
+        }
+        if let Some(io) = server_io {
+            text.push_str(&format!(
+                "server socket and file I/O {:.1} KB per login\n",
+                io as f64 / logins / 1000.0
+            ));
+        }
+        if let Some(cpu) = generator_cpu {
+            text.push_str(&format!(
+                "load generator CPU {cpu:.2} s ({:.2} ms per login, {:.0}% of one core)\n",
+                cpu * 1000.0 / logins,
+                cpu / seconds * 100.0
+            ));
+        }
+        let mut watched = serde_json::Map::new();
+        for (name, used) in &measured.watched_cpu_seconds {
+            text.push_str(&format!(
+                "{name} CPU {used:.2} s ({:.3} ms per login)\n",
+                used * 1000.0 / logins
+            ));
+            watched.insert(
+                name.clone(),
+                json!({"cpu_seconds": used, "cpu_ms_per_login": used * 1000.0 / logins}),
+            );
+        }
+        let mut calls_json = serde_json::Map::new();
+        if let Some(calls) = &measured.dependency_calls {
+            let mut totals: std::collections::BTreeMap<&str, u64> = Default::default();
+            for ((dependency, operation), count) in calls {
+                *totals.entry(dependency).or_default() += count;
+                calls_json.insert(
+                    format!("{dependency}.{operation}"),
+                    json!(*count as f64 / logins),
+                );
+            }
+            for (dependency, total) in totals {
+                let per_operation: Vec<String> = calls
+                    .iter()
+                    .filter(|((d, _), _)| d == dependency)
+                    .map(|((_, operation), count)| {
+                        format!("{operation} {:.2}", *count as f64 / logins)
+                    })
+                    .collect();
+                text.push_str(&format!(
+                    "{dependency} calls {:.2} per login ({})\n",
+                    total as f64 / logins,
+                    per_operation.join(", ")
+                ));
+                calls_json.insert(dependency.to_owned(), json!(total as f64 / logins));
+            }
         }
         text.push_str(&format!(
             "{:<18} {:>9} {:>9} {:>9} {:>9} {:>9}\n",
@@ -118,6 +189,11 @@ impl Report {
             "server_cpu_ms_per_login": cpu.map(|c| if outcome.completed > 0 { c * 1000.0 / outcome.completed as f64 } else { 0.0 }),
             "server_rss_bytes": after.map(|a| a.rss_bytes),
             "server_peak_rss_bytes": after.map(|a| a.peak_rss_bytes),
+            "server_io_bytes_per_login": server_io.map(|io| io as f64 / logins),
+            "generator_cpu_ms_per_login": generator_cpu.map(|c| c * 1000.0 / logins),
+            "generator_cpu_cores": generator_cpu.map(|c| c / seconds),
+            "watched": watched,
+            "dependency_calls_per_login": calls_json,
             "endpoints": endpoints,
         });
         Report { json, text, failed }

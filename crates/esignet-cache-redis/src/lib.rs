@@ -13,6 +13,7 @@
 //! | `delete` | `DEL key` |
 //! | `put_if_absent` | `SET key value NX PX ttl` |
 //! | `increment` | a Lua script: `INCR`, then `PEXPIRE` only when the result is 1 |
+//! | `batch` | one Lua script running every step (atomic, one round trip) |
 //! | `publish` / `subscribe` | `PUBLISH` / `SUBSCRIBE` on `<prefix>:<channel>` |
 //!
 //! TTLs are whole milliseconds (Redis' resolution), rounded up, so an entry never expires early;
@@ -51,7 +52,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use esignet_spi::{Cache, CacheError, Subscription};
+use esignet_spi::{BatchOutcome, Cache, CacheError, CacheReply, CacheStep, Subscription};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{Client, Cmd, RedisError, Script};
 
@@ -78,6 +79,43 @@ if count == 1 then
   redis.call('PEXPIRE', KEYS[1], ARGV[1])
 end
 return count
+";
+
+/// A batch of steps as one atomic script (one round trip). `KEYS[i]` is step i's key; `ARGV`
+/// holds, per step, its code and then its arguments: `G`/`T` (get / GETDEL) and whether the
+/// entry is required (`1`/`0`), `P` (SET PX) the value and the TTL in ms, `D` (DEL), `I`
+/// (INCR, PEXPIRE on creation) the TTL in ms. The reply is `{1, reply...}` when every step ran
+/// and `{0, i}` when the required entry of step i (1-based) was absent; a value that is absent
+/// is `false`, which Redis answers as nil.
+const BATCH_SCRIPT: &str = r"
+local replies = {1}
+local a = 1
+for i = 1, #KEYS do
+  local op = ARGV[a]
+  if op == 'G' or op == 'T' then
+    local value
+    if op == 'G' then value = redis.call('GET', KEYS[i]) else value = redis.call('GETDEL', KEYS[i]) end
+    if value == false and ARGV[a + 1] == '1' then return {0, i} end
+    replies[#replies + 1] = value
+    a = a + 2
+  elseif op == 'P' then
+    redis.call('SET', KEYS[i], ARGV[a + 1], 'PX', ARGV[a + 2])
+    replies[#replies + 1] = 1
+    a = a + 3
+  elseif op == 'D' then
+    redis.call('DEL', KEYS[i])
+    replies[#replies + 1] = 1
+    a = a + 1
+  elseif op == 'I' then
+    local count = redis.call('INCR', KEYS[i])
+    if count == 1 then redis.call('PEXPIRE', KEYS[i], ARGV[a + 1]) end
+    replies[#replies + 1] = count
+    a = a + 2
+  else
+    return redis.error_reply('unknown batch step')
+  end
+end
+return replies
 ";
 
 /// Settings of a [`RedisCache`]. See the crate documentation.
@@ -113,6 +151,7 @@ pub struct RedisCache {
     command_timeout: Duration,
     connect_timeout: Duration,
     increment: Script,
+    batch: Script,
 }
 
 impl std::fmt::Debug for RedisCache {
@@ -178,6 +217,7 @@ impl RedisCache {
             command_timeout: options.command_timeout,
             connect_timeout: options.connect_timeout,
             increment: Script::new(INCREMENT_SCRIPT),
+            batch: Script::new(BATCH_SCRIPT),
         };
         cache.check_server().await?;
         Ok(Arc::new(cache))
@@ -284,6 +324,44 @@ fn ttl_millis(ttl: Duration) -> u64 {
         .clamp(1, MAX_TTL_MILLIS)
 }
 
+/// Reads the batch script's reply against the steps that were sent.
+fn batch_outcome(
+    steps: &[CacheStep],
+    reply: Vec<redis::Value>,
+) -> Result<BatchOutcome, CacheError> {
+    let malformed = || CacheError::Unavailable("batch: unexpected reply".to_owned());
+    let mut values = reply.into_iter();
+    let integer = |value: Option<redis::Value>| match value {
+        Some(redis::Value::Int(n)) => Ok(n),
+        _ => Err(malformed()),
+    };
+    if integer(values.next())? == 0 {
+        let step = integer(values.next())?;
+        let step = usize::try_from(step - 1).map_err(|_| malformed())?;
+        return Ok(BatchOutcome::Missing { step });
+    }
+    let mut replies = Vec::with_capacity(steps.len());
+    for step in steps {
+        let value = values.next().ok_or_else(malformed)?;
+        replies.push(match (step, value) {
+            (CacheStep::Get { .. } | CacheStep::Take { .. }, redis::Value::Nil) => {
+                CacheReply::Value(None)
+            }
+            (CacheStep::Get { .. } | CacheStep::Take { .. }, redis::Value::BulkString(bytes)) => {
+                CacheReply::Value(Some(bytes))
+            }
+            (CacheStep::Put { .. } | CacheStep::Delete { .. }, redis::Value::Int(_)) => {
+                CacheReply::Done
+            }
+            (CacheStep::Increment { .. }, redis::Value::Int(count)) => {
+                CacheReply::Count(u64::try_from(count).map_err(|_| malformed())?)
+            }
+            _ => return Err(malformed()),
+        });
+    }
+    Ok(BatchOutcome::Completed(replies))
+}
+
 #[async_trait::async_trait]
 impl Cache for RedisCache {
     async fn put(
@@ -361,6 +439,76 @@ impl Cache for RedisCache {
             tracing::error!(namespace, "Redis counter is negative");
             CacheError::Unavailable("increment: the counter is negative".to_owned())
         })
+    }
+
+    async fn batch(&self, steps: Vec<CacheStep>) -> Result<BatchOutcome, CacheError> {
+        let mut keys = Vec::with_capacity(steps.len());
+        let mut args: Vec<Vec<u8>> = Vec::with_capacity(steps.len() * 3);
+        let flag = |required: bool| {
+            if required {
+                b"1".to_vec()
+            } else {
+                b"0".to_vec()
+            }
+        };
+        for step in &steps {
+            match step {
+                CacheStep::Get {
+                    namespace,
+                    key,
+                    required,
+                } => {
+                    keys.push(self.key(namespace, key)?);
+                    args.extend([b"G".to_vec(), flag(*required)]);
+                }
+                CacheStep::Take {
+                    namespace,
+                    key,
+                    required,
+                } => {
+                    keys.push(self.key(namespace, key)?);
+                    args.extend([b"T".to_vec(), flag(*required)]);
+                }
+                CacheStep::Put {
+                    namespace,
+                    key,
+                    value,
+                    ttl,
+                } => {
+                    keys.push(self.key(namespace, key)?);
+                    args.extend([
+                        b"P".to_vec(),
+                        value.clone(),
+                        ttl_millis(*ttl).to_string().into_bytes(),
+                    ]);
+                }
+                CacheStep::Delete { namespace, key } => {
+                    keys.push(self.key(namespace, key)?);
+                    args.push(b"D".to_vec());
+                }
+                CacheStep::Increment {
+                    namespace,
+                    key,
+                    ttl,
+                } => {
+                    keys.push(self.key(namespace, key)?);
+                    args.extend([b"I".to_vec(), ttl_millis(*ttl).to_string().into_bytes()]);
+                }
+            }
+        }
+        let reply: Vec<redis::Value> = self
+            .run("batch", |mut connection| {
+                let mut invocation = self.batch.prepare_invoke();
+                for key in &keys {
+                    invocation.key(key);
+                }
+                for arg in &args {
+                    invocation.arg(arg.as_slice());
+                }
+                async move { invocation.invoke_async(&mut connection).await }
+            })
+            .await?;
+        batch_outcome(&steps, reply)
     }
 
     async fn publish(&self, channel: &str, message: &str) -> Result<(), CacheError> {

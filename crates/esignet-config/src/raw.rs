@@ -488,6 +488,11 @@ section! {
         url: String = "http://127.0.0.1:8082/v1/mock-identity-system".to_owned(), ValueKind::Str;
         /// Total time allowed for one call to the identity service, for `kind = "mock-identity-http"`.
         timeout_secs: u64 = 10, ValueKind::Int;
+        /// Most calls this instance has in flight towards the identity system (any `kind`); further calls queue, in order.
+        /// Bounds what a slow identity system can make the instance hold: connections, buffers and waiting logins.
+        max_concurrent_calls: u64 = 1024, ValueKind::Int;
+        /// How long a call may queue for one of the `max_concurrent_calls` before it fails with `identity_system_unavailable`.
+        queue_timeout_ms: u64 = 2000, ValueKind::Int;
     }
 }
 

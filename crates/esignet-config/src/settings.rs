@@ -297,6 +297,10 @@ pub struct AuthenticatorSettings {
     pub url: String,
     /// Time allowed for one call to the identity service.
     pub timeout: Duration,
+    /// Most calls in flight towards the identity system; more queue.
+    pub max_concurrent_calls: usize,
+    /// Longest wait in that queue.
+    pub queue_timeout: Duration,
 }
 
 /// `[admin]`: how the admin API (client management) is authenticated. Closed unless

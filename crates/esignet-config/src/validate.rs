@@ -667,11 +667,21 @@ fn authenticator(raw: raw::AuthenticatorRaw, problems: &mut Problems) -> Authent
         }
     };
     let timeout = secs(problems, "authenticator.timeout_secs", raw.timeout_secs, 1);
+    if raw.max_concurrent_calls == 0 {
+        problems.push("authenticator.max_concurrent_calls", "must be at least 1");
+    }
+    if raw.queue_timeout_ms == 0 {
+        problems.push("authenticator.queue_timeout_ms", "must be at least 1");
+    }
     AuthenticatorSettings {
         kind,
         mock_otp: raw.mock_otp,
         url,
         timeout,
+        max_concurrent_calls: usize::try_from(raw.max_concurrent_calls)
+            .unwrap_or(usize::MAX)
+            .max(1),
+        queue_timeout: Duration::from_millis(raw.queue_timeout_ms.max(1)),
     }
 }
 

@@ -57,22 +57,34 @@ pub enum AuthenticateVersion {
 impl Core {
     /// The header check of eSignet's filter (§5), plus attempt counting: finds the transaction
     /// in `stage`, compares the hash in constant time, and counts the call.
+    ///
+    /// With `individual` (a send-otp or authenticate request), the individual's block is read
+    /// in the same cache round trip as the transaction, and reported after the header and
+    /// attempt checks as `individual_id_blocked`; the transaction records who is trying (the
+    /// hashed individual id: always for send-otp, when none is recorded yet for authenticate),
+    /// stored back in the round trip that counts the attempt, so exhausting attempts blocks
+    /// them.
     async fn guarded_transaction(
         &self,
         api: UiApi,
-        stage_name: &str,
+        stage_name: &'static str,
         headers: DetailsHeaders<'_>,
         body_transaction_id: Option<&str>,
+        individual: Option<&str>,
     ) -> Result<Transaction> {
         let key = headers
             .key
             .filter(|k| !k.is_empty())
             .ok_or(Error::code(codes::INVALID_TRANSACTION))?;
-        let transaction: Transaction = self
-            .flow
-            .get(stage_name, key)
-            .await?
-            .ok_or(Error::code(codes::INVALID_TRANSACTION))?;
+        let (transaction, blocked) = match individual {
+            None => (self.flow.get::<Transaction>(stage_name, key).await?, false),
+            Some(hash) => {
+                self.flow
+                    .get_with_flag(stage_name, key, stage::BLOCKED, hash)
+                    .await?
+            }
+        };
+        let mut transaction = transaction.ok_or(Error::code(codes::INVALID_TRANSACTION))?;
         let hash = headers.hash.unwrap_or_default();
         if !esignet_jose::constant_time_eq(
             hash.as_bytes(),
@@ -84,40 +96,62 @@ impl Core {
         if body_transaction_id.is_some_and(|id| id != key) {
             return Err(Error::code(codes::INVALID_TRANSACTION));
         }
+        // Blocking on exhaustion applies to whoever was recorded before this call.
+        let recorded = transaction.individual_id_hash.clone();
+        let update = match individual {
+            Some(hash) if api == UiApi::SendOtp || recorded.is_none() => {
+                transaction.individual_id_hash = Some(hash.to_owned());
+                Some(self.preauth_remaining(&transaction)?)
+            }
+            _ => None,
+        };
         let limit = match api {
             UiApi::SendOtp => self.config.send_otp_attempts,
             UiApi::Authenticate => self.config.authenticate_attempts,
             UiApi::ClaimDetails => 1,
             UiApi::AuthCode => u64::MAX,
         };
-        if limit != u64::MAX {
-            let counter = format!("{key}:{}", api.counter_name());
-            let count = self
-                .flow
-                .raw()
-                .increment(stage::RATE_LIMIT, &counter, self.config.rate_limit_window)
-                .await?;
-            if count > limit {
-                if matches!(api, UiApi::SendOtp | UiApi::Authenticate)
-                    && let Some(hash) = transaction.individual_id_hash.as_deref()
-                {
-                    self.flow
-                        .first_use(stage::BLOCKED, hash, self.config.block_ttl)
-                        .await?;
-                }
-                return Err(Error::code(codes::NO_ATTEMPTS_LEFT));
+        let counter = format!("{key}:{}", api.counter_name());
+        let window = self.config.rate_limit_window;
+        let count = match (limit != u64::MAX, update) {
+            (true, Some(remaining)) => Some(
+                self.flow
+                    .count_and_put(
+                        (stage::RATE_LIMIT, &counter, window),
+                        (stage_name, key),
+                        &transaction,
+                        remaining,
+                    )
+                    .await?,
+            ),
+            (true, None) => Some(
+                self.flow
+                    .raw()
+                    .increment(stage::RATE_LIMIT, &counter, window)
+                    .await?,
+            ),
+            (false, Some(remaining)) => {
+                self.flow
+                    .put(stage_name, key, &transaction, remaining)
+                    .await?;
+                None
             }
+            (false, None) => None,
+        };
+        if count.is_some_and(|count| count > limit) {
+            if matches!(api, UiApi::SendOtp | UiApi::Authenticate)
+                && let Some(hash) = recorded.as_deref()
+            {
+                self.flow
+                    .first_use(stage::BLOCKED, hash, self.config.block_ttl)
+                    .await?;
+            }
+            return Err(Error::code(codes::NO_ATTEMPTS_LEFT));
+        }
+        if blocked {
+            return Err(Error::code(codes::INDIVIDUAL_ID_BLOCKED));
         }
         Ok(transaction)
-    }
-
-    async fn ensure_not_blocked(&self, hash: &str) -> Result<()> {
-        let blocked: Option<serde_json::Value> = self.flow.get(stage::BLOCKED, hash).await?;
-        if blocked.is_some() {
-            Err(Error::code(codes::INDIVIDUAL_ID_BLOCKED))
-        } else {
-            Ok(())
-        }
     }
 
     /// What is left of the pre-authentication window: updates never extend a transaction.
@@ -169,20 +203,15 @@ impl Core {
         }
         self.check_send_otp_captcha(request.captcha_token.as_deref())
             .await?;
-        let mut transaction = self
+        let hash = individual_id_hash(individual_id);
+        let transaction = self
             .guarded_transaction(
                 UiApi::SendOtp,
                 stage::PREAUTH,
                 headers,
                 Some(transaction_id),
+                Some(&hash),
             )
-            .await?;
-        let hash = individual_id_hash(individual_id);
-        self.ensure_not_blocked(&hash).await?;
-        transaction.individual_id_hash = Some(hash);
-        let remaining = self.preauth_remaining(&transaction)?;
-        self.flow
-            .put(stage::PREAUTH, transaction_id, &transaction, remaining)
             .await?;
         let result = self
             .authenticator
@@ -266,24 +295,16 @@ impl Core {
         challenge::validate(&request.challenge_list)?;
         self.check_authenticate_captcha(&request.challenge_list, request.captcha_token.as_deref())
             .await?;
+        let hash = individual_id_hash(individual_id);
         let mut transaction = self
             .guarded_transaction(
                 UiApi::Authenticate,
                 stage::PREAUTH,
                 headers,
                 Some(transaction_id),
+                Some(&hash),
             )
             .await?;
-        let hash = individual_id_hash(individual_id);
-        if transaction.individual_id_hash.is_none() {
-            // Record who is trying before the attempt, so exhausting attempts blocks them.
-            transaction.individual_id_hash = Some(hash.clone());
-            let remaining = self.preauth_remaining(&transaction)?;
-            self.flow
-                .put(stage::PREAUTH, transaction_id, &transaction, remaining)
-                .await?;
-        }
-        self.ensure_not_blocked(&hash).await?;
         let presented: Vec<String> = request
             .challenge_list
             .iter()
@@ -317,15 +338,19 @@ impl Core {
             AuthenticateVersion::V2OrV3 => Some(self.evaluate_consent(&mut transaction).await?),
         };
         transaction.consent_action = consent_action;
-        self.flow
-            .put(
-                stage::AUTHENTICATED,
-                transaction_id,
+        // Single use: only the caller that removes the pre-authentication entry moves it on.
+        let moved = self
+            .flow
+            .move_entry(
+                (stage::PREAUTH, transaction_id),
+                (stage::AUTHENTICATED, transaction_id),
                 &transaction,
                 self.config.authenticated_ttl,
             )
             .await?;
-        self.flow.delete(stage::PREAUTH, transaction_id).await?;
+        if !moved {
+            return Err(Error::code(codes::INVALID_TRANSACTION));
+        }
         Ok(AuthenticateResponse {
             transaction_id: transaction_id.to_owned(),
             consent_action,
@@ -335,7 +360,13 @@ impl Core {
     /// `GET /authorization/claim-details` (once per transaction).
     pub async fn claim_details(&self, headers: DetailsHeaders<'_>) -> Result<ClaimDetailsResponse> {
         let transaction = self
-            .guarded_transaction(UiApi::ClaimDetails, stage::AUTHENTICATED, headers, None)
+            .guarded_transaction(
+                UiApi::ClaimDetails,
+                stage::AUTHENTICATED,
+                headers,
+                None,
+                None,
+            )
             .await;
         let outcome = transaction.map(|transaction| {
             let (claim_status, profile_update_required) =
@@ -399,6 +430,7 @@ impl Core {
                 stage::AUTHENTICATED,
                 headers,
                 Some(transaction_id),
+                None,
             )
             .await?;
         if transaction.consent_action != Some(ConsentAction::Nocapture) {
@@ -424,25 +456,29 @@ impl Core {
             transaction.accepted_claims = dedup(request.accepted_claims);
             transaction.permitted_scopes = dedup(request.permitted_authorize_scopes);
         }
-        // Single use: only the caller that removes the authenticated entry gets a code.
-        let taken: Option<Transaction> =
-            self.flow.take(stage::AUTHENTICATED, transaction_id).await?;
-        if taken.is_none() {
-            return Err(Error::code(codes::INVALID_TRANSACTION));
-        }
-        if transaction.consent_action == Some(ConsentAction::Capture) {
-            self.save_consent(&transaction).await?;
-        }
+        // Single use: only the caller that removes the authenticated entry gets a code. The
+        // move is one cache step; the code is only handed out once the consent is saved.
         let code = esignet_jose::random_id();
         let code_key = esignet_jose::sha256_b64url(code.as_bytes());
-        self.flow
-            .put(
-                stage::AUTH_CODE,
-                &code_key,
+        let moved = self
+            .flow
+            .move_entry(
+                (stage::AUTHENTICATED, transaction_id),
+                (stage::AUTH_CODE, &code_key),
                 &transaction,
                 self.config.auth_code_lifetime,
             )
             .await?;
+        if !moved {
+            return Err(Error::code(codes::INVALID_TRANSACTION));
+        }
+        if transaction.consent_action == Some(ConsentAction::Capture)
+            && let Err(error) = self.save_consent(&transaction).await
+        {
+            // No code without its consent: the code that was stored is withdrawn.
+            let _ = self.flow.delete(stage::AUTH_CODE, &code_key).await;
+            return Err(error);
+        }
         Ok(AuthCodeResponse {
             nonce: transaction.nonce,
             state: transaction.state,

@@ -7,7 +7,7 @@
 
 use std::time::Duration;
 
-use esignet_spi::{Cache, UserinfoResponseType};
+use esignet_spi::{BatchOutcome, Cache, CacheReply, CacheStep, UserinfoResponseType};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -213,6 +213,112 @@ impl FlowCache {
     pub async fn delete(&self, stage: &str, key: &str) -> Result<()> {
         self.cache.delete(stage, key).await?;
         Ok(())
+    }
+
+    /// Reads `stage`/`key` and whether `flag_namespace`/`flag_key` exists, in one cache round
+    /// trip.
+    pub async fn get_with_flag<T: DeserializeOwned>(
+        &self,
+        stage: &'static str,
+        key: &str,
+        flag_namespace: &'static str,
+        flag_key: &str,
+    ) -> Result<(Option<T>, bool)> {
+        let outcome = self
+            .cache
+            .batch(vec![
+                CacheStep::Get {
+                    namespace: stage,
+                    key: key.to_owned(),
+                    required: true,
+                },
+                CacheStep::Get {
+                    namespace: flag_namespace,
+                    key: flag_key.to_owned(),
+                    required: false,
+                },
+            ])
+            .await?;
+        match outcome {
+            BatchOutcome::Missing { .. } => Ok((None, false)),
+            BatchOutcome::Completed(replies) => match replies.as_slice() {
+                [CacheReply::Value(Some(value)), CacheReply::Value(flag)] => {
+                    Ok((decode(value), flag.is_some()))
+                }
+                _ => Err(Error::Unavailable(
+                    "unexpected cache batch reply".to_owned(),
+                )),
+            },
+        }
+    }
+
+    /// Counts an attempt (`counter`: namespace, key, window) and stores `value` under `to`, in
+    /// one cache round trip; returns the new count.
+    pub async fn count_and_put<T: Serialize>(
+        &self,
+        counter: (&'static str, &str, Duration),
+        to: (&'static str, &str),
+        value: &T,
+        ttl: Duration,
+    ) -> Result<u64> {
+        let bytes = serde_json::to_vec(value).map_err(|e| Error::Unavailable(e.to_string()))?;
+        let outcome = self
+            .cache
+            .batch(vec![
+                CacheStep::Increment {
+                    namespace: counter.0,
+                    key: counter.1.to_owned(),
+                    ttl: counter.2,
+                },
+                CacheStep::Put {
+                    namespace: to.0,
+                    key: to.1.to_owned(),
+                    value: bytes,
+                    ttl,
+                },
+            ])
+            .await?;
+        match outcome {
+            BatchOutcome::Completed(replies) => match replies.first() {
+                Some(CacheReply::Count(count)) => Ok(*count),
+                _ => Err(Error::Unavailable(
+                    "unexpected cache batch reply".to_owned(),
+                )),
+            },
+            BatchOutcome::Missing { .. } => Err(Error::Unavailable(
+                "unexpected cache batch reply".to_owned(),
+            )),
+        }
+    }
+
+    /// Moves a transaction to its next stage in one cache step: removes `from` and, only if it
+    /// was there, stores `value` under `to`. `false` when `from` was already gone (another
+    /// request moved it first: the step must not be repeated).
+    pub async fn move_entry<T: Serialize>(
+        &self,
+        from: (&'static str, &str),
+        to: (&'static str, &str),
+        value: &T,
+        ttl: Duration,
+    ) -> Result<bool> {
+        let bytes = serde_json::to_vec(value).map_err(|e| Error::Unavailable(e.to_string()))?;
+        let outcome = self
+            .cache
+            .batch(vec![
+                CacheStep::Take {
+                    namespace: from.0,
+                    key: from.1.to_owned(),
+                    required: true,
+                },
+                CacheStep::Put {
+                    namespace: to.0,
+                    key: to.1.to_owned(),
+                    value: bytes,
+                    ttl,
+                },
+            ])
+            .await?;
+        Ok(matches!(outcome, BatchOutcome::Completed(_)))
     }
 
     /// Records `key` as used; `false` if it was already used (replay).

@@ -273,7 +273,7 @@ pub async fn serve(
         .await
         .with_context(|| format!("cannot listen on {bind}"))?;
     tracing::info!(%bind, %public_url, "the demo relying party is ready");
-    axum::serve(listener, router)
+    axum::serve(listener, router.into_make_service())
         .with_graceful_shutdown(shutdown)
         .await
         .context("the demo relying party's server failed")

@@ -341,7 +341,7 @@ pub async fn serve_listener(
     let router = build(config, clock).await?;
     let address = listener.local_addr().context("no local address")?;
     tracing::info!(%address, context_path = CONTEXT_PATH, "mock identity system is ready");
-    axum::serve(listener, router)
+    axum::serve(listener, router.into_make_service())
         .with_graceful_shutdown(shutdown)
         .await
         .context("mock identity server failed")

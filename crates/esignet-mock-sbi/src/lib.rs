@@ -125,7 +125,7 @@ pub async fn serve_on(
     let address = listener.local_addr().map_err(MockSbiError::Serve)?;
     let sbi = Arc::new(MockSbi::new(config, clock, address)?);
     tracing::info!(%address, devices = ?sbi.modalities(), "mock SBI device service is ready");
-    axum::serve(listener, router(sbi))
+    axum::serve(listener, router(sbi).into_make_service())
         .with_graceful_shutdown(shutdown)
         .await
         .map_err(MockSbiError::Serve)

@@ -34,7 +34,7 @@ pub use authenticator::{
     UserinfoResponseType,
 };
 pub use binding::{BindingStore, KeyBinder, KeyBindingRecord, KeyBindingRequest, KeyBindingResult};
-pub use cache::{Cache, CacheError, Subscription};
+pub use cache::{BatchOutcome, Cache, CacheError, CacheReply, CacheStep, Subscription};
 pub use captcha::{CAPTCHA_ACTIONS, CaptchaError, CaptchaVerifier, NoCaptcha};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use notification::{

@@ -9,9 +9,9 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use esignet_spi::{
-    Authenticator, Cache, CacheError, KycAuthRequest, KycAuthResult, KycExchangeRequest,
-    KycExchangeResult, PluginError, SendOtpRequest, SendOtpResult, SigningCertificate,
-    Subscription,
+    Authenticator, BatchOutcome, Cache, CacheError, CacheStep, KycAuthRequest, KycAuthResult,
+    KycExchangeRequest, KycExchangeResult, PluginError, SendOtpRequest, SendOtpResult,
+    SigningCertificate, Subscription,
 };
 
 use crate::Metrics;
@@ -136,7 +136,8 @@ impl Authenticator for MeteredAuthenticator {
     }
 }
 
-/// A [`Cache`] whose failures are counted in `esignet_dependency_errors_total{dependency="cache"}`.
+/// A [`Cache`] whose calls are counted in `esignet_dependency_calls_total{dependency="cache"}`
+/// and its failures in `esignet_dependency_errors_total`.
 pub struct MeteredCache {
     inner: Arc<dyn Cache>,
     metrics: Arc<Metrics>,
@@ -153,7 +154,7 @@ impl MeteredCache {
         operation: &'static str,
         result: Result<T, CacheError>,
     ) -> Result<T, CacheError> {
-        self.metrics.count_failure("cache", operation, result)
+        self.metrics.count_call("cache", operation, result)
     }
 }
 
@@ -204,6 +205,11 @@ impl Cache for MeteredCache {
     ) -> Result<u64, CacheError> {
         let result = self.inner.increment(namespace, key, ttl).await;
         self.check("increment", result)
+    }
+
+    async fn batch(&self, steps: Vec<CacheStep>) -> Result<BatchOutcome, CacheError> {
+        let result = self.inner.batch(steps).await;
+        self.check("batch", result)
     }
 
     async fn publish(&self, channel: &str, message: &str) -> Result<(), CacheError> {
@@ -296,11 +302,14 @@ mod tests {
                 .unwrap(),
             1
         );
-        assert!(
-            !metrics
-                .render()
-                .contains("esignet_dependency_errors_total{")
-        );
+        let text = metrics.render();
+        assert!(!text.contains("esignet_dependency_errors_total{"), "{text}");
+        for (operation, calls) in [("put_if_absent", 2), ("increment", 1)] {
+            let line = format!(
+                r#"esignet_dependency_calls_total{{dependency="cache",operation="{operation}"}} {calls}"#
+            );
+            assert!(text.contains(&line), "{line} missing from {text}");
+        }
     }
 
     #[tokio::test]
@@ -322,6 +331,12 @@ mod tests {
                 r#"esignet_dependency_errors_total{dependency="cache",operation="publish"} 1"#
             ),
             "{text}"
+        );
+        assert!(
+            text.contains(
+                r#"esignet_dependency_calls_total{dependency="cache",operation="get"} 2"#
+            ),
+            "failed calls are calls too: {text}"
         );
     }
 }

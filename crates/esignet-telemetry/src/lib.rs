@@ -104,6 +104,7 @@ pub struct Metrics {
     authentications: Family<AuthenticationLabels, Counter>,
     login_failures: Family<FailureLabels, Counter>,
     identity_system_duration: Family<OperationLabels, Histogram, fn() -> Histogram>,
+    dependency_calls: Family<DependencyLabels, Counter>,
     dependency_errors: Family<DependencyLabels, Counter>,
     audit_written: Family<SinkLabels, Counter>,
     audit_dropped: Family<SinkLabels, Counter>,
@@ -180,6 +181,13 @@ impl Metrics {
             "Time the identity system took, by operation and outcome",
             identity_system_duration.clone(),
         );
+        let dependency_calls = Family::<DependencyLabels, Counter>::default();
+        registry.register(
+            "dependency_calls",
+            "Calls to the flow cache and the store, by operation (each one round trip on Redis \
+             or PostgreSQL)",
+            dependency_calls.clone(),
+        );
         let dependency_errors = Family::<DependencyLabels, Counter>::default();
         registry.register(
             "dependency_errors",
@@ -214,6 +222,7 @@ impl Metrics {
             authentications,
             login_failures,
             identity_system_duration,
+            dependency_calls,
             dependency_errors,
             audit_written,
             audit_dropped,
@@ -267,21 +276,21 @@ impl Metrics {
             .observe(elapsed.as_secs_f64());
     }
 
-    /// Counts `result` in `esignet_dependency_errors_total` when it is an error, and hands
-    /// it back.
-    pub fn count_failure<T, E>(
+    /// Counts a call in `esignet_dependency_calls_total` (round trips per login, for the cost
+    /// model) and, when it failed, in `esignet_dependency_errors_total`; hands `result` back.
+    pub fn count_call<T, E>(
         &self,
         dependency: &'static str,
         operation: &'static str,
         result: Result<T, E>,
     ) -> Result<T, E> {
+        let labels = DependencyLabels {
+            dependency,
+            operation,
+        };
+        self.dependency_calls.get_or_create(&labels).inc();
         if result.is_err() {
-            self.dependency_errors
-                .get_or_create(&DependencyLabels {
-                    dependency,
-                    operation,
-                })
-                .inc();
+            self.dependency_errors.get_or_create(&labels).inc();
         }
         result
     }

@@ -1,5 +1,6 @@
-//! [`MeteredStore`]: the durable store with its failures counted in
-//! `esignet_dependency_errors_total{dependency="store"}`. Every method is forwarded as is.
+//! [`MeteredStore`]: the durable store with its calls counted in
+//! `esignet_dependency_calls_total{dependency="store"}` and its failures in
+//! `esignet_dependency_errors_total`. Every method is forwarded as is.
 
 use std::sync::Arc;
 
@@ -28,7 +29,7 @@ impl<S: ?Sized> MeteredStore<S> {
         operation: &'static str,
         result: Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        self.metrics.count_failure("store", operation, result)
+        self.metrics.count_call("store", operation, result)
     }
 }
 

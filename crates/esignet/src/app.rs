@@ -8,7 +8,9 @@ use esignet_authenticator_http::{HttpAuthenticator, HttpAuthenticatorConfig, Htt
 use esignet_captcha::{PowCaptcha, PowConfig, RemoteCaptcha, RemoteConfig, RemoteProvider};
 use esignet_config::AuthenticatorKind;
 use esignet_config::{CaptchaKind, RemoteCaptchaProvider, Settings};
-use esignet_core::{CachedClientStore, CaptchaPolicy, ClientManager, Core, CoreDeps};
+use esignet_core::{
+    BoundedAuthenticator, CachedClientStore, CaptchaPolicy, ClientManager, Core, CoreDeps,
+};
 use esignet_keys::{KeyEncryptionKey, KeyManager, KeyPolicy, KeyVault};
 use esignet_mock_authenticator::{
     Directory, MockAuthenticator, MockSettings, RegisteredIdentities, SharedDirectory,
@@ -53,7 +55,7 @@ impl App {
             .with_context(|| format!("cannot listen on {bind} (telemetry.metrics_bind)"))?;
         tracing::info!(address = %listener.local_addr()?, "metrics listener ready");
         self.tasks.push(tokio::spawn(async move {
-            if let Err(error) = axum::serve(listener, router).await {
+            if let Err(error) = axum::serve(listener, router.into_make_service()).await {
                 tracing::error!(%error, "metrics listener failed");
             }
         }));
@@ -255,6 +257,12 @@ pub async fn build(settings: &Settings) -> anyhow::Result<App> {
         Some(metrics) => Arc::new(MeteredAuthenticator::new(authenticator, metrics.clone())),
         None => authenticator,
     };
+    // Outside the metering: the identity system's latency is measured without the queueing.
+    let authenticator: Arc<dyn Authenticator> = Arc::new(BoundedAuthenticator::new(
+        authenticator,
+        settings.authenticator.max_concurrent_calls,
+        settings.authenticator.queue_timeout,
+    ));
     let audit_metrics: Arc<dyn esignet_spi::AuditMetrics> = match &metrics {
         Some(metrics) => metrics.clone(),
         None => Arc::new(NoAuditMetrics),
@@ -262,11 +270,14 @@ pub async fn build(settings: &Settings) -> anyhow::Result<App> {
     let (audit, audit_tasks) =
         crate::audit::audit_sink(settings, clock.clone(), audit_metrics).await?;
     tasks.extend(audit_tasks);
-    // Clients are read on almost every request: read them through the (shared) cache.
+    // Clients are read on almost every request: keep them in memory, evicted on every instance
+    // through the cache's pub/sub when one changes; 60 s bounds the staleness of a copy whose
+    // eviction was lost.
     let client_store: Arc<dyn ClientStore> = Arc::new(CachedClientStore::new(
         store.clone(),
         cache.clone(),
-        std::time::Duration::from_secs(300),
+        clock.clone(),
+        std::time::Duration::from_secs(60),
     ));
     if settings.demo.seed_client {
         demo_client::seed(settings, client_store.as_ref(), clock.as_ref()).await?;

@@ -207,7 +207,7 @@ pub async fn demo(settings: &Settings, args: &DemoArgs) -> anyhow::Result<()> {
     let provider_task = tokio::spawn({
         let stopped = stopped.clone();
         async move {
-            axum::serve(provider_listener, app.router)
+            axum::serve(provider_listener, app.router.into_make_service())
                 .with_graceful_shutdown(until_stopped(stopped))
                 .await
                 .context("provider failed")

@@ -115,6 +115,14 @@ struct BenchArgs {
     /// The server's PID, to report its CPU time and memory from /proc.
     #[arg(long)]
     server_pid: Option<u32>,
+    /// The server's metrics endpoint (`http://<telemetry.metrics_bind>/metrics`), to report its
+    /// cache and store calls (round trips) per login.
+    #[arg(long)]
+    metrics_url: Option<String>,
+    /// Other processes whose CPU time to report per login, as NAME=COMM (every process whose
+    /// command name is COMM, e.g. `redis=redis-server`, `postgres=postgres`); repeatable.
+    #[arg(long = "watch", value_name = "NAME=COMM")]
+    watch: Vec<String>,
     /// Skip the warm-up round.
     #[arg(long)]
     no_warmup: bool,
@@ -256,7 +264,7 @@ async fn serve(settings: &Settings) -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on {}", settings.server.bind))?;
     let address = listener.local_addr()?;
     tracing::info!(%address, public_url = %settings.server.public_url, "eSignet is ready");
-    axum::serve(listener, app.router)
+    axum::serve(listener, app.router.into_make_service())
         .with_graceful_shutdown(shutdown_signal())
         .await
         .context("server failed")?;
@@ -387,6 +395,14 @@ fn bench(args: BenchArgs) -> ExitCode {
         );
         return ExitCode::FAILURE;
     };
+    let mut watched = Vec::new();
+    for entry in &args.watch {
+        let Some((name, comm)) = entry.split_once('=') else {
+            eprintln!("--watch takes NAME=COMM, got {entry}");
+            return ExitCode::FAILURE;
+        };
+        watched.push((name.to_owned(), comm.to_owned()));
+    }
     let config = esignet_bench::BenchConfig {
         url: args.url.trim_end_matches('/').to_owned(),
         base_path: args.base_path,
@@ -401,6 +417,8 @@ fn bench(args: BenchArgs) -> ExitCode {
         individuals: args.individuals.split(',').map(str::to_owned).collect(),
         otp: args.otp,
         server_pid: args.server_pid,
+        metrics_url: args.metrics_url,
+        watched,
         progress_every: std::time::Duration::from_secs(5),
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
