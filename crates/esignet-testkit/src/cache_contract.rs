@@ -11,7 +11,7 @@
 use std::future::Future;
 use std::time::Duration;
 
-use esignet_spi::{Cache, Subscription};
+use esignet_spi::{BatchOutcome, Cache, CacheReply, CacheStep, Subscription};
 use futures::StreamExt;
 use futures::future::join_all;
 
@@ -40,7 +40,137 @@ pub async fn cache_contract(cache: &dyn Cache) {
     put_if_absent_stores_once(cache).await;
     increment_counts_atomically(cache).await;
     delete_removes(cache).await;
+    batches_run_in_order_and_stop_at_a_missing_entry(cache).await;
+    a_batched_move_is_single_use(cache).await;
     publish_subscribe(cache).await;
+}
+
+/// A namespace for [`CacheStep`]s, which name theirs with `&'static str` (the service's are
+/// constants); a test leaks its unique names.
+fn static_namespace(prefix: &str) -> &'static str {
+    Box::leak(unique_id(prefix).into_boxed_str())
+}
+
+async fn batches_run_in_order_and_stop_at_a_missing_entry(cache: &dyn Cache) {
+    let ns = static_namespace("batch");
+    let step_get = |key: &str, required: bool| CacheStep::Get {
+        namespace: ns,
+        key: key.to_owned(),
+        required,
+    };
+    let outcome = cache
+        .batch(vec![
+            CacheStep::Put {
+                namespace: ns,
+                key: "a".into(),
+                value: b"one".to_vec(),
+                ttl: LONG_TTL,
+            },
+            step_get("a", true),
+            CacheStep::Increment {
+                namespace: ns,
+                key: "count".into(),
+                ttl: LONG_TTL,
+            },
+            CacheStep::Increment {
+                namespace: ns,
+                key: "count".into(),
+                ttl: LONG_TTL,
+            },
+            step_get("absent", false),
+            CacheStep::Take {
+                namespace: ns,
+                key: "a".into(),
+                required: true,
+            },
+            step_get("a", false),
+            CacheStep::Delete {
+                namespace: ns,
+                key: "count".into(),
+            },
+        ])
+        .await
+        .expect("batch");
+    assert_eq!(
+        outcome,
+        BatchOutcome::Completed(vec![
+            CacheReply::Done,
+            CacheReply::Value(Some(b"one".to_vec())),
+            CacheReply::Count(1),
+            CacheReply::Count(2),
+            CacheReply::Value(None),
+            CacheReply::Value(Some(b"one".to_vec())),
+            CacheReply::Value(None),
+            CacheReply::Done,
+        ]),
+        "every step runs in order, each seeing the ones before"
+    );
+    assert_eq!(cache.get(ns, "count").await.expect("get"), None);
+
+    // A required entry that is absent stops the batch there: the steps after it do not run.
+    let outcome = cache
+        .batch(vec![
+            step_get("absent", false),
+            CacheStep::Take {
+                namespace: ns,
+                key: "absent".into(),
+                required: true,
+            },
+            CacheStep::Put {
+                namespace: ns,
+                key: "after".into(),
+                value: b"x".to_vec(),
+                ttl: LONG_TTL,
+            },
+        ])
+        .await
+        .expect("batch");
+    assert_eq!(outcome, BatchOutcome::Missing { step: 1 });
+    assert_eq!(
+        cache.get(ns, "after").await.expect("get"),
+        None,
+        "a step after the missing entry must not run"
+    );
+}
+
+async fn a_batched_move_is_single_use(cache: &dyn Cache) {
+    let from = static_namespace("from");
+    let to = static_namespace("to");
+    cache
+        .put(from, "tx", b"state".to_vec(), LONG_TTL)
+        .await
+        .expect("put");
+    let moves = (0..16).map(|i| {
+        cache.batch(vec![
+            CacheStep::Take {
+                namespace: from,
+                key: "tx".into(),
+                required: true,
+            },
+            CacheStep::Put {
+                namespace: to,
+                key: format!("tx-{i}"),
+                value: b"next".to_vec(),
+                ttl: LONG_TTL,
+            },
+        ])
+    });
+    let outcomes = join_all(moves).await;
+    let completed = outcomes
+        .iter()
+        .filter(|o| matches!(o, Ok(BatchOutcome::Completed(_))))
+        .count();
+    assert_eq!(
+        completed, 1,
+        "exactly one concurrent move wins: {outcomes:?}"
+    );
+    let keys: Vec<String> = (0..16).map(|i| format!("tx-{i}")).collect();
+    let stored = join_all(keys.iter().map(|key| cache.get(to, key))).await;
+    assert_eq!(
+        stored.iter().filter(|v| matches!(v, Ok(Some(_)))).count(),
+        1,
+        "only the winner's entry is stored"
+    );
 }
 
 async fn put_get_replace(cache: &dyn Cache) {

@@ -370,3 +370,82 @@ async fn the_signup_detour_crosses_instances() {
     // prepare-signup-redirect on A, the signup login (hint, IDT, token, userinfo) on B.
     crate::signup_redirect::signup_detour(&a, &b).await;
 }
+
+/// Clients are kept in each instance's memory: a change made through one instance reaches the
+/// other's copy through Redis pub/sub, at once rather than after the copy's lifetime.
+#[tokio::test]
+async fn a_client_changed_on_one_instance_is_seen_by_the_other_at_once() {
+    use crate::login::{csrf_headers, csrf_token};
+    let schema = unique("e2e");
+    let _drop_schema = DropSchema(schema.clone());
+    let prefix = unique("e2e");
+    let env = shared_env(&schema, &prefix, &redis_url());
+    let a = Server::start(&as_refs(&env)).await;
+    let mut env_b = env.clone();
+    env_b.push(("ESIGNET_DEMO__SEED_CLIENT".into(), "false".into()));
+    let b = Server::start(&as_refs(&env_b)).await;
+    let key = new_rsa_key();
+    a.register_client("cached-client", json!({}), &key).await;
+    let csrf = csrf_token(&b).await;
+    let details = || {
+        authorize_request(
+            "cached-client",
+            "https://rp.example/callback",
+            "openid",
+            None,
+        )
+    };
+    let (status, body) = b
+        .post_wrapped(
+            "/authorization/v3/oauth-details",
+            details(),
+            csrf_headers(&csrf),
+        )
+        .await;
+    assert_eq!((status, &body["errors"]), (200, &json!([])), "{body}");
+
+    // Deactivated through A, while B holds the client in memory.
+    let update = json!({
+        "requestTime": crate::harness::now_timestamp(),
+        "request": {
+            "clientName": "Cached client",
+            "clientNameLangMap": {"eng": "Cached client"},
+            "logoUri": "https://rp.example/logo.png",
+            "redirectUris": ["https://rp.example/callback"],
+            "userClaims": ["name", "email"],
+            "authContextRefs": ["mosip:idp:acr:generated-code"],
+            "status": "INACTIVE",
+            "grantTypes": ["authorization_code"],
+            "clientAuthMethods": ["private_key_jwt"],
+            "additionalConfig": {},
+        }
+    });
+    let response = a
+        .http
+        .put(a.url("/client-mgmt/client/cached-client"))
+        .bearer_auth(crate::harness::ADMIN_TOKEN)
+        .json(&update)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    // Pub/sub is asynchronous: allow it a moment, far below the copies' 60 s lifetime.
+    let started = Instant::now();
+    loop {
+        let (_, body) = b
+            .post_wrapped(
+                "/authorization/v3/oauth-details",
+                details(),
+                csrf_headers(&csrf),
+            )
+            .await;
+        if body["errors"][0]["errorCode"] == "invalid_client_id" {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(3),
+            "B still serves the deactivated client: {body}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
