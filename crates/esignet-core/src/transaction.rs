@@ -188,7 +188,7 @@ impl FlowCache {
         value: &T,
         ttl: Duration,
     ) -> Result<()> {
-        let bytes = serde_json::to_vec(value).map_err(|e| Error::Unavailable(e.to_string()))?;
+        let bytes = encode(value)?;
         self.cache.put(stage, key, bytes, ttl).await?;
         Ok(())
     }
@@ -245,9 +245,7 @@ impl FlowCache {
                 [CacheReply::Value(Some(value)), CacheReply::Value(flag)] => {
                     Ok((decode(value), flag.is_some()))
                 }
-                _ => Err(Error::Unavailable(
-                    "unexpected cache batch reply".to_owned(),
-                )),
+                _ => Err(unexpected_reply()),
             },
         }
     }
@@ -261,7 +259,7 @@ impl FlowCache {
         value: &T,
         ttl: Duration,
     ) -> Result<u64> {
-        let bytes = serde_json::to_vec(value).map_err(|e| Error::Unavailable(e.to_string()))?;
+        let bytes = encode(value)?;
         let outcome = self
             .cache
             .batch(vec![
@@ -281,13 +279,9 @@ impl FlowCache {
         match outcome {
             BatchOutcome::Completed(replies) => match replies.first() {
                 Some(CacheReply::Count(count)) => Ok(*count),
-                _ => Err(Error::Unavailable(
-                    "unexpected cache batch reply".to_owned(),
-                )),
+                _ => Err(unexpected_reply()),
             },
-            BatchOutcome::Missing { .. } => Err(Error::Unavailable(
-                "unexpected cache batch reply".to_owned(),
-            )),
+            BatchOutcome::Missing { .. } => Err(unexpected_reply()),
         }
     }
 
@@ -301,7 +295,7 @@ impl FlowCache {
         value: &T,
         ttl: Duration,
     ) -> Result<bool> {
-        let bytes = serde_json::to_vec(value).map_err(|e| Error::Unavailable(e.to_string()))?;
+        let bytes = encode(value)?;
         let outcome = self
             .cache
             .batch(vec![
@@ -328,6 +322,15 @@ impl FlowCache {
             .put_if_absent(namespace, key, b"1".to_vec(), ttl)
             .await?)
     }
+}
+
+fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>> {
+    serde_json::to_vec(value).map_err(|e| Error::Unavailable(e.to_string()))
+}
+
+/// A batch answered with replies that do not match its steps (a cache bug, not a user error).
+fn unexpected_reply() -> Error {
+    Error::Unavailable("unexpected cache batch reply".to_owned())
 }
 
 fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Option<T> {

@@ -70,16 +70,24 @@ pub(crate) fn as_refs(env: &[(String, String)]) -> Vec<(&str, &str)> {
     env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()
 }
 
-#[tokio::test]
-async fn each_login_step_can_reach_a_different_instance() {
-    let schema = unique("e2e");
-    let _drop_schema = DropSchema(schema.clone());
-    let prefix = unique("e2e");
+/// Two instances over a fresh PostgreSQL schema and Redis prefix (dropped with the returned
+/// guard): A seeds the demo client (its private key lands in A's data directory), B serves the
+/// same client from the shared store.
+async fn two_instances(name: &str) -> (Server, Server, DropSchema) {
+    let schema = unique(name);
+    let drop_schema = DropSchema(schema.clone());
+    let prefix = unique(name);
     let env = shared_env(&schema, &prefix, &redis_url());
     let a = Server::start(&as_refs(&env)).await;
     let mut env_b = env.clone();
     env_b.push(("ESIGNET_DEMO__SEED_CLIENT".into(), "false".into()));
-    let mut b = Server::start(&as_refs(&env_b)).await;
+    let b = Server::start(&as_refs(&env_b)).await;
+    (a, b, drop_schema)
+}
+
+#[tokio::test]
+async fn each_login_step_can_reach_a_different_instance() {
+    let (a, mut b, _drop_schema) = two_instances("e2e").await;
     // One browser (one cookie jar) talks to both instances, as behind a load balancer.
     b.http = a.http.clone();
 
@@ -163,16 +171,7 @@ async fn each_login_step_can_reach_a_different_instance() {
 
 #[tokio::test]
 async fn a_wallet_login_crosses_instances_and_wakes_the_waiting_page_through_redis() {
-    let schema = unique("e2e_wallet");
-    let _drop_schema = DropSchema(schema.clone());
-    let prefix = unique("e2e_wallet");
-    let env = shared_env(&schema, &prefix, &redis_url());
-    // A seeds the demo client (its private key lands in A's data directory); B serves the same
-    // client from the shared store.
-    let a = Server::start(&as_refs(&env)).await;
-    let mut env_b = env.clone();
-    env_b.push(("ESIGNET_DEMO__SEED_CLIENT".into(), "false".into()));
-    let b = Server::start(&as_refs(&env_b)).await;
+    let (a, b, _drop_schema) = two_instances("e2e_wallet").await;
 
     // The wallet binds its key through B: the binding is in the shared PostgreSQL registry.
     let wallet_b = wallet(&b);
@@ -376,14 +375,7 @@ async fn the_signup_detour_crosses_instances() {
 #[tokio::test]
 async fn a_client_changed_on_one_instance_is_seen_by_the_other_at_once() {
     use crate::login::{csrf_headers, csrf_token};
-    let schema = unique("e2e");
-    let _drop_schema = DropSchema(schema.clone());
-    let prefix = unique("e2e");
-    let env = shared_env(&schema, &prefix, &redis_url());
-    let a = Server::start(&as_refs(&env)).await;
-    let mut env_b = env.clone();
-    env_b.push(("ESIGNET_DEMO__SEED_CLIENT".into(), "false".into()));
-    let b = Server::start(&as_refs(&env_b)).await;
+    let (a, b, _drop_schema) = two_instances("e2e_clients").await;
     let key = new_rsa_key();
     a.register_client("cached-client", json!({}), &key).await;
     let csrf = csrf_token(&b).await;
