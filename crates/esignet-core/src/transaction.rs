@@ -259,7 +259,6 @@ impl FlowCache {
         value: &T,
         ttl: Duration,
     ) -> Result<u64> {
-        let bytes = encode(value)?;
         let outcome = self
             .cache
             .batch(vec![
@@ -268,12 +267,7 @@ impl FlowCache {
                     key: counter.1.to_owned(),
                     ttl: counter.2,
                 },
-                CacheStep::Put {
-                    namespace: to.0,
-                    key: to.1.to_owned(),
-                    value: bytes,
-                    ttl,
-                },
+                put_step(to, value, ttl)?,
             ])
             .await?;
         match outcome {
@@ -295,7 +289,6 @@ impl FlowCache {
         value: &T,
         ttl: Duration,
     ) -> Result<bool> {
-        let bytes = encode(value)?;
         let outcome = self
             .cache
             .batch(vec![
@@ -304,12 +297,7 @@ impl FlowCache {
                     key: from.1.to_owned(),
                     required: true,
                 },
-                CacheStep::Put {
-                    namespace: to.0,
-                    key: to.1.to_owned(),
-                    value: bytes,
-                    ttl,
-                },
+                put_step(to, value, ttl)?,
             ])
             .await?;
         Ok(matches!(outcome, BatchOutcome::Completed(_)))
@@ -326,6 +314,16 @@ impl FlowCache {
 
 fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>> {
     serde_json::to_vec(value).map_err(|e| Error::Unavailable(e.to_string()))
+}
+
+/// The batch step storing `value` (serialized) under `to`.
+fn put_step<T: Serialize>(to: (&'static str, &str), value: &T, ttl: Duration) -> Result<CacheStep> {
+    Ok(CacheStep::Put {
+        namespace: to.0,
+        key: to.1.to_owned(),
+        value: encode(value)?,
+        ttl,
+    })
 }
 
 /// A batch answered with replies that do not match its steps (a cache bug, not a user error).
