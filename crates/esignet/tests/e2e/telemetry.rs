@@ -9,7 +9,7 @@ use crate::login::{Browser, Rp, authorize_request, pkce_pair};
 
 const MANSOUR: &str = "8267411571";
 
-async fn scrape(port: u16) -> String {
+pub(crate) async fn scrape(port: u16) -> String {
     let response = reqwest::get(format!("http://127.0.0.1:{port}/metrics"))
         .await
         .expect("the metrics listener answers");
@@ -24,7 +24,7 @@ async fn scrape(port: u16) -> String {
 }
 
 /// The value of the sample `series` (a full `name{labels}` string), or 0 when absent.
-fn sample(text: &str, series: &str) -> f64 {
+pub(crate) fn sample(text: &str, series: &str) -> f64 {
     text.lines()
         .find_map(|line| line.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
         .unwrap_or(0.0)
